@@ -1,0 +1,52 @@
+# planner: `make run` serves the demo on SQLite; `make test` runs the whole suite.
+# Both set up everything a fresh machine lacks (virtualenv, Python and npm packages,
+# Chromium for the browser tests, the database schema).
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+FLASK  := $(VENV)/bin/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: setup run test browser lint i18n bench-decompose bench-sync clean
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# Debian's Chromium drives the browser tests (a Playwright browser download is impossible here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) planner demo
+	SESSION_COOKIE_SECURE=0 $(FLASK) run --host $(HOST) --port $(PORT)
+
+test: setup browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy planner/engine
+
+i18n: setup
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location \
+	  -o planner/translations/messages.pot . >/dev/null
+	$(VENV)/bin/pybabel update -i planner/translations/messages.pot -d planner/translations \
+	  --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) node_modules instance test-artifacts

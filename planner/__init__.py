@@ -1,0 +1,55 @@
+"""planner: decompose the sales target first, then plan the sales work."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. `config` overrides what the environment says (tests use it)."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("PLANNER_INSTANCE", str(ROOT / "instance")),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        static_url_path="/static",
+    )
+    from .config import load_config
+
+    app.config.from_mapping(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+
+    from . import i18n
+    from .extensions import csrf, db, htmx, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    i18n.init_app(app)
+    login_manager.init_app(app)
+
+    from .db import configure_engine
+
+    with app.app_context():
+        configure_engine(db.engine)
+
+    from . import auth, errors, security
+    from .api import bp as api_bp
+    from .cli import planner_cli
+    from .web import bp as web_bp
+
+    security.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(web_bp)
+    app.register_blueprint(api_bp)
+    app.cli.add_command(planner_cli)
+    return app

@@ -1,0 +1,81 @@
+"""The one place that decides who may see which record.
+
+A rep sees their own records, a manager those of everybody in their unit's subtree, an
+admin the whole company. Views and the API ask here; a record outside the viewer's
+reach is answered with 404, never 403, so its existence is not revealed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from flask import abort
+from sqlalchemy import Select, select
+
+from .extensions import db
+from .models import Customer, OrgUnit, Role, User, Visit
+
+T = TypeVar("T")
+
+
+def visible_users(viewer: User) -> Select[tuple[int]]:
+    """A SELECT of the ids of users whose records `viewer` may see."""
+    if viewer.role == Role.ADMIN:
+        return select(User.id).join(OrgUnit, User.unit_id == OrgUnit.id).where(
+            OrgUnit.company_id == viewer.unit.company_id
+        )
+    if viewer.role == Role.MANAGER:
+        return select(User.id).join(OrgUnit, User.unit_id == OrgUnit.id).where(
+            OrgUnit.path.startswith(viewer.unit.path)
+        )
+    return select(User.id).where(User.id == viewer.id)
+
+
+def visible_units(viewer: User) -> Select[tuple[int]]:
+    """Units `viewer` may see and (for managers and admins) decompose into."""
+    if viewer.role == Role.ADMIN:
+        return select(OrgUnit.id).where(OrgUnit.company_id == viewer.unit.company_id)
+    if viewer.role == Role.MANAGER:
+        return select(OrgUnit.id).where(OrgUnit.path.startswith(viewer.unit.path))
+    return select(OrgUnit.id).where(OrgUnit.id == -1)
+
+
+def can_see_user(viewer: User, user_id: int) -> bool:
+    if viewer.id == user_id:
+        return True
+    return bool(
+        db.session.execute(visible_users(viewer).where(User.id == user_id)).first()
+    )
+
+
+def can_see_unit(viewer: User, unit_id: int) -> bool:
+    return bool(db.session.execute(visible_units(viewer).where(OrgUnit.id == unit_id)).first())
+
+
+def customers(viewer: User) -> Select[tuple[Customer]]:
+    return select(Customer).where(Customer.owner_id.in_(visible_users(viewer)))
+
+
+def visits(viewer: User) -> Select[tuple[Visit]]:
+    return select(Visit).where(Visit.user_id.in_(visible_users(viewer)))
+
+
+_OWNER = {Customer: "owner_id", Visit: "user_id"}
+
+
+def get_or_404(viewer: User, model: type[T], ident: Any) -> T:
+    """Fetch one record the viewer may see, else abort(404)."""
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    if model is User:
+        owner = obj.id  # type: ignore[attr-defined]
+    elif model in _OWNER:
+        owner = getattr(obj, _OWNER[model])
+    elif hasattr(obj, "user_id"):
+        owner = obj.user_id
+    else:
+        raise TypeError(f"access rule for {model.__name__} is not defined")
+    if not can_see_user(viewer, owner):
+        abort(404)
+    return obj

@@ -1,0 +1,66 @@
+"""Configuration read from the environment; secrets live in the instance folder."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _secret_key(instance_path: str) -> str:
+    """SECRET_KEY from the environment, else one generated once into instance/."""
+    env = os.environ.get("SECRET_KEY")
+    if env:
+        return env
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two workers starting together agree on one key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def _database_url(instance_path: str) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        # Heroku-style URLs name the driver "postgres"; SQLAlchemy wants psycopg 3.
+        if url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url[len("postgres://") :]
+        elif url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return url
+    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    return "sqlite:///" + str(Path(instance_path) / "planner.sqlite3")
+
+
+def load_config(instance_path: str) -> dict[str, object]:
+    debug = os.environ.get("FLASK_DEBUG", "") in {"1", "true", "True"}
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "COMPANY_TIMEZONE": os.environ.get("COMPANY_TIMEZONE", "Asia/Shanghai"),
+        "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "zh_Hans_CN"),
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("COMPANY_TIMEZONE", "Asia/Shanghai"),
+        "LANGUAGES": {"zh_Hans_CN": "中文", "en": "English"},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": not debug and os.environ.get("SESSION_COOKIE_SECURE", "1") != "0",
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 14,
+        "WTF_CSRF_TIME_LIMIT": None,  # an offline outbox can be days old; the token is per session
+        "WTF_CSRF_HEADERS": ["X-CSRFToken", "X-CSRF-Token"],
+        # argon2id, OWASP ASVS: m=19 MiB, t=2, p=1 is the floor; we use 64 MiB, t=3, p=1.
+        "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
+        "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", str(64 * 1024))),
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_FAILURE_WINDOW": 15 * 60,
+        "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY"),
+        "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@example.com"),
+    }

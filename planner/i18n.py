@@ -1,0 +1,68 @@
+"""Locale selection (zh_Hans_CN by default, English available) and translation build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, current_app, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+from .extensions import babel
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+
+def compile_translations() -> None:
+    """Compile each messages.po into messages.mo when the .mo is missing or older."""
+    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as fh:
+            catalog = read_po(fh)
+        tmp = mo.with_suffix(".mo.tmp")
+        with tmp.open("wb") as fh:
+            write_mo(fh, catalog)
+        tmp.replace(mo)
+
+
+def normalize(tag: str | None) -> str | None:
+    if not tag:
+        return None
+    t = tag.replace("-", "_").lower()
+    if t.startswith("zh"):
+        return "zh_Hans_CN"
+    if t.startswith("en"):
+        return "en"
+    return None
+
+
+def select_locale() -> str:
+    lang = normalize(request.args.get("lang"))
+    if lang:
+        session["lang"] = lang
+        return lang
+    if current_user and current_user.is_authenticated and current_user.locale:
+        return str(current_user.locale)
+    lang = normalize(session.get("lang"))
+    if lang:
+        return lang
+    best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
+    return normalize(best) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def html_lang() -> str:
+    return "zh-CN" if str(get_locale()).startswith("zh") else "en"
+
+
+def init_app(app: Flask) -> None:
+    compile_translations()
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(TRANSLATIONS),
+    )
+    app.jinja_env.globals["html_lang"] = html_lang

@@ -1,0 +1,62 @@
+"""SQLAlchemy 2 typed models, one module per area."""
+
+from .catalog import Channel, CustomerType, Metric, MetricUnit, ProductLine, Stage
+from .crm import Customer, Visit, VisitKind, VisitProduct, new_uuid
+from .org import Company, OrgUnit, Role, UnitKind, User
+from .plans import (
+    ActionPlan,
+    DailyPlan,
+    DailyPlanItem,
+    LoginFailure,
+    PushSubscription,
+    Reminder,
+    ReminderStatus,
+    ReviewStatus,
+    WeeklyReview,
+)
+from .targets import (
+    AuditLog,
+    CalendarOverride,
+    DayKind,
+    FiscalYear,
+    MonthlyActual,
+    Target,
+    TargetCell,
+    Tier,
+)
+
+__all__ = [
+    "ActionPlan",
+    "AuditLog",
+    "CalendarOverride",
+    "Channel",
+    "Company",
+    "Customer",
+    "CustomerType",
+    "DailyPlan",
+    "DailyPlanItem",
+    "DayKind",
+    "FiscalYear",
+    "LoginFailure",
+    "Metric",
+    "MetricUnit",
+    "MonthlyActual",
+    "OrgUnit",
+    "ProductLine",
+    "PushSubscription",
+    "Reminder",
+    "ReminderStatus",
+    "ReviewStatus",
+    "Role",
+    "Stage",
+    "Target",
+    "TargetCell",
+    "Tier",
+    "UnitKind",
+    "User",
+    "Visit",
+    "VisitKind",
+    "VisitProduct",
+    "WeeklyReview",
+    "new_uuid",
+]

@@ -1,0 +1,164 @@
+"""Daily plans, action plans (行动计划) and weekly self-reviews (周总结)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import created_at, utcnow
+
+
+class DailyPlan(db.Model):
+    """A rep's plan for one day, usually written the evening before (今日事今日毕)."""
+
+    __tablename__ = "daily_plan"
+    __table_args__ = (UniqueConstraint("user_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    day: Mapped[date] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = created_at()
+
+    items: Mapped[list[DailyPlanItem]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", order_by="DailyPlanItem.id"
+    )
+
+
+class DailyPlanItem(db.Model):
+    """A customer to see on the plan's day (a planned visit)."""
+
+    __tablename__ = "daily_plan_item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("daily_plan.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    purpose: Mapped[str] = mapped_column(String(300), default="")
+    visit_id: Mapped[str | None] = mapped_column(ForeignKey("visit.id"))  # set when done
+
+    plan: Mapped[DailyPlan] = relationship(back_populates="items")
+    customer = relationship("Customer")
+
+
+class ActionPlan(db.Model):
+    """The seed's five-part action plan for a rep's monthly or quarterly target."""
+
+    __tablename__ = "action_plan"
+    __table_args__ = (UniqueConstraint("user_id", "period_kind", "period_start", "metric_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    metric_id: Mapped[int | None] = mapped_column(ForeignKey("metric.id"))
+    period_kind: Mapped[str] = mapped_column(String(8))  # month | quarter
+    period_start: Mapped[date] = mapped_column(Date)
+    key_actions: Mapped[str] = mapped_column(Text, default="")  # 要做好什么事
+    rewards_penalties: Mapped[str] = mapped_column(Text, default="")  # 奖励与惩罚
+    obstacles: Mapped[str] = mapped_column(Text, default="")  # 障碍与所需知识技巧
+    support_needed: Mapped[str] = mapped_column(Text, default="")  # 需要的支持与配合
+    # [{"stage": "...", "due": "YYYY-MM-DD"}]: 各阶段达成时间
+    milestones: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class ReviewStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    RETURNED = "returned"
+
+
+class WeeklyReview(db.Model):
+    """A rep's weekly self-review (周总结/自检), approved or returned by the manager."""
+
+    __tablename__ = "weekly_review"
+    __table_args__ = (UniqueConstraint("user_id", "week_start"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    week_start: Mapped[date] = mapped_column(Date)  # the Monday
+    completed: Mapped[str] = mapped_column(Text, default="")
+    missed_reasons: Mapped[str] = mapped_column(Text, default="")
+    successes: Mapped[str] = mapped_column(Text, default="")
+    improvements: Mapped[str] = mapped_column(Text, default="")
+    help_needed: Mapped[str] = mapped_column(Text, default="")
+    # Figures of the week against plan, frozen at submission.
+    figures: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    status: Mapped[ReviewStatus] = mapped_column(
+        Enum(ReviewStatus, native_enum=False, length=16), default=ReviewStatus.DRAFT
+    )
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_comment: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = created_at()
+
+
+class PushSubscription(db.Model):
+    """A browser's Web Push subscription (endpoint and keys)."""
+
+    __tablename__ = "push_subscription"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(1000), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(100))
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at()
+
+
+class ReminderStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Reminder(db.Model):
+    """A reminder to push. Several workers claim due rows (FOR UPDATE SKIP LOCKED on
+    PostgreSQL); `dedupe_key` makes each reminder exist once."""
+
+    __tablename__ = "reminder"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[ReminderStatus] = mapped_column(
+        Enum(ReminderStatus, native_enum=False, length=16), default=ReminderStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at()
+
+
+class LoginFailure(db.Model):
+    """A failed login, for throttling by username and address."""
+
+    __tablename__ = "login_failure"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = created_at()
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)

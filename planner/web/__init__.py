@@ -1,0 +1,59 @@
+"""Pages for people (thin views: parse, call a service, render)."""
+
+from __future__ import annotations
+
+from functools import wraps
+from pathlib import Path
+from typing import Any, Callable
+
+from flask import Blueprint, abort, redirect, send_from_directory, url_for
+from flask_login import current_user, login_required
+
+from ..models import Role
+
+bp = Blueprint("web", __name__)
+
+NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
+VENDOR = {"htmx.min.js": NODE_MODULES / "htmx.org" / "dist"}
+
+
+def roles_required(*roles: Role) -> Callable[..., Any]:
+    def deco(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in roles:
+                abort(404)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return deco
+
+
+@bp.get("/")
+def index():  # type: ignore[no-untyped-def]
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    from ..auth import home_url
+
+    return redirect(home_url(current_user))
+
+
+@bp.get("/vendor/<name>")
+def vendor(name: str):  # type: ignore[no-untyped-def]
+    """Third-party browser files, served from node_modules (installed from package-lock)."""
+    folder = VENDOR.get(name)
+    if folder is None:
+        abort(404)
+    return send_from_directory(folder, name, max_age=3600)
+
+
+@bp.app_context_processor
+def _nav() -> dict[str, Any]:
+    from .nav import nav_items
+
+    return {"nav_items": nav_items}
+
+
+from . import home  # noqa: E402,F401

@@ -1,0 +1,176 @@
+"""Test fixtures: one app built by create_app(test_config) on a migrated database with the
+demo company, for SQLite (default) or PostgreSQL (DATABASE_URL=postgresql://...)."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from planner import create_app
+from planner.extensions import db
+
+DEMO_PASSWORD = "planner-demo-2026"
+
+
+def _database_url(tmp: Path) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp / 'test.sqlite3'}"
+
+
+def _reset_postgres(url: str) -> None:
+    import psycopg
+
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    tmp = tmp_path_factory.mktemp("instance")
+    os.environ["PLANNER_INSTANCE"] = str(tmp)
+    url = _database_url(tmp)
+    if url.startswith("postgres"):
+        _reset_postgres(url)
+    os.environ["DATABASE_URL"] = url
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SESSION_COOKIE_SECURE": False,
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 8 * 1024,
+            "SERVER_NAME": None,
+        }
+    )
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        from planner.services.demo import load_demo
+
+        load_demo()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture()
+def app_ctx(app: Flask) -> Iterator[None]:
+    with app.app_context():
+        yield
+        db.session.rollback()
+        db.session.remove()
+
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    html = client.get(path).get_data(as_text=True)
+    m = CSRF_RE.search(html)
+    assert m, f"no CSRF token on {path}"
+    return m.group(1) or m.group(2)
+
+
+def login(client: FlaskClient, username: str, password: str = DEMO_PASSWORD) -> Any:
+    token = csrf_token(client)
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}
+    )
+
+
+@pytest.fixture()
+def rep_client(client: FlaskClient) -> FlaskClient:
+    resp = login(client, "rep01")
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    return client
+
+
+# ---------------------------------------------------------------- browser tests
+
+
+class LiveServer:
+    def __init__(self, app: Flask) -> None:
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    server = LiveServer(app)
+    server.start()
+    yield server
+    server.stop()
+
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    # Browser tests never skip: without Chromium they fail and say why.
+    assert Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}: apt-get install chromium"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2,
+         "is_mobile": True, "has_touch": True}
+
+
+@pytest.fixture()
+def phone(browser: Any, live_server: LiveServer) -> Iterator[Any]:
+    context = browser.new_context(base_url=live_server.url, **PHONE)
+    yield context
+    context.close()
+
+
+SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def screenshot(page: Any, name: str) -> Path:
+    SHOTS.mkdir(exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

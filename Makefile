@@ -47,6 +47,7 @@ i18n: setup
 	  -o planner/translations/messages.pot . >/dev/null
 	$(VENV)/bin/pybabel update -i planner/translations/messages.pot -d planner/translations \
 	  --no-fuzzy-matching
+	$(PY) tools/po_fill.py
 
 clean:
 	rm -rf $(VENV) node_modules instance test-artifacts

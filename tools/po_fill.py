@@ -1,7 +1,7 @@
-"""Fill msgstr entries of the zh_Hans_CN catalog from a JSON dict {msgid: msgstr}.
+"""Fill msgstr entries of the zh_Hans_CN catalog from JSON dicts {msgid: msgstr}.
 
-Usage: python tools/po_fill.py translations.json   (only empty entries are filled;
-pass --force to overwrite). `make i18n` extracts and merges new msgids first.
+Usage: python tools/po_fill.py [file.json ...]   (default: every tools/zh/*.json; only
+empty entries are filled unless --force). `make i18n` extracts, merges and fills.
 """
 
 from __future__ import annotations
@@ -17,8 +17,12 @@ PO = Path(__file__).resolve().parent.parent / "planner/translations/zh_Hans_CN/L
 
 def main() -> None:
     force = "--force" in sys.argv
-    src = [a for a in sys.argv[1:] if not a.startswith("--")][0]
-    table = json.loads(Path(src).read_text(encoding="utf-8"))
+    srcs = [Path(a) for a in sys.argv[1:] if not a.startswith("--")]
+    if not srcs:
+        srcs = sorted((Path(__file__).resolve().parent / "zh").glob("*.json"))
+    table: dict[str, str] = {}
+    for src in srcs:
+        table.update(json.loads(src.read_text(encoding="utf-8")))
     with PO.open("rb") as fh:
         catalog = read_po(fh, locale="zh_Hans_CN")
     filled = 0

@@ -51,7 +51,8 @@ def login():  # type: ignore[no-untyped-def]
         if not username or not password:
             error, status = _("Enter your username and password."), 422
         elif _recent_failures(username) >= current_app.config["LOGIN_MAX_FAILURES"]:
-            error, status = _("Too many failed attempts. Please wait 15 minutes and try again."), 429
+            error = _("Too many failed attempts. Please wait 15 minutes and try again.")
+            status = 429
         else:
             user = db.session.scalar(select(User).where(User.username == username))
             ok = verify_password(user.password_hash if user else None, password)

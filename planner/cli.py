@@ -14,7 +14,7 @@ def demo() -> None:
     from .services.demo import DEMO_PASSWORD, load_demo
 
     logins = load_demo()
-    click.echo("Demo company loaded. Logins (password for all: %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo company loaded. Logins (password for all: {DEMO_PASSWORD}):")
     shown = 0
     for login in logins:
         if login.role == "rep" and shown >= 2:

@@ -11,7 +11,8 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize(
-    ("lang", "button", "heading"), [("zh_Hans_CN", "登录", "今日计划"), ("en", "Log in", "Today's plan")]
+    ("lang", "button", "heading"),
+    [("zh_Hans_CN", "登录", "今日计划"), ("en", "Log in", "Today's plan")],
 )
 def test_a_rep_logs_in_on_a_phone_and_lands_on_today(
     phone: Any, lang: str, button: str, heading: str

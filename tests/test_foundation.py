@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conftest import csrf_token, login
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, inspect, select
@@ -10,8 +11,6 @@ from planner import create_app
 from planner.access import can_see_user, visible_users
 from planner.extensions import db
 from planner.models import Customer, LoginFailure, Role, User, Visit
-
-from conftest import csrf_token, login
 
 
 def table_counts() -> dict[str, int]:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po, write_po
 
-PO = Path(__file__).resolve().parent.parent / "planner/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
+ROOT = Path(__file__).resolve().parent.parent
+PO = ROOT / "planner/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
 
 
 def main() -> None:

@@ -61,7 +61,8 @@ PRODUCTS = [
 ]
 CHANNELS = [("direct", "直销", "Direct"), ("distribution", "分销", "Distribution"),
             ("ecommerce", "电商", "E-commerce")]
-CUSTOMER_TYPES = [("enterprise", "企业客户", "Enterprise"), ("government", "政府机关", "Government"),
+CUSTOMER_TYPES = [("enterprise", "企业客户", "Enterprise"),
+                  ("government", "政府机关", "Government"),
                   ("smb", "中小商户", "Small business")]
 STAGES = [
     ("lead", "线索", "Lead", False, False),

@@ -27,7 +27,9 @@ def fy_months(fy: FiscalYear) -> list[Period]:
     return engine.months(fy_period(fy))
 
 
-def last_year_months(metric: Metric, fy: FiscalYear, user_ids: list[int] | None = None) -> list[int]:
+def last_year_months(
+    metric: Metric, fy: FiscalYear, user_ids: list[int] | None = None
+) -> list[int]:
     """Last year's actuals of `metric` per month of the fiscal year before `fy`."""
     months = fy_months(fy)
     ly_starts = [date(m.start.year - 1, m.start.month, 1) for m in months]

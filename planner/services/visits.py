@@ -1,0 +1,347 @@
+"""Logging a visit: one validator and one writer for the form, the API and the offline sync.
+
+`validate_visit` turns raw input (form strings or JSON values) into a `VisitData` or a
+dict of field -> message; nothing is written on error. `record_visit` writes a valid
+visit (and a new lead created with it) and moves the customer's stage and follow-up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid as uuidlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import (
+    Company,
+    Customer,
+    DailyPlan,
+    DailyPlanItem,
+    ProductLine,
+    Stage,
+    User,
+    Visit,
+    VisitKind,
+    VisitProduct,
+)
+from .company import company_tz
+
+MAX_AMOUNT_FEN = 100_000_000 * 100  # 100 million CNY in one visit is absurd
+MAX_EXPENSES_FEN = 1_000_000 * 100
+FUTURE_SLACK = timedelta(minutes=15)  # phones' clocks drift a little
+MAX_PAST = timedelta(days=366)
+TEXT_LIMITS = {"place": 300, "purpose": 300, "outcome": 300, "materials": 300, "notes": 5000}
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+
+
+@dataclass
+class NewLead:
+    uuid: str
+    name: str
+    contact_name: str = ""
+    phone: str = ""
+
+
+@dataclass
+class VisitData:
+    customer_id: int | None
+    new_lead: NewLead | None
+    kind: VisitKind
+    visited_at: datetime
+    local_date: date
+    place: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    purpose: str = ""
+    notes: str = ""
+    outcome: str = ""
+    amount_signed: int = 0
+    amount_collected: int = 0
+    expenses: int = 0
+    materials: str = ""
+    next_follow_up: date | None = None
+    stage_id: int | None = None
+    product_line_ids: list[int] = field(default_factory=list)
+
+
+def _text(raw: Mapping[str, Any], key: str) -> str:
+    v = raw.get(key)
+    return "" if v is None else str(v).strip()
+
+
+def parse_money(value: Any) -> int | None:
+    """Yuan (a string like "12,345.67" or a number) -> fen. None if it is not money."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool):
+        return None
+    s = str(value).replace(",", "").replace("，", "").replace("¥", "").replace("￥", "").strip()
+    try:
+        d = Decimal(s)
+    except InvalidOperation:
+        return None
+    if not d.is_finite():
+        return None
+    if abs(d) > Decimal(10) ** 15:  # far beyond any limit; the caller says "too large"
+        return 10**17 if d > 0 else -1
+    fen = d * 100
+    if fen != fen.to_integral_value():  # more than two decimals
+        return None
+    return int(fen)
+
+
+def _money(raw: Mapping[str, Any], key: str, limit: int, errors: dict[str, str]) -> int:
+    fen_key = f"{key}_fen"
+    if fen_key in raw and raw[fen_key] not in (None, ""):
+        v = raw[fen_key]
+        fen = v if isinstance(v, int) and not isinstance(v, bool) else None
+    else:
+        fen = parse_money(raw.get(key))
+    if fen is None:
+        errors[key] = _("Enter an amount in yuan, like 12800 or 12800.50.")
+        return 0
+    if fen < 0:
+        errors[key] = _("An amount cannot be negative.")
+        return 0
+    if fen > limit:
+        errors[key] = _("That amount is too large to be right (at most %(max)s yuan).",
+                        max=f"{limit // 100:,}")
+        return 0
+    return fen
+
+
+def _date(value: Any) -> date | None:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _datetime(value: Any, company: Company) -> datetime | None:
+    if isinstance(value, datetime):
+        dt = value
+    else:
+        s = str(value).strip().replace("Z", "+00:00")
+        try:
+            dt = datetime.fromisoformat(s)
+        except ValueError:
+            return None
+    if dt.tzinfo is None:  # a datetime-local input is the company's local time
+        dt = dt.replace(tzinfo=company_tz(company))
+    return dt
+
+
+def validate_visit(
+    raw: Mapping[str, Any], user: User, *, now: datetime, pending_leads: Mapping[str, int] = {}
+) -> tuple[VisitData | None, dict[str, str]]:
+    """Check everything; return (data, {}) or (None, {field: message})."""
+    errors: dict[str, str] = {}
+    company = db.session.get(Company, user.unit.company_id)
+    assert company is not None
+
+    # Customer: one of the rep's own, or a new lead typed in.
+    customer_id: int | None = None
+    new_lead: NewLead | None = None
+    cid = raw.get("customer_id")
+    cuuid = _text(raw, "customer_uuid")
+    lead_name = _text(raw, "new_customer_name")
+    if cid not in (None, ""):
+        try:
+            cid_int = int(cid)
+        except (TypeError, ValueError):
+            cid_int = -1
+        owner = db.session.scalar(select(Customer.owner_id).where(Customer.id == cid_int))
+        if owner is None or owner != user.id:
+            errors["customer_id"] = _("Unknown customer: choose one of your customers.")
+        else:
+            customer_id = cid_int
+    elif cuuid and not lead_name:
+        # A customer referred to by its UUID: an existing one of the rep's, or a lead made
+        # earlier in the same offline batch.
+        row = db.session.execute(
+            select(Customer.id, Customer.owner_id).where(Customer.uuid == cuuid)
+        ).first()
+        if row is not None and row.owner_id == user.id:
+            customer_id = row.id
+        elif cuuid in pending_leads:
+            customer_id = pending_leads[cuuid]
+        else:
+            errors["customer_id"] = _("Unknown customer: choose one of your customers.")
+    elif lead_name:
+        if len(lead_name) > 200:
+            errors["new_customer_name"] = _("A name can have at most 200 characters.")
+        lead_uuid = cuuid or str(uuidlib.uuid4())
+        if not UUID_RE.match(lead_uuid):
+            errors["new_customer_name"] = _("The new customer's id is not valid.")
+        new_lead = NewLead(
+            uuid=lead_uuid.lower(), name=lead_name[:200],
+            contact_name=_text(raw, "new_customer_contact")[:120],
+            phone=_text(raw, "new_customer_phone")[:40],
+        )
+    else:
+        errors["customer_id"] = _("Choose a customer, or type the name of a new one.")
+
+    kind_raw = _text(raw, "kind")
+    try:
+        kind = VisitKind(kind_raw)
+    except ValueError:
+        errors["kind"] = _("Choose the kind of visit.")
+        kind = VisitKind.EXISTING
+
+    at_raw = raw.get("visited_at")
+    visited_at = now if at_raw in (None, "") else _datetime(at_raw, company)
+    if visited_at is None:
+        errors["visited_at"] = _("Enter the time of the visit, like 2026-11-27 14:30.")
+        visited_at = now
+    elif visited_at > now + FUTURE_SLACK:
+        errors["visited_at"] = _("The visit time is in the future.")
+    elif visited_at < now - MAX_PAST:
+        errors["visited_at"] = _("The visit time is more than a year ago.")
+    local_date = visited_at.astimezone(company_tz(company)).date()
+
+    amount_signed = _money(raw, "amount_signed", MAX_AMOUNT_FEN, errors)
+    amount_collected = _money(raw, "amount_collected", MAX_AMOUNT_FEN, errors)
+    expenses = _money(raw, "expenses", MAX_EXPENSES_FEN, errors)
+
+    texts = {}
+    for key, limit in TEXT_LIMITS.items():
+        value = _text(raw, key)
+        if len(value) > limit:
+            errors[key] = _("At most %(n)s characters.", n=limit)
+        texts[key] = value[:limit]
+
+    lat = lng = None
+    if raw.get("latitude") not in (None, "") or raw.get("longitude") not in (None, ""):
+        try:
+            lat, lng = float(raw["latitude"]), float(raw["longitude"])
+            if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+                raise ValueError
+        except (KeyError, TypeError, ValueError):
+            errors["place"] = _("The location from the phone is not valid.")
+            lat = lng = None
+
+    follow: date | None = None
+    if raw.get("next_follow_up") not in (None, ""):
+        follow = _date(raw.get("next_follow_up"))
+        if follow is None:
+            errors["next_follow_up"] = _("Enter a date, like 2026-12-01.")
+        elif follow < local_date:
+            errors["next_follow_up"] = _("The next follow-up cannot be before the visit.")
+        elif follow > local_date + timedelta(days=366):
+            errors["next_follow_up"] = _("The next follow-up is more than a year away.")
+
+    stage_id: int | None = None
+    stage_raw = _text(raw, "stage")
+    if stage_raw:
+        stage = db.session.scalar(
+            select(Stage).where(Stage.company_id == company.id, Stage.active.is_(True),
+                                (Stage.code == stage_raw) | (Stage.id == _int_or(stage_raw)))
+        )
+        if stage is None:
+            errors["stage"] = _("That stage does not exist.")
+        else:
+            stage_id = stage.id
+
+    product_ids: list[int] = []
+    products = raw.get("products") or []
+    if isinstance(products, str):
+        products = [products]
+    if products:
+        valid = dict(db.session.execute(
+            select(ProductLine.code, ProductLine.id).where(
+                ProductLine.company_id == company.id, ProductLine.active.is_(True))
+        ).all())
+        by_id = set(valid.values())
+        for p in products:
+            pid = valid.get(str(p)) or (_int_or(p) if _int_or(p) in by_id else None)
+            if pid is None:
+                errors["products"] = _("Unknown product line.")
+            elif pid not in product_ids:
+                product_ids.append(pid)
+
+    if errors:
+        return None, errors
+    return VisitData(
+        customer_id=customer_id, new_lead=new_lead, kind=kind, visited_at=visited_at,
+        local_date=local_date, latitude=lat, longitude=lng, amount_signed=amount_signed,
+        amount_collected=amount_collected, expenses=expenses, next_follow_up=follow,
+        stage_id=stage_id, product_line_ids=product_ids, **texts,
+    ), {}
+
+
+def _int_or(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+def record_visit(user: User, data: VisitData, visit_id: str | None = None,
+                 payload_hash: str | None = None) -> Visit:
+    """Write a validated visit (in the caller's transaction; the caller commits)."""
+    company_id = user.unit.company_id
+    if data.new_lead is not None:
+        lead_stage = db.session.scalar(
+            select(Stage).where(Stage.company_id == company_id, Stage.active.is_(True))
+            .order_by(Stage.sort)
+        )
+        assert lead_stage is not None
+        customer = Customer(
+            uuid=data.new_lead.uuid, company_id=company_id, owner_id=user.id,
+            name=data.new_lead.name, contact_name=data.new_lead.contact_name,
+            phone=data.new_lead.phone, stage_id=lead_stage.id,
+        )
+        db.session.add(customer)
+        db.session.flush()
+    else:
+        customer = db.session.get(Customer, data.customer_id)
+        assert customer is not None and customer.owner_id == user.id
+    visit = Visit(
+        id=visit_id or str(uuidlib.uuid4()), user_id=user.id, customer_id=customer.id,
+        kind=data.kind, visited_at=data.visited_at, local_date=data.local_date,
+        place=data.place, latitude=data.latitude, longitude=data.longitude,
+        purpose=data.purpose, notes=data.notes, outcome=data.outcome,
+        amount_signed=data.amount_signed, amount_collected=data.amount_collected,
+        expenses=data.expenses, materials=data.materials, next_follow_up=data.next_follow_up,
+        stage_from_id=customer.stage_id, stage_to_id=data.stage_id, payload_hash=payload_hash,
+    )
+    for pid in data.product_line_ids:
+        visit.products.append(VisitProduct(product_line_id=pid))
+    if data.product_line_ids and data.amount_signed:
+        visit.products[0].amount_signed = data.amount_signed
+    db.session.add(visit)
+    if data.stage_id is not None and data.stage_id != customer.stage_id:
+        customer.stage_id = data.stage_id
+        stage = db.session.get(Stage, data.stage_id)
+        if stage is not None and stage.is_won and customer.first_won_on is None:
+            customer.first_won_on = data.local_date
+    if data.next_follow_up is not None:
+        customer.next_follow_up = data.next_follow_up
+    # A planned visit to this customer on this day is done.
+    item = db.session.scalar(
+        select(DailyPlanItem).join(DailyPlan).where(
+            DailyPlan.user_id == user.id, DailyPlan.day == data.local_date,
+            DailyPlanItem.customer_id == customer.id, DailyPlanItem.visit_id.is_(None))
+    )
+    if item is not None:
+        item.visit_id = visit.id
+    db.session.flush()
+    return visit
+
+
+def payload_hash(payload: Mapping[str, Any]) -> str:
+    """sha256 of the canonical JSON of a sync payload: same UUID + other hash = conflict."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                           default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -219,7 +219,26 @@ def load_demo(today: date | None = None) -> list[Login]:
 
     ensure_company_targets(fy, company_targets_spec())
     db.session.commit()
+    _decompose(company, fy)
     return logins
+
+
+# How the demo year is decomposed to every rep: region > team > rep, by last year's share
+# where the demo has history for the metric, else by the reps' capability scores.
+DEMO_DIMS = ["region", "team", "rep"]
+DEMO_SPLIT = {"revenue": "last_year", "visits": "last_year", "new_customers": "last_year",
+              "contracts": "last_year"}
+
+
+def _decompose(company: Company, fy: FiscalYear) -> None:
+    """Decompose every metric's company target to the reps, once (idempotent)."""
+    from .decompose import decompose_year
+
+    metrics = db.session.scalars(select(Metric).where(
+        Metric.company_id == company.id).order_by(Metric.sort)).all()
+    for metric in metrics:
+        method = DEMO_SPLIT.get(metric.code, "capability")
+        decompose_year(fy, metric, DEMO_DIMS, method, only_if_empty=True)
 
 
 def _fiscal_year(company: Company, year: int) -> FiscalYear:

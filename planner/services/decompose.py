@@ -30,7 +30,8 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
-from flask_babel import gettext as _
+from flask import has_request_context
+from flask_babel import gettext
 from sqlalchemy import Connection, func, select
 
 from .. import engine
@@ -61,6 +62,13 @@ DIMENSIONS = ("product_line", "channel", "customer_type", "region", "team", "rep
 METHODS = ("equal", "weights", "last_year", "capability", "growth")
 # Methods whose parameters are typed per child: only for a one-level decomposition.
 TYPED_METHODS = ("weights", "growth")
+
+
+def _(msgid: str, /, **variables: Any) -> str:
+    """Translated in a request; plain English in the CLI and in services run without one."""
+    if has_request_context():
+        return str(gettext(msgid, **variables))
+    return msgid % variables if variables else msgid
 
 
 class DecomposeError(ValueError):

@@ -21,7 +21,5 @@ def team():  # type: ignore[no-untyped-def]
     return render("web/team.html", user=current_user)
 
 
-@bp.get("/targets")
-@roles_required(Role.MANAGER, Role.ADMIN)
-def targets():  # type: ignore[no-untyped-def]
-    return render("web/targets.html", user=current_user)
+# The targets and calendar pages live in their own modules.
+from . import calendar, targets  # noqa: E402,F401

@@ -1,0 +1,61 @@
+"""The company calendar page (admins; managers and reps get 404)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, request
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import Company, Role
+from ..services import calendar_admin as ca
+from . import bp, roles_required
+from .render import render
+
+
+def _company() -> Company:
+    company = db.session.get(Company, current_user.unit.company_id)
+    if company is None:
+        abort(404)
+    return company
+
+
+def _year() -> int:
+    year = request.values.get("year", type=int) or date.today().year
+    if not 1990 <= year <= 2100:
+        abort(404)
+    return year
+
+
+def _page(year: int, error: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+    view = ca.year_view(_company(), year)
+    return render("calendar/index.html", "calendar/_body.html", status=status, cv=view,
+                  error=error, form=request.form)
+
+
+@bp.get("/calendar")
+@roles_required(Role.ADMIN)
+def calendar():  # type: ignore[no-untyped-def]
+    return _page(_year())
+
+
+@bp.post("/calendar")
+@roles_required(Role.ADMIN)
+def calendar_add():  # type: ignore[no-untyped-def]
+    f = request.form
+    try:
+        o = ca.add_override(_company(), f.get("day"), f.get("kind"), f.get("note", ""),
+                            current_user)
+    except ca.CalendarError as exc:
+        db.session.rollback()
+        return _page(_year(), str(exc), 422)
+    return _page(o.day.year)
+
+
+@bp.post("/calendar/<int:override_id>/delete")
+@roles_required(Role.ADMIN)
+def calendar_delete(override_id: int):  # type: ignore[no-untyped-def]
+    if not ca.remove_override(_company(), override_id, current_user):
+        abort(404)
+    return _page(_year())

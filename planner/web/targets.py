@@ -1,0 +1,353 @@
+"""Target planning pages: the decomposition tree, preview-then-apply changes, time views,
+and the company calendar. Thin views: parse, call planner.services.decompose, render."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import abort, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import engine
+from ..access import visible_units
+from ..extensions import db
+from ..models import FiscalYear, Metric, Role, Target, Tier
+from ..services import decompose as dc
+from ..services.calendar import company_calendar
+from ..services.timeplan import TIME_METHODS, fy_months, fy_quarters
+from . import bp, roles_required
+from .render import render
+
+PLANNERS = (Role.MANAGER, Role.ADMIN)
+
+
+def _english() -> bool:
+    return not str(get_locale()).startswith("zh")
+
+
+def _company_id() -> int:
+    return int(current_user.unit.company_id)
+
+
+def _years() -> list[FiscalYear]:
+    return list(db.session.scalars(select(FiscalYear).where(
+        FiscalYear.company_id == _company_id()).order_by(FiscalYear.year)))
+
+
+def _metrics() -> list[Metric]:
+    return list(db.session.scalars(select(Metric).where(
+        Metric.company_id == _company_id(), Metric.active.is_(True)).order_by(Metric.sort)))
+
+
+def _visible_unit_ids() -> set[int]:
+    return set(db.session.scalars(visible_units(current_user)))
+
+
+class View:
+    """What one request needs: the tree of (year, metric, tier) and who may do what."""
+
+    def __init__(self, fy: FiscalYear, metric: Metric, tier: Tier) -> None:
+        self.fy, self.metric, self.tier = fy, metric, tier
+        self.tree = dc.load_tree(fy, metric, tier)
+        self.ctx = dc.Context(fy, metric, english=_english())
+        self.admin = current_user.role == Role.ADMIN
+        self.units = _visible_unit_ids()
+        self.scopes = dc.scope_values(fy, metric)
+
+    def visible(self, n: dc.Node) -> bool:
+        return self.admin or (n.unit_id is not None and n.unit_id in self.units)
+
+    def can_change(self, n: dc.Node) -> bool:
+        """Editing or locking a node rebalances its siblings: the parent must be ours."""
+        if self.admin:
+            return True
+        return n.parent is not None and self.visible(n.parent)
+
+    def tops(self) -> list[dc.Node]:
+        if self.admin:
+            return self.tree.roots
+        out = []
+        for n in self.tree.nodes.values():
+            if self.visible(n) and (n.parent is None or not self.visible(n.parent)):
+                out.append(n)
+        return out
+
+    def node(self, node_id: int) -> dc.Node:
+        n = self.tree.nodes.get(node_id)
+        if n is None or not self.visible(n):
+            abort(404)
+        return n
+
+    # Display helpers for the templates.
+    def fmt(self, v: int) -> str:
+        return dc.fmt(v, self.metric)
+
+    def label(self, n: dc.Node) -> str:
+        return self.ctx.label(n)
+
+    def input_value(self, v: int) -> str:
+        if str(self.metric.unit) in ("money", "percent"):
+            whole, frac = divmod(v, 100)
+            return f"{whole}.{frac:02d}" if frac else str(whole)
+        return str(v)
+
+    def tiers_of(self, n: dc.Node) -> list[tuple[str, str]]:
+        vals = self.scopes.get(n.scope, {})
+        return [(tier_label(t), self.fmt(vals[t])) for t in ("base", "sprint", "challenge")
+                if t in vals and t != str(self.tier)]
+
+    def dim_label(self, dim: str | None) -> str:
+        return dc.dim_label(dim) if dim else ""
+
+    def method_label(self, m: str | None) -> str:
+        return dc.method_label(m)
+
+    def args(self, **extra: Any) -> dict[str, Any]:
+        return {"fy": self.fy.year, "metric": self.metric.code, "tier": str(self.tier), **extra}
+
+
+def tier_label(tier: str) -> str:
+    return {"base": _("Base"), "sprint": _("Sprint"), "challenge": _("Challenge")}.get(tier, tier)
+
+
+def _pick() -> tuple[FiscalYear, Metric, Tier]:
+    years = _years()
+    if not years:
+        abort(404)
+    want = request.values.get("fy", type=int)
+    fy = next((y for y in years if y.year == want), None)
+    if fy is None:
+        today = date.today()
+        fy = next((y for y in years if y.start <= today <= y.end), years[-1])
+    metrics = _metrics()
+    if not metrics:
+        abort(404)
+    code = request.values.get("metric")
+    metric = next((m for m in metrics if m.code == code), metrics[0])
+    try:
+        tier = Tier(request.values.get("tier") or "base")
+    except ValueError:
+        tier = Tier.BASE
+    return fy, metric, tier
+
+
+def _ancestors(n: dc.Node | None) -> set[int]:
+    out: set[int] = set()
+    while n is not None:
+        if n.id is not None:
+            out.add(n.id)
+        n = n.parent
+    return out
+
+
+@bp.get("/targets")
+@roles_required(*PLANNERS)
+def targets():  # type: ignore[no-untyped-def]
+    fy, metric, tier = _pick()
+    view = View(fy, metric, tier)
+    tops = view.tops()
+    open_ids = {n.id for n in tops if n.id is not None}
+    return render("targets/index.html", "targets/_tree.html", view=view, tops=tops,
+                  open_ids=open_ids, years=_years(), metrics=_metrics(),
+                  tiers=[t.value for t in Tier], message=None)
+
+
+def _view_for(node_id: int) -> tuple[View, dc.Node]:
+    t = db.session.get(Target, node_id)
+    if t is None:
+        abort(404)
+    fy = db.session.get(FiscalYear, t.fiscal_year_id)
+    metric = db.session.get(Metric, t.metric_id)
+    if fy is None or metric is None or fy.company_id != _company_id():
+        abort(404)
+    view = View(fy, metric, Tier(t.tier))
+    return view, view.node(node_id)
+
+
+@bp.get("/targets/node/<int:node_id>/children")
+@roles_required(*PLANNERS)
+def target_children(node_id: int):  # type: ignore[no-untyped-def]
+    view, node = _view_for(node_id)
+    expand = request.args.get("open", "1") == "1"
+    return render("targets/children_page.html", "targets/_children.html", view=view,
+                  node=node, expand=expand, open_ids=set())
+
+
+ACTIONS = ("edit", "lock", "decompose", "time")
+
+
+def _plan(view: View, node: dc.Node, action: str) -> dc.Plan:
+    """Parse the form and compute the plan (raises DecomposeError on bad input)."""
+    f = request.form
+    metric = view.metric
+    if action in ("edit", "lock") and not view.can_change(node):
+        abort(404)
+    if action == "edit":
+        return dc.plan_edit(view.tree, view.ctx, node, dc.parse_amount(f.get("value"), metric))
+    if action == "lock":
+        return dc.plan_lock(view.tree, view.ctx, node, f.get("locked") == "1")
+    if action == "decompose":
+        dims = [d for d in (f.get("dim1"), f.get("dim2"), f.get("dim3")) if d]
+        method = f.get("method") or "equal"
+        numbers = dc.parse_numbers(f.get("numbers"), _("Values"))
+        params: dict[str, Any] = {}
+        if not metric.additive and numbers:
+            params["levels"] = numbers
+        elif method in ("weights", "growth"):
+            params[method] = numbers
+        return dc.plan_decompose(view.tree, view.ctx, node, dims, method, params)
+    if action == "time":
+        if not view.admin:
+            abort(404)
+        method = f.get("time_method") or "working_days"
+        if method not in TIME_METHODS:
+            raise dc.DecomposeError(_("Unknown split method: %(method)s.", method=method))
+        text = f.get("numbers")
+        tparams: dict[str, Any] = {}
+        if method == "profile":
+            tparams["profile"] = [n for n in dc.parse_numbers(text, _("Profile"))]
+            if len(tparams["profile"]) != 12:
+                raise dc.DecomposeError(_("A seasonal profile needs 12 monthly percentages "
+                                          "(got %(got)d).", got=len(tparams["profile"])))
+        elif method == "growth":
+            tparams["growth"] = dc.parse_numbers(text, _("Growth"))
+            if len(tparams["growth"]) != 4:
+                raise dc.DecomposeError(_("Type 4 quarterly growth rates (got %(got)d).",
+                                          got=len(tparams["growth"])))
+        elif method == "quarters":
+            parts = [p for p in (text or "").replace("，", ",").split(",") if p.strip()]
+            tparams["quarters"] = [dc.parse_amount(p, metric) for p in parts]
+            if len(tparams["quarters"]) != 4:
+                raise dc.DecomposeError(_("Type 4 quarter values (got %(got)d).",
+                                          got=len(tparams["quarters"])))
+        return dc.plan_time(view.tree, view.ctx, node, method, tparams)
+    abort(404)
+
+
+def _form_ctx(view: View, node: dc.Node) -> dict[str, Any]:
+    return {"view": view, "node": node, "dims": dc.DIMENSIONS, "methods": dc.METHODS,
+            "time_methods": TIME_METHODS, "form": request.form}
+
+
+@bp.post("/targets/node/<int:node_id>/<action>/preview")
+@roles_required(*PLANNERS)
+def target_preview(node_id: int, action: str):  # type: ignore[no-untyped-def]
+    if action not in ACTIONS:
+        abort(404)
+    view, node = _view_for(node_id)
+    try:
+        plan = _plan(view, node, action)
+    except dc.DecomposeError as exc:
+        db.session.rollback()
+        return render("targets/preview_page.html", "targets/_preview.html", status=422,
+                      error=str(exc), plan=None, action=action, **_form_ctx(view, node))
+    db.session.rollback()  # a preview never writes
+    return render("targets/preview_page.html", "targets/_preview.html", error=None,
+                  plan=plan, action=action, **_form_ctx(view, node))
+
+
+@bp.post("/targets/node/<int:node_id>/<action>/apply")
+@roles_required(*PLANNERS)
+def target_apply(node_id: int, action: str):  # type: ignore[no-untyped-def]
+    if action not in ACTIONS:
+        abort(404)
+    view, node = _view_for(node_id)
+    try:
+        plan = _plan(view, node, action)
+    except dc.DecomposeError as exc:
+        db.session.rollback()
+        return render("targets/preview_page.html", "targets/_preview.html", status=422,
+                      error=str(exc), plan=None, action=action, **_form_ctx(view, node))
+    dc.apply_plan(plan, current_user)
+    fresh = View(view.fy, view.metric, view.tier)
+    tops = fresh.tops()
+    target = fresh.tree.nodes.get(node_id)
+    open_ids = {n.id for n in tops if n.id is not None} | _ancestors(target)
+    if action == "decompose" and target is not None:
+        open_ids.add(node_id)
+    message = _("Applied: %(n)d targets changed.", n=len(plan.changes) + len(plan.new_nodes))
+    return render("targets/index.html", "targets/_tree.html", view=fresh, tops=tops,
+                  open_ids=open_ids, years=_years(), metrics=_metrics(),
+                  tiers=[t.value for t in Tier], message=message)
+
+
+@bp.post("/targets/tier")
+@roles_required(Role.ADMIN)
+def target_tier():  # type: ignore[no-untyped-def]
+    fy, metric, tier = _pick()
+    error = None
+    try:
+        pct = dc.parse_numbers(request.form.get("percent"), _("Percent"))
+        if len(pct) != 1:
+            raise dc.DecomposeError(_("Type one percentage."))
+        dc.create_tier(fy, metric, tier, pct[0], current_user)
+    except dc.DecomposeError as exc:
+        db.session.rollback()
+        error = str(exc)
+    view = View(fy, metric, tier)
+    tops = view.tops()
+    return render("targets/index.html", "targets/_tree.html", status=422 if error else 200,
+                  view=view, tops=tops, open_ids={n.id for n in tops}, years=_years(),
+                  metrics=_metrics(), tiers=[t.value for t in Tier], message=None,
+                  tier_error=error)
+
+
+@bp.get("/targets/node/<int:node_id>/time")
+@roles_required(*PLANNERS)
+def target_time(node_id: int):  # type: ignore[no-untyped-def]
+    view, node = _view_for(node_id)
+    quarters = list(zip(fy_quarters(view.fy), dc.quarters_of(node.months, view.tree.additive),
+                        strict=True))
+    months = list(zip(fy_months(view.fy), node.months, strict=True))
+    month_arg = request.args.get("month", "")
+    detail = None
+    chosen = None
+    cal = company_calendar(view.ctx.company)
+    for p, v in months:
+        if p.label == month_arg:
+            chosen = (p, v)
+    if chosen is not None:
+        p, v = chosen
+        if view.tree.additive:
+            detail = engine.split_month_down(v, p, cal)
+        else:
+            detail = None
+    working = {p.label: cal.count(p.start, p.end) for p, _v in months}
+    return render("targets/time.html", "targets/_time.html", view=view, node=node,
+                  quarters=quarters, months=months, chosen=chosen, detail=detail,
+                  working=working, cal=cal)
+
+
+@bp.app_template_global()
+def unit_hint(metric: Metric) -> str:
+    unit = str(metric.unit)
+    if unit == "money":
+        return _("CNY")
+    if unit == "percent":
+        return "%"
+    return _("count")
+
+
+@bp.app_template_global()
+def time_label(method: str) -> str:
+    return {"working_days": _("by working days"), "equal": _("equal months"),
+            "profile": _("seasonal profile"), "last_year": _("last year's months"),
+            "growth": _("growth over last year"), "quarters": _("typed quarters")
+            }.get(method, method)
+
+
+@bp.app_template_global()
+def dekad_label(i: int) -> str:
+    return (_("Early month"), _("Mid month"), _("Late month"))[i]
+
+
+@bp.app_template_global()
+def weekday_label(d: date) -> str:
+    return (_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun"))[d.weekday()]
+
+
+bp.add_app_template_global(tier_label, "tier_label")

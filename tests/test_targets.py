@@ -353,3 +353,25 @@ def test_the_calendar_page_adds_and_removes_a_company_holiday(app: Flask) -> Non
     assert resp.status_code == 200 and "founders day" not in resp.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(CalendarOverride, oid) is None
+
+
+def test_the_benchmark_builds_decomposes_and_recomputes_a_small_company(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    """The bench command's code path on a small company (no timing asserted)."""
+    from planner import create_app
+    from planner.services import bench
+
+    monkeypatch.setattr(bench, "REPS", 40)
+    monkeypatch.setattr(bench, "TEAMS", 5)
+    url = f"sqlite:///{tmp_path}/bench.sqlite3"
+    small = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with small.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        result = bench.run(runs=2)
+        assert result.month_cells == 40 * 5 * 7 * 12
+        assert result.recompute_ms > 0
+        db.session.remove()
+        db.engine.dispose()

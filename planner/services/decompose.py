@@ -128,10 +128,7 @@ class Tree:
     tier: Tier
     nodes: dict[int, Node]
     roots: list[Node]
-
-    @property
-    def additive(self) -> bool:
-        return bool(self.metric.additive)
+    additive: bool = True
 
 
 def load_tree(fy: FiscalYear, metric: Metric, tier: Tier = Tier.BASE) -> Tree:
@@ -178,7 +175,7 @@ def load_tree(fy: FiscalYear, metric: Metric, tier: Tier = Tier.BASE) -> Tree:
             i = index.get(start)
             if i is not None and tid in nodes:
                 nodes[tid].months[i] = int(value)
-    return Tree(fy, metric, tier, nodes, roots)
+    return Tree(fy, metric, tier, nodes, roots, bool(metric.additive))
 
 
 # ------------------------------------------------------------------ company context
@@ -198,6 +195,15 @@ class Member:
     customer_type_id: int | None
 
 
+@dataclass(frozen=True)
+class _Snap:
+    id: int
+    name: str
+    name_en: str
+    kind: str = ""
+    path: str = "/"
+
+
 class Context:
     """The company's units, reps, dimensions and last year's history, loaded once."""
 
@@ -208,7 +214,10 @@ class Context:
         company = db.session.get(Company, fy.company_id)
         assert company is not None
         self.company = company
-        self.units = {u.id: u for u in db.session.scalars(
+        # Plain snapshots (not ORM objects), so a plan can be computed off the session.
+        self.metric_name = self.name(metric)
+        self.units = {u.id: _Snap(u.id, u.name, u.name_en, u.kind, u.path)
+                      for u in db.session.scalars(
             select(OrgUnit).where(OrgUnit.company_id == company.id).order_by(
                 OrgUnit.sort, OrgUnit.id))}
         unit_ids = list(self.units)
@@ -222,11 +231,12 @@ class Context:
         self.dims: dict[str, list[Any]] = {}
         for name, model in (("product_line", ProductLine), ("channel", Channel),
                             ("customer_type", CustomerType)):
-            self.dims[name] = list(db.session.scalars(
+            self.dims[name] = [_Snap(o.id, o.name, o.name_en) for o in db.session.scalars(
                 select(model).where(model.company_id == company.id,
-                                    model.active.is_(True)).order_by(model.sort, model.id)))
+                                    model.active.is_(True)).order_by(model.sort, model.id))]
         self._history: dict[tuple[int, int | None], int] | None = None
         self._rep_paths = {r.id: self.units[r.unit_id].path for r in self.reps}
+        self._under: dict[int, list[int]] = {}
 
     def name(self, obj: Any) -> str:
         return (obj.name_en or obj.name) if self.english else obj.name
@@ -237,8 +247,12 @@ class Context:
             return [user_id]
         if unit_id is None:
             return [r.id for r in self.reps]
-        path = self.units[unit_id].path
-        return [rid for rid, p in self._rep_paths.items() if p.startswith(path)]
+        got = self._under.get(unit_id)
+        if got is None:
+            path = self.units[unit_id].path
+            got = self._under[unit_id] = [
+                rid for rid, p in self._rep_paths.items() if p.startswith(path)]
+        return got
 
     def history(self) -> dict[tuple[int, int | None], int]:
         """Last fiscal year's actual of this metric per (user, product line)."""
@@ -307,7 +321,7 @@ class Context:
 
     def label(self, node: Node) -> str:
         if node.dim is None:
-            return self.name(self.metric)
+            return self.metric_name
         dim = node.dim
         if dim == "rep" and node.user_id in self.users:
             return str(self.users[node.user_id].display_name)

@@ -379,8 +379,8 @@ def _visits(company: Company, reps: list[User], rng: random.Random, today: date)
                 kind = kinds[rng.randrange(len(kinds))]
                 signed = 0
                 if rng.random() < 0.035:
-                    signed = rng.randint(200, 1600) * 10_000  # 2,000 - 16,000 CNY, in fen
-                collected = rng.randint(100, 1000) * 10_000 if rng.random() < 0.03 else 0
+                    signed = rng.randint(80, 220) * 10_000  # 8,000 - 22,000 CNY, in fen
+                collected = rng.randint(80, 240) * 10_000 if rng.random() < 0.03 else 0
                 at = datetime.combine(
                     day, time(rng.randint(9, 17), rng.choice((0, 15, 30, 45))), tz
                 )

@@ -40,3 +40,22 @@ def test_a_wrong_password_shows_the_message_in_the_browser(phone: Any) -> None:
     page.get_by_role("button", name="Log in").click()
     assert "Wrong username or password." in page.locator("#login-error").inner_text()
     assert page.url.endswith("/login")
+
+
+@pytest.mark.parametrize(
+    ("username", "home", "heading"),
+    [("manager1", "/team", "Team progress"), ("director", "/targets", None)],
+)
+def test_managers_and_the_director_land_on_their_own_home(
+    phone: Any, username: str, home: str, heading: str | None
+) -> None:
+    page = phone.new_page()
+    page.goto("/login?lang=en")
+    page.fill("#username", username)
+    page.fill("#password", DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"**{home}")
+    if heading:
+        assert page.locator("h1").first.inner_text() == heading
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, f"home-{username}")

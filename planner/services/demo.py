@@ -378,7 +378,7 @@ def _visits(company: Company, reps: list[User], rng: random.Random, today: date)
                 cust = mine[rng.randrange(len(mine))]
                 kind = kinds[rng.randrange(len(kinds))]
                 signed = 0
-                if rng.random() < 0.035:
+                if rng.random() < 0.028:
                     signed = rng.randint(80, 220) * 10_000  # 8,000 - 22,000 CNY, in fen
                 collected = rng.randint(80, 240) * 10_000 if rng.random() < 0.03 else 0
                 at = datetime.combine(

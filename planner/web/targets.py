@@ -50,6 +50,10 @@ def _visible_unit_ids() -> set[int]:
 class View:
     """What one request needs: the tree of (year, metric, tier) and who may do what."""
 
+    dims = dc.DIMENSIONS
+    methods = dc.METHODS
+    time_methods = TIME_METHODS
+
     def __init__(self, fy: FiscalYear, metric: Metric, tier: Tier) -> None:
         self.fy, self.metric, self.tier = fy, metric, tier
         self.tree = dc.load_tree(fy, metric, tier)

@@ -17,4 +17,4 @@ def me():  # type: ignore[no-untyped-def]
     )
 
 
-from . import records  # noqa: E402,F401
+from . import openapi, records, today  # noqa: E402,F401

@@ -1,50 +1,137 @@
-"""Customers and visits as JSON (every lookup goes through planner.access)."""
+"""Customers and visits as JSON (every lookup goes through planner.access).
+
+Money is integer fen (`*_fen` fields). POST /api/v1/visits takes the same fields as the
+visit form, through the one validator (services.visits.validate_visit); errors answer
+422 {"errors": {field: message}} and nothing is written."""
 
 from __future__ import annotations
 
-from flask import jsonify
-from flask_login import current_user, login_required
+from datetime import UTC, date, datetime
+from typing import Any
 
+from flask import jsonify, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from .. import access
+from ..extensions import db
+from ..models import Customer, Visit
+from ..services.customers import search_customers
+from ..services.visits import UUID_RE, record_visit, validate_visit
 from . import bp
 
+MAX_LIMIT = 200
 
-def _customer_json(c):  # type: ignore[no-untyped-def]
+
+def customer_json(c: Customer) -> dict[str, Any]:
     return {
         "id": c.id,
         "uuid": c.uuid,
         "name": c.name,
         "contact_name": c.contact_name,
         "phone": c.phone,
+        "address": c.address,
+        "owner_id": c.owner_id,
         "stage": c.stage.code,
         "next_follow_up": c.next_follow_up.isoformat() if c.next_follow_up else None,
+        "first_won_on": c.first_won_on.isoformat() if c.first_won_on else None,
     }
 
 
-def _visit_json(v):  # type: ignore[no-untyped-def]
+def visit_json(v: Visit) -> dict[str, Any]:
     return {
         "id": v.id,
+        "user_id": v.user_id,
         "customer_id": v.customer_id,
         "kind": v.kind.value,
         "visited_at": v.visited_at.isoformat(),
         "local_date": v.local_date.isoformat(),
-        "amount_signed": v.amount_signed,
-        "amount_collected": v.amount_collected,
+        "place": v.place,
+        "latitude": v.latitude,
+        "longitude": v.longitude,
+        "purpose": v.purpose,
+        "notes": v.notes,
+        "outcome": v.outcome,
+        "amount_signed_fen": v.amount_signed,
+        "amount_collected_fen": v.amount_collected,
+        "expenses_fen": v.expenses,
+        "materials": v.materials,
+        "next_follow_up": v.next_follow_up.isoformat() if v.next_follow_up else None,
+        "products": sorted(p.product_line_id for p in v.products),
+        "stage_from_id": v.stage_from_id,
+        "stage_to_id": v.stage_to_id,
     }
+
+
+def _limit() -> int:
+    raw = request.args.get("limit", "50")
+    return max(1, min(MAX_LIMIT, int(raw))) if raw.isdigit() else 50
+
+
+@bp.get("/customers")
+@login_required
+def customers():  # type: ignore[no-untyped-def]
+    rows = search_customers(current_user, request.args.get("q", ""), limit=_limit())
+    return jsonify({"customers": [customer_json(c) for c in rows]})
 
 
 @bp.get("/customers/<int:customer_id>")
 @login_required
 def customer(customer_id: int):  # type: ignore[no-untyped-def]
-    from ..access import get_or_404
-    from ..models import Customer
+    return jsonify(customer_json(access.get_or_404(current_user, Customer, customer_id)))
 
-    return jsonify(_customer_json(get_or_404(current_user, Customer, customer_id)))
+
+@bp.get("/visits")
+@login_required
+def visits():  # type: ignore[no-untyped-def]
+    stmt = access.visits(current_user)
+    cid = request.args.get("customer_id")
+    if cid:
+        c = access.get_or_404(current_user, Customer, int(cid) if cid.isdigit() else -1)
+        stmt = stmt.where(Visit.customer_id == c.id)
+    errors: dict[str, str] = {}
+    for key, op in (("since", "ge"), ("until", "le")):
+        raw = request.args.get(key)
+        if raw:
+            try:
+                d = date.fromisoformat(raw)
+            except ValueError:
+                errors[key] = _("Enter a date, like 2026-12-01.")
+                continue
+            stmt = stmt.where(Visit.local_date >= d if op == "ge" else Visit.local_date <= d)
+    if errors:
+        return jsonify({"errors": errors}), 422
+    rows = db.session.scalars(stmt.order_by(Visit.visited_at.desc()).limit(_limit()))
+    return jsonify({"visits": [visit_json(v) for v in rows]})
+
+
+@bp.post("/visits")
+@login_required
+def visit_create():  # type: ignore[no-untyped-def]
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify({"errors": {"body": _("Send a JSON object with the visit's fields.")}}), 422
+    vid = body.get("id")
+    if vid is not None:
+        if not isinstance(vid, str) or not UUID_RE.match(vid):
+            return jsonify({"errors": {"id": _("The visit's id must be a UUID.")}}), 422
+        vid = vid.lower()
+        if db.session.scalar(select(Visit.id).where(Visit.id == vid)) is not None:
+            return jsonify({"errors": {"id": _("A visit with this id exists already.")}}), 409
+    data, errors = validate_visit(body, current_user, now=datetime.now(UTC))
+    if errors or data is None:
+        db.session.rollback()
+        return jsonify({"errors": errors}), 422
+    visit = record_visit(current_user, data, visit_id=vid)
+    db.session.commit()
+    resp = jsonify(visit_json(visit))
+    resp.status_code = 201
+    resp.headers["Location"] = url_for("api.visit", visit_id=visit.id)
+    return resp
 
 
 @bp.get("/visits/<visit_id>")
 @login_required
 def visit(visit_id: str):  # type: ignore[no-untyped-def]
-    from ..access import get_or_404
-    from ..models import Visit
-
-    return jsonify(_visit_json(get_or_404(current_user, Visit, visit_id)))
+    return jsonify(visit_json(access.get_or_404(current_user, Visit, visit_id)))

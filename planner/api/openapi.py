@@ -1,0 +1,274 @@
+"""GET /api/v1/openapi.json: the OpenAPI 3.1 document of the JSON API, written by hand
+as a dict. tests/test_repday_api.py checks that every documented path and method is a
+real route and that every /api/v1 route is documented.
+
+Paths are relative to the server URL /api/v1. Add a new endpoint's entry to PATHS (the
+offline sync of issue 5 has its own section at the end of PATHS)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+
+from . import bp
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_DATE = {"type": "string", "format": "date"}
+_NULL_DATE = {"type": ["string", "null"], "format": "date"}
+_FEN = {"type": "integer", "minimum": 0, "description": "money in fen (1/100 CNY)"}
+_ERR_404 = _json(_ref("Error"), "Not found, or not the viewer's to see (never 403).")
+_ERR_401 = _json(_ref("Error"), "Not logged in.")
+_ERR_422 = _json(_ref("FieldErrors"), "Invalid input: {field: message}; nothing was written.")
+_CSRF = {"name": "X-CSRFToken", "in": "header", "required": True,
+         "schema": {"type": "string"},
+         "description": "The session's CSRF token (in every page's hx-headers, or GET /csrf)."}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object", "required": ["error"],
+        "properties": {"error": {"type": "object", "required": ["code", "message"],
+                                 "properties": {"code": {"type": "integer"},
+                                                "message": {"type": "string"}}}},
+    },
+    "FieldErrors": {
+        "type": "object", "required": ["errors"],
+        "properties": {"errors": {"type": "object", "additionalProperties": {"type": "string"}}},
+    },
+    "Me": {
+        "type": "object",
+        "properties": {"id": {"type": "integer"}, "username": {"type": "string"},
+                       "display_name": {"type": "string"},
+                       "role": {"type": "string", "enum": ["rep", "manager", "admin"]}},
+    },
+    "Customer": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"}, "uuid": {"type": "string", "format": "uuid"},
+            "name": {"type": "string"}, "contact_name": {"type": "string"},
+            "phone": {"type": "string"}, "address": {"type": "string"},
+            "owner_id": {"type": "integer"},
+            "stage": {"type": "string", "description": "the stage's code"},
+            "next_follow_up": _NULL_DATE, "first_won_on": _NULL_DATE,
+        },
+    },
+    "Visit": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "format": "uuid"}, "user_id": {"type": "integer"},
+            "customer_id": {"type": "integer"},
+            "kind": {"type": "string", "enum": ["cold", "existing", "return", "phone"]},
+            "visited_at": {"type": "string", "format": "date-time"},
+            "local_date": _DATE, "place": {"type": "string"},
+            "latitude": {"type": ["number", "null"]}, "longitude": {"type": ["number", "null"]},
+            "purpose": {"type": "string"}, "notes": {"type": "string"},
+            "outcome": {"type": "string"}, "amount_signed_fen": _FEN,
+            "amount_collected_fen": _FEN, "expenses_fen": _FEN,
+            "materials": {"type": "string"}, "next_follow_up": _NULL_DATE,
+            "products": {"type": "array", "items": {"type": "integer"},
+                         "description": "product line ids discussed"},
+            "stage_from_id": {"type": ["integer", "null"]},
+            "stage_to_id": {"type": ["integer", "null"]},
+        },
+    },
+    "VisitInput": {
+        "type": "object",
+        "description": "A customer: customer_id (one of the rep's own), customer_uuid, or "
+                       "new_customer_name (a new lead). Money as integer fen in *_fen, or "
+                       "as yuan strings in amount_signed / amount_collected / expenses.",
+        "required": ["kind"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid",
+                   "description": "optional: the visit's id made by the client"},
+            "customer_id": {"type": "integer"},
+            "customer_uuid": {"type": "string", "format": "uuid"},
+            "new_customer_name": {"type": "string", "maxLength": 200},
+            "new_customer_contact": {"type": "string", "maxLength": 120},
+            "new_customer_phone": {"type": "string", "maxLength": 40},
+            "kind": {"type": "string", "enum": ["cold", "existing", "return", "phone"]},
+            "visited_at": {"type": "string", "format": "date-time",
+                           "description": "default now; at most 15 minutes ahead, at most "
+                                          "a year ago; without an offset: company time"},
+            "place": {"type": "string", "maxLength": 300},
+            "latitude": {"type": "number", "minimum": -90, "maximum": 90},
+            "longitude": {"type": "number", "minimum": -180, "maximum": 180},
+            "purpose": {"type": "string", "maxLength": 300},
+            "notes": {"type": "string", "maxLength": 5000},
+            "outcome": {"type": "string", "maxLength": 300},
+            "amount_signed_fen": {"type": "integer", "minimum": 0, "maximum": 10_000_000_000},
+            "amount_collected_fen": {"type": "integer", "minimum": 0,
+                                     "maximum": 10_000_000_000},
+            "expenses_fen": {"type": "integer", "minimum": 0, "maximum": 100_000_000},
+            "materials": {"type": "string", "maxLength": 300},
+            "next_follow_up": _DATE,
+            "stage": {"type": "string", "description": "an active stage's code or id"},
+            "products": {"type": "array", "items": {"type": ["string", "integer"]},
+                         "description": "product line codes or ids"},
+        },
+    },
+    "MetricPlan": {
+        "type": "object",
+        "properties": {
+            "code": {"type": "string"}, "name": {"type": "string"},
+            "name_en": {"type": "string"},
+            "unit": {"type": "string", "enum": ["money", "count", "percent"]},
+            "additive": {"type": "boolean"}, "source": {"type": ["string", "null"]},
+            "month_start": _DATE, "month_end": _DATE,
+            "target": {"type": "integer", "description": "the month's target"},
+            "achieved": {"type": "integer", "description": "month to date, today included"},
+            "achieved_today": {"type": "integer"},
+            "today_target": {"type": "integer", "description": "run rate at the start of today"},
+            "remaining_today": {"type": "integer"}, "remaining": {"type": "integer"},
+            "working_days_left": {"type": ["integer", "null"]},
+            "progress": {"type": "number"}, "time_elapsed": {"type": "number"},
+            "week_target": {"type": "integer"}, "dekad_target": {"type": "integer"},
+        },
+    },
+    "PlanItem": {
+        "type": "object",
+        "properties": {"customer_id": {"type": "integer"}, "customer_name": {"type": "string"},
+                       "purpose": {"type": "string"},
+                       "visit_id": {"type": ["string", "null"]}},
+    },
+    "Today": {
+        "type": "object",
+        "properties": {
+            "user_id": {"type": "integer"}, "day": _DATE,
+            "metrics": {"type": "array", "items": _ref("MetricPlan")},
+            "planned": {"type": "array", "items": _ref("PlanItem")},
+            "follow_ups": {"type": "array", "items": {
+                "type": "object",
+                "properties": {"customer_id": {"type": "integer"},
+                               "customer_name": {"type": "string"},
+                               "next_follow_up": _NULL_DATE, "overdue": {"type": "boolean"}}}},
+            "tomorrow": {"type": "object", "properties": {
+                "day": _DATE, "notes": {"type": "string"},
+                "planned": {"type": "array", "items": _ref("PlanItem")}}},
+        },
+    },
+}
+
+_LIMIT = {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                     "maximum": 200, "default": 50}}
+
+PATHS: dict[str, Any] = {
+    "/me": {"get": {"operationId": "me", "summary": "The logged-in user",
+                    "responses": {"200": _json(_ref("Me"), "The user."), "401": _ERR_401}}},
+    "/today": {"get": {
+        "operationId": "today", "summary": "Today's plan: per metric the run rate, "
+        "achieved today and the month so far; visits planned; follow-ups due; tomorrow.",
+        "parameters": [{"name": "user", "in": "query", "schema": {"type": "integer"},
+                        "description": "a manager looks at a rep in their team"}],
+        "responses": {"200": _json(_ref("Today"), "The plan."), "401": _ERR_401,
+                      "404": _ERR_404}}},
+    "/customers": {"get": {
+        "operationId": "listCustomers", "summary": "The viewer's visible customers",
+        "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"},
+                        "description": "search name, contact, phone, address"}, _LIMIT],
+        "responses": {"200": _json({"type": "object", "properties": {
+            "customers": {"type": "array", "items": _ref("Customer")}}}, "Customers."),
+            "401": _ERR_401}}},
+    "/customers/{customer_id}": {"get": {
+        "operationId": "getCustomer", "summary": "One customer",
+        "parameters": [{"name": "customer_id", "in": "path", "required": True,
+                        "schema": {"type": "integer"}}],
+        "responses": {"200": _json(_ref("Customer"), "The customer."), "401": _ERR_401,
+                      "404": _ERR_404}}},
+    "/visits": {
+        "get": {
+            "operationId": "listVisits", "summary": "The viewer's visible visits, newest first",
+            "parameters": [
+                {"name": "customer_id", "in": "query", "schema": {"type": "integer"}},
+                {"name": "since", "in": "query", "schema": _DATE},
+                {"name": "until", "in": "query", "schema": _DATE}, _LIMIT],
+            "responses": {"200": _json({"type": "object", "properties": {
+                "visits": {"type": "array", "items": _ref("Visit")}}}, "Visits."),
+                "401": _ERR_401, "404": _ERR_404, "422": _ERR_422}},
+        "post": {
+            "operationId": "createVisit", "summary": "Log a visit (and a new lead with it)",
+            "parameters": [_CSRF],
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": _ref("VisitInput")}}},
+            "responses": {
+                "201": _json(_ref("Visit"), "Saved; Location names the visit."),
+                "400": _json(_ref("Error"), "The CSRF token is missing or wrong."),
+                "401": _ERR_401,
+                "409": _json(_ref("FieldErrors"), "A visit with this id exists already."),
+                "422": _ERR_422}},
+    },
+    "/visits/{visit_id}": {"get": {
+        "operationId": "getVisit", "summary": "One visit",
+        "parameters": [{"name": "visit_id", "in": "path", "required": True,
+                        "schema": {"type": "string", "format": "uuid"}}],
+        "responses": {"200": _json(_ref("Visit"), "The visit."), "401": _ERR_401,
+                      "404": _ERR_404}}},
+    "/openapi.json": {"get": {
+        "operationId": "openapi", "summary": "This document", "security": [],
+        "responses": {"200": {"description": "OpenAPI 3.1",
+                              "content": {"application/json": {}}}}}},
+}
+
+# ---------------------------------------------------------------- offline sync (issue 5)
+# The offline outbox's endpoints. Described here from planner/api/sync.py's docstring;
+# the issue-5 code owns the details (refine the schemas there as the protocol settles).
+PATHS.update({
+    "/csrf": {"get": {
+        "operationId": "csrfToken", "summary": "A fresh CSRF token for the session",
+        "responses": {"200": _json({"type": "object", "properties": {
+            "csrf_token": {"type": "string"}}}, "The token."), "401": _ERR_401}}},
+    "/sync": {"post": {
+        "operationId": "sync", "summary": "Apply a batch of outbox items, each at most once",
+        "parameters": [_CSRF],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["items"], "properties": {"items": {
+                "type": "array", "maxItems": 200, "items": {
+                    "type": "object", "required": ["id", "type", "payload"],
+                    "properties": {"id": {"type": "string", "format": "uuid"},
+                                   "type": {"type": "string", "enum": ["visit"]},
+                                   "payload": _ref("VisitInput")}}}}}}}},
+        "responses": {
+            "200": _json({"type": "object", "properties": {
+                "results": {"type": "array", "items": {"type": "object", "properties": {
+                    "id": {"type": ["string", "null"]},
+                    "status": {"type": "string",
+                               "enum": ["applied", "duplicate", "conflict", "rejected"]},
+                    "errors": {"type": "object",
+                               "additionalProperties": {"type": "string"}},
+                    "message": {"type": "string"}}}},
+                "plan": {"type": "object"}, "csrf_token": {"type": "string"}}},
+                "Item by item results, the recomputed plan and a fresh CSRF token."),
+            "401": _ERR_401, "413": _json(_ref("Error"), "Too many items in one batch."),
+            "422": _json(_ref("Error"), "Not a batch.")}}},
+})
+
+
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "planner API", "version": "1",
+                 "description": "The rep's day as JSON. Session cookie authentication "
+                                "(log in at /login); state changes need the X-CSRFToken "
+                                "header. Money is integer fen. A record outside the "
+                                "viewer's reach answers 404."},
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie",
+                                            "name": "session"}},
+        },
+        "security": [{"session": []}],
+        "paths": PATHS,
+    }
+
+
+@bp.get("/openapi.json")
+def openapi():  # type: ignore[no-untyped-def]
+    return jsonify(document())

@@ -1,0 +1,70 @@
+"""Today (今日计划): the rep's home. Per metric today's run-rate target, achieved and
+remaining today, the month so far against time elapsed; visits planned for today,
+follow-ups due, one tap to log a visit, and the end-of-day plan for tomorrow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..models import Company, User
+from ..services.company import local_today
+from ..services.dayplan import (
+    DayPlanInput,
+    day_plan,
+    follow_ups_due,
+    next_working_day,
+    plan_candidates,
+    save_day_plan,
+)
+from ..services.plan import rep_plan
+from . import bp
+from .render import render
+
+
+def today_context(user: User) -> dict[str, Any]:
+    company = db.session.get(Company, user.unit.company_id)
+    assert company is not None
+    day = local_today(company)
+    plan = rep_plan(user, day)
+    tomorrow = next_working_day(company, day)
+    return {
+        "user": user,
+        "day": day,
+        "plan": plan,
+        "run_metrics": [m for m in plan.metrics if m.run is not None and m.target > 0],
+        "zero_metrics": [m for m in plan.metrics if m.run is not None and m.target <= 0],
+        "level_metrics": [m for m in plan.metrics if m.run is None],
+        "today_plan": day_plan(user.id, day),
+        "follow_ups": follow_ups_due(user.id, day),
+        "tomorrow": tomorrow,
+        "tomorrow_plan": day_plan(user.id, tomorrow),
+        "candidates": plan_candidates(user.id),
+    }
+
+
+@bp.get("/today")
+@login_required
+def today():  # type: ignore[no-untyped-def]
+    return render("web/today.html", "web/_today_metrics.html", **today_context(current_user))
+
+
+@bp.post("/today/tomorrow")
+@login_required
+def plan_tomorrow():  # type: ignore[no-untyped-def]
+    ctx = today_context(current_user)
+    data = DayPlanInput(notes=request.form.get("notes", ""),
+                        customer_ids=request.form.getlist("customer_ids"))
+    plan, errors = save_day_plan(current_user, ctx["tomorrow"], data)
+    if errors:
+        db.session.rollback()
+        ctx.update(errors=errors, form={"notes": data.notes,
+                                        "customer_ids": data.customer_ids})
+        return render("web/today.html", "web/_tomorrow.html", status=422, **ctx)
+    db.session.commit()
+    ctx = today_context(current_user)
+    ctx["saved"] = True
+    return render("web/today.html", "web/_tomorrow.html", **ctx)

@@ -1,0 +1,104 @@
+"""A rep cannot see or change another rep's customers, visits or plans: every route of
+the rep's day (issue 4), pages and API, walked as rep01 against rep02's records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask
+from repday_helpers import a_customer_of, client_for, snapshot, user
+from sqlalchemy import select
+
+from planner.extensions import db
+from planner.models import ActionPlan, Visit
+
+
+def rep02_records(app: Flask) -> dict[str, object]:
+    with app.app_context():
+        rep02 = user("rep02")
+        cust = a_customer_of("rep02")
+        visit = db.session.scalars(select(Visit).where(Visit.user_id == rep02.id)).first()
+        assert visit is not None
+        if db.session.scalar(select(ActionPlan.id).where(ActionPlan.user_id == rep02.id)) is None:
+            today = datetime.now(UTC).date().replace(day=1)
+            db.session.add(ActionPlan(user_id=rep02.id, period_kind="month", period_start=today,
+                                      key_actions="rep02's secret plan", milestones=[]))
+            db.session.commit()
+        return {"user": rep02.id, "customer": cust.id, "customer_name": cust.name,
+                "visit": visit.id, "stage": cust.stage_id}
+
+
+def test_every_route_of_the_reps_day_answers_404_for_another_reps_records(app: Flask) -> None:
+    r = rep02_records(app)
+    c, token = client_for(app, "rep01")
+    u, cid, vid = r["user"], r["customer"], r["visit"]
+    gets = [
+        f"/customers/{cid}",
+        f"/customers?user={u}",
+        f"/customers/board?user={u}",
+        f"/visits/{vid}",
+        f"/visits/new?customer_id={cid}",
+        f"/plans/week?user={u}",
+        f"/plans/month?user={u}",
+        f"/plans/action?user={u}",
+        f"/plans/action?user={u}&period=quarter",
+        "/stages",  # admin only
+        f"/api/v1/customers/{cid}",
+        f"/api/v1/visits/{vid}",
+        f"/api/v1/visits?customer_id={cid}",
+        f"/api/v1/today?user={u}",
+    ]
+    for path in gets:
+        resp = c.get(path)
+        assert resp.status_code == 404, (path, resp.status_code)
+        assert r["customer_name"] not in resp.get_data(as_text=True), path
+    # Lists and searches never show rep02's records.
+    for path in ("/customers", f"/customers?q={r['customer_name']}", "/customers/board",
+                 f"/visits/customers?q={r['customer_name']}", "/today"):
+        resp = c.get(path)
+        assert resp.status_code == 200
+        body = resp.get_data(as_text=True)
+        # The search box echoes the query; the results never hold the customer.
+        body = body.replace(f'value="{r["customer_name"]}"', "")
+        assert r["customer_name"] not in body, path
+    api = c.get(f"/api/v1/customers?q={r['customer_name']}").get_json()
+    assert api["customers"] == []
+    assert all(v["user_id"] != u for v in c.get("/api/v1/visits?limit=200").get_json()["visits"])
+
+    before = snapshot(app)
+    posts = [
+        (f"/customers/{cid}/stage", {"stage": "won"}, 404),
+        (f"/customers/{cid}/stage?user={u}", {"stage": "won", "from": "page"}, 404),
+        (f"/plans/action?user={u}", {"key_actions": "overwrite"}, 404),
+        (f"/plans/action?user={u}&period=quarter", {"key_actions": "overwrite"}, 404),
+        ("/stages", {"action": "add", "name": "hack"}, 404),
+        ("/stages", {"action": "deactivate", "stage_id": str(r["stage"])}, 404),
+        # Not a record address: the validator answers "unknown customer" (422) for a
+        # customer that is not the rep's own, the same as for one that does not exist.
+        ("/visits/new", {"customer_id": str(cid), "kind": "cold", "amount_signed": "100"}, 422),
+        ("/today/tomorrow", {"notes": "x", "customer_ids": [str(cid)]}, 422),
+    ]
+    for path, data, status in posts:
+        resp = c.post(path, data={**data, "csrf_token": token})
+        assert resp.status_code == status, (path, resp.status_code)
+    resp = c.post("/api/v1/visits", json={"customer_id": cid, "kind": "cold"},
+                  headers={"X-CSRFToken": token})
+    assert resp.status_code == 422 and "customer_id" in resp.get_json()["errors"]
+    assert snapshot(app) == before
+
+
+def test_a_manager_reads_a_reps_records_and_action_plan_but_not_another_teams(
+    app: Flask
+) -> None:
+    r = rep02_records(app)
+    m1, _ = client_for(app, "manager1")  # rep01..rep06 are in team 1
+    m2, _ = client_for(app, "manager2")
+    u, cid = r["user"], r["customer"]
+    assert m1.get(f"/customers/{cid}").status_code == 200
+    page = m1.get(f"/plans/action?user={u}")
+    assert page.status_code == 200 and "rep02&#39;s secret plan" in page.get_data(as_text=True)
+    assert m1.get(f"/plans/week?user={u}").status_code == 200
+    assert m1.get(f"/api/v1/today?user={u}").status_code == 200
+    for path in (f"/customers/{cid}", f"/plans/action?user={u}", f"/plans/week?user={u}",
+                 f"/api/v1/customers/{cid}"):
+        assert m2.get(path).status_code == 404, path

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from numbers import Rational
+from operator import add
 
 __all__ = [
     "AllocationError",
@@ -176,34 +177,40 @@ def allocate_matrix(row_totals: Sequence[int], col_totals: Sequence[int]) -> lis
     if grand == 0:
         return [[0] * n for _ in range(m)]
 
+    # Floors and fractional parts (numerators over `grand`), row by row; list
+    # comprehensions and C-level sums keep the per-cell cost low (this is the hot loop of
+    # a whole-company decomposition).
     cells: list[list[int]] = []
     fracs: list[list[int]] = []
+    row_need: list[int] = []
     for r in rows:
-        row_cells: list[int] = []
-        row_fracs: list[int] = []
-        for c in cols:
-            q, rem = divmod(r * c, grand)
-            row_cells.append(q)
-            row_fracs.append(rem)
+        pairs = [divmod(r * c, grand) for c in cols]
+        row_cells = [q for q, _f in pairs]
         cells.append(row_cells)
-        fracs.append(row_fracs)
-    row_need = [rows[i] - sum(cells[i]) for i in range(m)]
-    col_need = [cols[j] - sum(cells[i][j] for i in range(m)) for j in range(n)]
+        fracs.append([f for _q, f in pairs])
+        row_need.append(r - sum(row_cells))
+    col_need = [c - s for c, s in zip(cols, map(sum, zip(*cells, strict=True)), strict=True)]
 
-    # Greedy placement of the residual units (x[i][j] in {0, 1}).
+    # Greedy placement of the residual units (x[i][j] in {0, 1}): rows by residual
+    # descending (stable: ties to the lower index); each row takes the columns with the
+    # largest remaining residual, then the largest fractional part, then the lower index.
     x = [[False] * n for _ in range(m)]
-    col_left = list(col_need)
+    col_left = col_need
     row_left = list(row_need)
-    for i in sorted(range(m), key=lambda k: (-row_need[k], k)):
-        if row_left[i] == 0:
-            continue
+    neg_need = [-k for k in row_need]
+    js = range(n)
+    for i in sorted(range(m), key=neg_need.__getitem__):
+        need = row_left[i]
+        if need == 0:
+            break  # sorted by need: every later row needs nothing either
         frac_i = fracs[i]
-        cand = [j for j in range(n) if frac_i[j] > 0 and col_left[j] > 0]
-        cand.sort(key=lambda j: (-col_left[j], -frac_i[j], j))
-        for j in cand[: row_left[i]]:
-            x[i][j] = True
+        cand = sorted([(-col_left[j], -frac_i[j], j) for j in js
+                       if frac_i[j] > 0 and col_left[j] > 0])
+        x_i = x[i]
+        for _cl, _fr, j in cand[:need]:
+            x_i[j] = True
             col_left[j] -= 1
-            row_left[i] -= 1
+        row_left[i] = need - min(need, len(cand))
 
     # Complete with augmenting paths (a fractional solution exists, so an integral one does).
     for start in range(m):
@@ -211,7 +218,8 @@ def allocate_matrix(row_totals: Sequence[int], col_totals: Sequence[int]) -> lis
             if not _augment(start, x, fracs, row_left, col_left):
                 raise AllocationError("internal error: controlled rounding failed")
 
-    return [[cells[i][j] + (1 if x[i][j] else 0) for j in range(n)] for i in range(m)]
+    return [list(map(add, row_cells, x_i)) if True in x_i else row_cells
+            for row_cells, x_i in zip(cells, x, strict=True)]
 
 
 def _augment(

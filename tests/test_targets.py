@@ -117,7 +117,8 @@ def _assert_adds_up(tree: dc.Tree) -> None:
 def _snapshot() -> tuple[list[tuple[int, int, bool]], int, int]:
     targets = db.session.execute(
         select(Target.id, Target.value, Target.locked).order_by(Target.id)).all()
-    cells = db.session.scalar(select(func.sum(TargetCell.value * (TargetCell.id % 97 + 1))))
+    cells = db.session.scalar(select(func.sum(
+        TargetCell.value * (TargetCell.target_id % 97 + func.length(TargetCell.kind)))))
     audits = db.session.scalar(select(func.count(AuditLog.id)))
     return [tuple(r) for r in targets], int(cells or 0), int(audits or 0)
 
@@ -375,3 +376,60 @@ def test_the_benchmark_builds_decomposes_and_recomputes_a_small_company(
         assert result.recompute_ms > 0
         db.session.remove()
         db.engine.dispose()
+
+
+# ---------------------------------------------------------------- bulk writes
+
+
+def _tier_cells(fy: FiscalYear, metric: Metric,
+                tier: Tier) -> dict[tuple[object, ...], tuple[int, bool]]:
+    """{(scope, depth, kind, start): value} for every cell of a tier, ids left out."""
+    rows = db.session.execute(
+        select(Target.unit_id, Target.user_id, Target.product_line_id, Target.depth,
+               TargetCell.kind, TargetCell.start, TargetCell.end, TargetCell.value,
+               TargetCell.locked)
+        .join(TargetCell, TargetCell.target_id == Target.id)
+        .where(Target.fiscal_year_id == fy.id, Target.metric_id == metric.id,
+               Target.tier == tier)).all()
+    return {tuple(r[:7]): (int(r.value), bool(r.locked)) for r in rows}
+
+
+@pytest.mark.parametrize("code", ["visits", "satisfaction"])
+def test_the_one_statement_bulk_writes_and_the_row_by_row_one_store_the_same_cells(
+    app: Flask, app_ctx: None, monkeypatch: pytest.MonkeyPatch, code: str
+) -> None:
+    fy, metric = _demo_fy(), _metric(code)
+    tier = Tier.CHALLENGE
+    try:
+        if not dc.load_tree(fy, metric, tier).roots:
+            dc.create_tier(fy, metric, tier, Decimal(20), None)
+        dc.decompose_year(fy, metric, ["region", "team", "rep"], "capability", tier)
+        fast = _tier_cells(fy, metric, tier)
+        # Serialised ahead (as the benchmark's engine thread does), then written.
+        tree = dc.load_tree(fy, metric, tier)
+        plan = dc.plan_decompose(tree, dc.Context(fy, metric), tree.roots[0],
+                                 ["region", "team", "rep"], "capability")
+        plan.bulk = dc.serialise_new_nodes(plan.new_nodes, tree.additive)
+        dc.apply_plan(plan, None)
+        assert _tier_cells(fy, metric, tier) == fast
+        monkeypatch.setattr(dc, "_sqlite_json", lambda raw: False)
+        dc.decompose_year(fy, metric, ["region", "team", "rep"], "capability", tier)
+        slow = _tier_cells(fy, metric, tier)
+        assert fast == slow
+        reps = db.session.scalar(select(func.count(User.id)).where(User.role == "REP"))
+        # Every node below the root: 12 months and 4 quarters, in the fiscal year.
+        assert len(fast) == 16 * (1 + len({k[:4] for k in fast if k[3] > 0}))
+        assert sum(1 for k in fast if k[1] is not None and k[4] == "month") == 12 * reps
+        tree = dc.load_tree(fy, metric, tier)
+        for n in tree.nodes.values():
+            qs = dc.quarters_of(n.months, tree.additive)
+            for q, (_start, value) in enumerate(sorted(
+                    (k[5], v[0]) for k, v in fast.items()
+                    if k[:4] == (n.unit_id, n.user_id, n.product_line_id, n.depth)
+                    and k[4] == "quarter")):
+                assert value == qs[q]
+    finally:
+        tree = dc.load_tree(fy, metric, tier)
+        ids = [n.id for r in tree.roots for n in r.walk() if n.id is not None]
+        dc._delete_targets(db.session.connection(), list(reversed(ids)))
+        db.session.commit()

@@ -117,14 +117,19 @@ class TargetCell(db.Model):
     """A target's value in one period of its fiscal year (a quarter or a month).
 
     Dekads, weeks and working days are derived on demand from the month by the engine.
+
+    Keyed by (target, kind, start) with no surrogate id: one B-tree (a ``WITHOUT ROWID``
+    table on SQLite), so a bulk decomposition writes each cell once, in key order, and a
+    target's cells sit together on disk.
     """
 
     __tablename__ = "target_cell"
-    __table_args__ = (UniqueConstraint("target_id", "kind", "start"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    target_id: Mapped[int] = mapped_column(ForeignKey("target.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(8))  # "quarter" | "month"
-    start: Mapped[date] = mapped_column(Date)
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    target_id: Mapped[int] = mapped_column(
+        ForeignKey("target.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # "quarter" | "month"
+    start: Mapped[date] = mapped_column(Date, primary_key=True)
     end: Mapped[date] = mapped_column(Date)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
     locked: Mapped[bool] = mapped_column(Boolean, default=False)

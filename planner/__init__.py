@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from . import auth, errors, security
     from .api import bp as api_bp
     from .cli import planner_cli
+    from .pwa import bp as pwa_bp
     from .web import bp as web_bp
 
     security.init_app(app)
@@ -51,5 +52,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(pwa_bp)
     app.cli.add_command(planner_cli)
     return app

@@ -68,3 +68,54 @@ def bench_decompose(database_url: str | None, runs: int) -> None:
                f"(writes {result.write_s:.2f} s)")
     click.echo(f"one rep's recompute after a visit:   {result.recompute_ms:.1f} ms "
                f"(median of {result.recompute_runs})")
+
+
+@planner_cli.command("bench-sync")
+@click.option("--database-url", default=None,
+              help="Throwaway database (default: a temporary SQLite file). "
+                   "Its schema is dropped and recreated.")
+@click.option("--items", default=1000, show_default=True, help="Outbox visits to replay.")
+@click.option("--batch", default=50, show_default=True, help="Items per POST /api/v1/sync.")
+def bench_sync(database_url: str | None, items: int, batch: int) -> None:
+    """Replay an offline outbox of visits through POST /api/v1/sync and time it."""
+    import os
+    import platform
+    import tempfile
+
+    from flask_migrate import upgrade
+
+    from . import create_app
+    from .extensions import db
+    from .services import sync_bench
+    from .services.demo import DEMO_PASSWORD, load_demo
+
+    tmp = tempfile.TemporaryDirectory(prefix="planner-bench-sync-")
+    url = database_url or f"sqlite:///{tmp.name}/bench.sqlite3"
+    if url.startswith("postgres"):
+        import psycopg
+
+        plain = url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+            conn.execute("CREATE SCHEMA public")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False,
+                      "SESSION_COOKIE_SECURE": False, "ARGON2_TIME_COST": 1,
+                      "ARGON2_MEMORY_COST": 8 * 1024})
+    with app.app_context():
+        upgrade()
+        load_demo()
+        db.session.remove()
+    result = sync_bench.run(app, "rep01", DEMO_PASSWORD, n=items, batch=batch)
+    with app.app_context():
+        db.engine.dispose()
+    tmp.cleanup()
+    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
+                if ln.startswith("model name")), platform.processor())
+    click.echo(f"machine: {os.cpu_count()} CPUs, {cpu}, Python {platform.python_version()}, "
+               f"{url.split(':', 1)[0]}")
+    click.echo(f"outbox: {result.items:,} visits in batches of {result.batch} "
+               f"({result.applied:,} applied)")
+    click.echo(f"first sync:  {result.first_s:.3f} s  = {result.per_1000_s:.3f} s per 1,000 "
+               f"(slowest batch {result.slowest_batch_ms:.0f} ms)")
+    click.echo(f"replay (all duplicates): {result.replay_s:.3f} s "
+               f"= {result.replay_per_1000_s:.3f} s per 1,000")

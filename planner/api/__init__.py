@@ -17,4 +17,5 @@ def me():  # type: ignore[no-untyped-def]
     )
 
 
-from . import openapi, records, today  # noqa: E402,F401
+# sync: issue 5 (offline outbox sync + CSRF refresh)
+from . import openapi, records, sync, today  # noqa: E402,F401

@@ -73,6 +73,69 @@ class VisitData:
     product_line_ids: list[int] = field(default_factory=list)
 
 
+@dataclass
+class VisitLookups:
+    """Per-batch caches (offline sync): the company, its active stages and product lines
+    are looked up once per batch instead of once per visit. Optional everywhere."""
+
+    company: Company | None = None
+    stages: dict[str, Stage] | None = None  # code and str(id) -> active stage
+    products: dict[str, int] | None = None  # code -> id of the active product lines
+    lead_stage: Stage | None = None
+    # Strong references: the session's identity map is weak, so a customer looked up
+    # while validating would otherwise be loaded again by record_visit.
+    customers: dict[int, Customer] = field(default_factory=dict)
+    # (user id, day) -> {customer id: the open planned visit}, loaded once per day
+    plan_items: dict[tuple[int, date], dict[int, DailyPlanItem]] = field(default_factory=dict)
+
+    def customer(self, customer_id: int) -> Customer | None:
+        if customer_id not in self.customers:
+            c = db.session.get(Customer, customer_id)
+            if c is None:
+                return None
+            self.customers[customer_id] = c
+        return self.customers[customer_id]
+
+    def open_plan_items(self, user_id: int, day: date) -> dict[int, DailyPlanItem]:
+        key = (user_id, day)
+        if key not in self.plan_items:
+            self.plan_items[key] = {
+                item.customer_id: item for item in db.session.scalars(
+                    select(DailyPlanItem).join(DailyPlan).where(
+                        DailyPlan.user_id == user_id, DailyPlan.day == day,
+                        DailyPlanItem.visit_id.is_(None)))
+            }
+        return self.plan_items[key]
+
+    def get_company(self, company_id: int) -> Company:
+        if self.company is None or self.company.id != company_id:
+            self.company = db.session.get(Company, company_id)
+            self.stages = self.products = self.lead_stage = None
+        assert self.company is not None
+        return self.company
+
+    def stage(self, company_id: int, code_or_id: str) -> Stage | None:
+        if self.stages is None:
+            self.stages = {}
+            for st in db.session.scalars(select(Stage).where(
+                    Stage.company_id == company_id, Stage.active.is_(True))):
+                self.stages[st.code] = st
+                self.stages[str(st.id)] = st
+        return self.stages.get(code_or_id)
+
+    def product_lines(self, company_id: int) -> dict[str, int]:
+        if self.products is None:
+            self.products = _product_lines(company_id)
+        return self.products
+
+
+def _product_lines(company_id: int) -> dict[str, int]:
+    return dict(db.session.execute(
+        select(ProductLine.code, ProductLine.id).where(
+            ProductLine.company_id == company_id, ProductLine.active.is_(True))
+    ).all())
+
+
 def _text(raw: Mapping[str, Any], key: str) -> str:
     v = raw.get(key)
     return "" if v is None else str(v).strip()
@@ -143,11 +206,15 @@ def _datetime(value: Any, company: Company) -> datetime | None:
 
 
 def validate_visit(
-    raw: Mapping[str, Any], user: User, *, now: datetime, pending_leads: Mapping[str, int] = {}
+    raw: Mapping[str, Any], user: User, *, now: datetime, pending_leads: Mapping[str, int] = {},
+    lookups: VisitLookups | None = None,
 ) -> tuple[VisitData | None, dict[str, str]]:
     """Check everything; return (data, {}) or (None, {field: message})."""
     errors: dict[str, str] = {}
-    company = db.session.get(Company, user.unit.company_id)
+    if lookups is not None:
+        company = lookups.get_company(user.unit.company_id)
+    else:
+        company = db.session.get(Company, user.unit.company_id)
     assert company is not None
 
     # Customer: one of the rep's own, or a new lead typed in.
@@ -161,8 +228,14 @@ def validate_visit(
             cid_int = int(cid)
         except (TypeError, ValueError):
             cid_int = -1
-        owner = db.session.scalar(select(Customer.owner_id).where(Customer.id == cid_int))
-        if owner is None or owner != user.id:
+        # The whole row (not just its owner): record_visit then finds it in the session.
+        if cid_int <= 0:
+            known = None
+        elif lookups is not None:
+            known = lookups.customer(cid_int)
+        else:
+            known = db.session.get(Customer, cid_int)
+        if known is None or known.owner_id != user.id:
             errors["customer_id"] = _("Unknown customer: choose one of your customers.")
         else:
             customer_id = cid_int
@@ -184,11 +257,24 @@ def validate_visit(
         lead_uuid = cuuid or str(uuidlib.uuid4())
         if not UUID_RE.match(lead_uuid):
             errors["new_customer_name"] = _("The new customer's id is not valid.")
-        new_lead = NewLead(
-            uuid=lead_uuid.lower(), name=lead_name[:200],
-            contact_name=_text(raw, "new_customer_contact")[:120],
-            phone=_text(raw, "new_customer_phone")[:40],
-        )
+        existing = db.session.execute(
+            select(Customer.id, Customer.owner_id).where(Customer.uuid == lead_uuid.lower())
+        ).first() if cuuid else None
+        if existing is not None:
+            # The lead was made already (an earlier visit of the same offline outbox
+            # carried it too): this visit is to that lead; it is not made twice.
+            if existing.owner_id == user.id:
+                customer_id = existing.id
+            else:
+                errors["new_customer_name"] = _("The new customer's id is not valid.")
+        elif lead_uuid.lower() in pending_leads:
+            customer_id = pending_leads[lead_uuid.lower()]
+        else:
+            new_lead = NewLead(
+                uuid=lead_uuid.lower(), name=lead_name[:200],
+                contact_name=_text(raw, "new_customer_contact")[:120],
+                phone=_text(raw, "new_customer_phone")[:40],
+            )
     else:
         errors["customer_id"] = _("Choose a customer, or type the name of a new one.")
 
@@ -244,10 +330,13 @@ def validate_visit(
     stage_id: int | None = None
     stage_raw = _text(raw, "stage")
     if stage_raw:
-        stage = db.session.scalar(
-            select(Stage).where(Stage.company_id == company.id, Stage.active.is_(True),
-                                (Stage.code == stage_raw) | (Stage.id == _int_or(stage_raw)))
-        )
+        if lookups is not None:
+            stage = lookups.stage(company.id, stage_raw)
+        else:
+            stage = db.session.scalar(
+                select(Stage).where(Stage.company_id == company.id, Stage.active.is_(True),
+                                    (Stage.code == stage_raw) | (Stage.id == _int_or(stage_raw)))
+            )
         if stage is None:
             errors["stage"] = _("That stage does not exist.")
         else:
@@ -258,10 +347,8 @@ def validate_visit(
     if isinstance(products, str):
         products = [products]
     if products:
-        valid = dict(db.session.execute(
-            select(ProductLine.code, ProductLine.id).where(
-                ProductLine.company_id == company.id, ProductLine.active.is_(True))
-        ).all())
+        valid = (lookups.product_lines(company.id) if lookups is not None
+                 else _product_lines(company.id))
         by_id = set(valid.values())
         for p in products:
             pid = valid.get(str(p)) or (_int_or(p) if _int_or(p) in by_id else None)
@@ -288,14 +375,20 @@ def _int_or(value: Any) -> int:
 
 
 def record_visit(user: User, data: VisitData, visit_id: str | None = None,
-                 payload_hash: str | None = None) -> Visit:
-    """Write a validated visit (in the caller's transaction; the caller commits)."""
+                 payload_hash: str | None = None, lookups: VisitLookups | None = None,
+                 flush: bool = True) -> Visit:
+    """Write a validated visit (in the caller's transaction; the caller commits).
+    flush=False leaves the INSERTs to the caller's next flush (a sync batch flushes once)."""
     company_id = user.unit.company_id
     if data.new_lead is not None:
-        lead_stage = db.session.scalar(
-            select(Stage).where(Stage.company_id == company_id, Stage.active.is_(True))
-            .order_by(Stage.sort)
-        )
+        lead_stage = lookups.lead_stage if lookups is not None else None
+        if lead_stage is None:
+            lead_stage = db.session.scalar(
+                select(Stage).where(Stage.company_id == company_id, Stage.active.is_(True))
+                .order_by(Stage.sort)
+            )
+            if lookups is not None:
+                lookups.lead_stage = lead_stage
         assert lead_stage is not None
         customer = Customer(
             uuid=data.new_lead.uuid, company_id=company_id, owner_id=user.id,
@@ -303,12 +396,16 @@ def record_visit(user: User, data: VisitData, visit_id: str | None = None,
             phone=data.new_lead.phone, stage_id=lead_stage.id,
         )
         db.session.add(customer)
-        db.session.flush()
+        if flush:
+            db.session.flush()
+            if lookups is not None:
+                lookups.customers[customer.id] = customer
     else:
-        customer = db.session.get(Customer, data.customer_id)
+        customer = (lookups.customer(data.customer_id) if lookups is not None
+                    else db.session.get(Customer, data.customer_id))
         assert customer is not None and customer.owner_id == user.id
     visit = Visit(
-        id=visit_id or str(uuidlib.uuid4()), user_id=user.id, customer_id=customer.id,
+        id=visit_id or str(uuidlib.uuid4()), user_id=user.id, customer=customer,
         kind=data.kind, visited_at=data.visited_at, local_date=data.local_date,
         place=data.place, latitude=data.latitude, longitude=data.longitude,
         purpose=data.purpose, notes=data.notes, outcome=data.outcome,
@@ -329,14 +426,18 @@ def record_visit(user: User, data: VisitData, visit_id: str | None = None,
     if data.next_follow_up is not None:
         customer.next_follow_up = data.next_follow_up
     # A planned visit to this customer on this day is done.
-    item = db.session.scalar(
-        select(DailyPlanItem).join(DailyPlan).where(
-            DailyPlan.user_id == user.id, DailyPlan.day == data.local_date,
-            DailyPlanItem.customer_id == customer.id, DailyPlanItem.visit_id.is_(None))
-    )
+    if lookups is not None:
+        item = lookups.open_plan_items(user.id, data.local_date).pop(customer.id, None)
+    else:
+        item = db.session.scalar(
+            select(DailyPlanItem).join(DailyPlan).where(
+                DailyPlan.user_id == user.id, DailyPlan.day == data.local_date,
+                DailyPlanItem.customer_id == customer.id, DailyPlanItem.visit_id.is_(None))
+        )
     if item is not None:
         item.visit_id = visit.id
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return visit
 
 

@@ -1,0 +1,137 @@
+"""The installable app: web manifest (per locale), the service worker at the root scope,
+and the offline page it falls back to.
+
+The service worker (static/sw.js) is served from /sw.js so that its scope is the whole
+site. Its app-shell cache is versioned by a hash of the shell files (and of the worker
+itself), so a deploy that changes any of them installs a new worker, which takes over
+and deletes the old caches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from .i18n import normalize
+
+bp = Blueprint("pwa", __name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+STATIC = ROOT / "static"
+THEME = "#c8102e"
+ICONS = [
+    ("icons/icon-192.png", "192x192", "any"),
+    ("icons/icon-512.png", "512x512", "any"),
+    ("icons/icon-maskable-512.png", "512x512", "maskable"),
+]
+# Static files of the app shell (precached): every stylesheet, script and icon
+# (other issues' page CSS/JS included), not the worker itself; pages in shell_urls().
+SHELL_GLOBS = ["css/*.css", "js/*.js", "icons/*.svg", "icons/*.png"]
+
+
+def shell_static() -> list[str]:
+    return sorted(p.relative_to(STATIC).as_posix()
+                  for g in SHELL_GLOBS for p in STATIC.glob(g))
+
+
+# Pages served network-first (3 s) with the last copy as fallback; everything else
+# falls back to /offline. Prefixes of the path.
+NETWORK_FIRST = ["/today", "/customers", "/visits/new", "/plans"]
+
+
+def _shell_files() -> list[Path]:
+    from .web import VENDOR
+
+    files = [STATIC / f for f in shell_static()]
+    files.append(VENDOR["htmx.min.js"] / "htmx.min.js")
+    files.append(STATIC / "sw.js")
+    files.append(ROOT / "templates" / "pwa" / "offline.html")
+    files.append(ROOT / "templates" / "base.html")
+    return files
+
+
+def shell_version() -> str:
+    """A short hash of every shell file: a deploy that changes one changes the version."""
+    h = hashlib.sha256()
+    for f in _shell_files():
+        h.update(f.name.encode())
+        h.update(f.read_bytes() if f.exists() else b"-")
+    return h.hexdigest()[:12]
+
+
+def shell_urls() -> list[str]:
+    urls = [url_for("static", filename=f) for f in shell_static()]
+    urls.append(url_for("web.vendor", name="htmx.min.js"))
+    urls.append(url_for("pwa.offline"))
+    return urls
+
+
+@bp.app_context_processor
+def _offline_context() -> dict[str, Any]:
+    def offline_day() -> dict[str, str]:
+        """The company's today and timezone: pending visits of that day move Today's
+        numbers on the phone (a page cached yesterday is not moved by today's visits)."""
+        from flask_login import current_user
+
+        from .extensions import db
+        from .models import Company
+        from .services.company import company_tz, local_today
+
+        company = db.session.get(Company, current_user.unit.company_id)
+        assert company is not None
+        return {"day": local_today(company).isoformat(), "tz": str(company_tz(company))}
+
+    return {"offline_day": offline_day}
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():  # type: ignore[no-untyped-def]
+    # The language comes from ?lang= (base.html links the page's language); the manifest
+    # is fetched without cookies, so the session cannot say it.
+    lang = normalize(request.args.get("lang")) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(lang):
+        doc: dict[str, Any] = {
+            "id": "/today",
+            "name": _("Planner: today's sales plan"),
+            "short_name": _("Planner"),
+            "description": _("Decompose the target first, then plan the sales work."),
+            "lang": "zh-CN" if lang.startswith("zh") else "en",
+            "start_url": "/today",
+            "scope": "/",
+            "display": "standalone",
+            "orientation": "portrait",
+            "background_color": "#ffffff",
+            "theme_color": THEME,
+            "icons": [
+                {"src": url_for("static", filename=src), "sizes": sizes, "type": "image/png",
+                 "purpose": purpose}
+                for src, sizes, purpose in ICONS
+            ],
+        }
+    resp = Response(json.dumps(doc, ensure_ascii=False), mimetype="application/manifest+json")
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+@bp.get("/sw.js")
+def service_worker():  # type: ignore[no-untyped-def]
+    src = (STATIC / "sw.js").read_text(encoding="utf-8")
+    src = src.replace('"__SHELL_VERSION__"', json.dumps(shell_version()))
+    src = src.replace('["__SHELL_URLS__"]', json.dumps(shell_urls()))
+    src = src.replace('["__NETWORK_FIRST__"]', json.dumps(NETWORK_FIRST))
+    resp = Response(src, mimetype="text/javascript")
+    resp.headers["Service-Worker-Allowed"] = "/"
+    resp.headers["Cache-Control"] = "no-cache, max-age=0"
+    return resp
+
+
+@bp.get("/offline")
+def offline():  # type: ignore[no-untyped-def]
+    """What a page that is not cached shows offline (precached by the service worker)."""
+    return render_template("pwa/offline.html")

@@ -1,0 +1,130 @@
+/* planner service worker, served from /sw.js (scope "/") by planner/pwa.py, which fills
+   in the version (a hash of the shell files), the shell URLs and the network-first pages.
+
+   - App shell (CSS, JS, htmx, icons, /offline): precached per version, cache-first.
+   - Today, customers, the visit form, plans: network first with a 3 s timeout; a good
+     full-page answer is kept (with the time it was fetched); offline, the last copy is
+     served, marked <html data-offline-at="..."> so the page shows "offline - last updated".
+   - Other GETs: network, falling back to the offline page for navigations.
+   - POSTs and /api/ are never cached (the outbox in IndexedDB holds what is unsent).
+   - A new version takes over at once (skipWaiting + clients.claim); old caches go. */
+"use strict";
+
+const VERSION = "__SHELL_VERSION__";
+const SHELL_URLS = ["__SHELL_URLS__"];
+const NETWORK_FIRST = ["__NETWORK_FIRST__"];
+const SHELL_CACHE = "planner-shell-" + VERSION;
+const PAGES_CACHE = "planner-pages-v1";
+const TIMEOUT_MS = 3000;
+const OFFLINE_URL = "/offline";
+
+self.addEventListener("install", (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(SHELL_CACHE);
+    // cache: "reload" skips the HTTP cache so the shell matches this version; the offline
+    // page is fetched without cookies so it holds nobody's data.
+    await cache.addAll(SHELL_URLS.map((u) => new Request(u, {
+      cache: "reload", credentials: u === OFFLINE_URL ? "omit" : "same-origin",
+    })));
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    const names = await caches.keys();
+    await Promise.all(names
+      .filter((n) => n.startsWith("planner-shell-") && n !== SHELL_CACHE)
+      .map((n) => caches.delete(n)));
+    await self.clients.claim();
+  })());
+});
+
+function isNetworkFirst(path) {
+  return NETWORK_FIRST.some((p) => path === p || path.startsWith(p + "/") || path.startsWith(p + "?"));
+}
+
+function timeout(ms) {
+  return new Promise((resolve, reject) => setTimeout(() => reject(new Error("timeout")), ms));
+}
+
+async function keep(request, response) {
+  const type = response.headers.get("Content-Type") || "";
+  if (!response.ok || response.redirected || response.type !== "basic" || !type.includes("text/html")) return;
+  const headers = new Headers(response.headers);
+  headers.set("X-Planner-Fetched-At", String(Date.now()));
+  const body = await response.clone().blob();
+  const cache = await caches.open(PAGES_CACHE);
+  await cache.put(request.url, new Response(body, { status: 200, headers }));
+}
+
+async function fromCache(request) {
+  const cache = await caches.open(PAGES_CACHE);
+  const hit = (await cache.match(request.url)) || (await cache.match(request.url, { ignoreSearch: true }));
+  if (!hit) return null;
+  const at = hit.headers.get("X-Planner-Fetched-At") || "";
+  const html = (await hit.text()).replace("<html", '<html data-offline-at="' + at + '"');
+  return new Response(html, { status: 200, headers: hit.headers });
+}
+
+async function offlinePage() {
+  const hit = await caches.match(OFFLINE_URL);
+  return hit || new Response("offline", { status: 503, headers: { "Content-Type": "text/plain" } });
+}
+
+async function networkFirst(event) {
+  const request = event.request;
+  const network = fetch(request);
+  // Whenever the network answers (even after the timeout), keep the fresh copy.
+  event.waitUntil(network.then((r) => keep(request, r.clone())).catch(() => undefined));
+  try {
+    return await Promise.race([network, timeout(TIMEOUT_MS)]);
+  } catch (e) {
+    return (await fromCache(request)) || (await offlinePage());
+  }
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return; // never touch POSTs
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith("/api/") || url.pathname === "/sw.js") return;
+  if (SHELL_URLS.includes(url.pathname) && url.pathname !== OFFLINE_URL) {
+    event.respondWith((async () => (await caches.match(url.pathname, { cacheName: SHELL_CACHE })) || fetch(request))());
+    return;
+  }
+  const isPage = request.mode === "navigate" ||
+    ((request.headers.get("Accept") || "").includes("text/html") && !request.headers.get("HX-Request"));
+  if (isPage && isNetworkFirst(url.pathname)) {
+    event.respondWith(networkFirst(event));
+    return;
+  }
+  if (request.mode === "navigate") {
+    event.respondWith(fetch(request).catch(() => offlinePage()));
+  }
+});
+
+self.addEventListener("message", (event) => {
+  const data = event.data || {};
+  if (data.type === "clear-pages") {
+    // Logging out: the next user of this phone must not see these pages.
+    event.waitUntil(caches.delete(PAGES_CACHE));
+  } else if (data.type === "warm" && Array.isArray(data.urls)) {
+    // Keep a copy of pages the rep will want offline (e.g. the visit form).
+    event.waitUntil(Promise.all(data.urls.map((u) => {
+      const req = new Request(u, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      return fetch(req).then((r) => keep(req, r)).catch(() => undefined);
+    })));
+  }
+});
+
+// Background Sync: ask an open page to drain the outbox (it holds the session and the
+// CSRF token); with no page open, the next page load drains it.
+self.addEventListener("sync", (event) => {
+  if (event.tag !== "planner-outbox") return;
+  event.waitUntil((async () => {
+    const all = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+    all.forEach((c) => c.postMessage({ type: "drain-outbox" }));
+  })());
+});

@@ -1,0 +1,95 @@
+"""The installable app's server side: manifest per language, the service worker at the
+root scope with a versioned shell, the offline page, the strings offline.js shows."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from planner import pwa
+
+
+@pytest.mark.parametrize(("lang", "name", "short"), [
+    ("zh_Hans_CN", "销售计划：今日计划", "销售计划"),
+    ("en", "Planner: today's sales plan", "Planner"),
+])
+def test_the_manifest_speaks_the_pages_language(
+    client: FlaskClient, lang: str, name: str, short: str
+) -> None:
+    resp = client.get(f"/manifest.webmanifest?lang={lang}")
+    assert resp.status_code == 200
+    assert resp.mimetype == "application/manifest+json"
+    doc = json.loads(resp.get_data(as_text=True))
+    assert (doc["name"], doc["short_name"]) == (name, short)
+    assert doc["start_url"] == "/today" and doc["display"] == "standalone"
+    assert doc["theme_color"] == "#c8102e"
+    sizes = {(i["sizes"], i["purpose"]) for i in doc["icons"]}
+    assert sizes == {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")}
+    for icon in doc["icons"]:
+        png = client.get(icon["src"])
+        assert png.status_code == 200 and png.data[:8] == b"\x89PNG\r\n\x1a\n"
+        png.close()
+    assert "Set-Cookie" not in resp.headers
+
+
+def test_the_service_worker_is_served_for_the_root_scope_with_its_shell(
+    client: FlaskClient,
+) -> None:
+    resp = client.get("/sw.js")
+    assert resp.status_code == 200
+    assert resp.mimetype == "text/javascript"
+    assert resp.headers["Service-Worker-Allowed"] == "/"
+    assert "no-cache" in resp.headers["Cache-Control"]
+    src = resp.get_data(as_text=True)
+    assert "__SHELL" not in src and "__NETWORK_FIRST__" not in src
+    version = re.search(r'const VERSION = "([0-9a-f]{12})"', src)
+    assert version
+    shell = json.loads(re.search(r"const SHELL_URLS = (\[.*?\]);", src).group(1))  # type: ignore[union-attr]
+    for must in ("/static/css/app.css", "/static/js/offline.js", "/vendor/htmx.min.js",
+                 "/static/icons/icon-192.png", "/offline"):
+        assert must in shell
+    for url in shell:  # everything the worker precaches exists
+        r = client.get(url)
+        assert r.status_code == 200, url
+        r.close()
+    assert "eval(" not in src
+
+
+def test_a_changed_shell_file_changes_the_version(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with app.test_request_context():
+        before = pwa.shell_version()
+        extra = tmp_path / "new.css"
+        extra.write_text("body{}")
+        real = pwa._shell_files
+        monkeypatch.setattr(pwa, "_shell_files", lambda: [*real(), extra])
+        changed = pwa.shell_version()
+        extra.write_text("body{color:red}")
+        assert len({before, changed, pwa.shell_version()}) == 3
+
+
+def test_the_offline_page_holds_nobodys_data(client: FlaskClient) -> None:
+    resp = client.get("/offline?lang=en")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "You are offline" in html
+    assert "offline-ui" not in html  # no user, no outbox strings
+    assert "<script>" not in html and " style=" not in html
+
+
+def test_pages_carry_the_offline_strings_in_the_users_language(
+    rep_client: FlaskClient,
+) -> None:
+    zh = rep_client.get("/today?lang=zh_Hans_CN").get_data(as_text=True)
+    assert 'data-msg-pending="待同步"' in zh
+    assert 'data-msg-offline-at="离线 – 最后更新于 {time}"' in zh
+    assert 'rel="manifest" href="/manifest.webmanifest?lang=zh_Hans_CN"' in zh
+    en = rep_client.get("/today?lang=en").get_data(as_text=True)
+    assert 'data-msg-pending="Pending sync"' in en
+    assert "data-outbox-slot" in en and "data-sync-refresh" in en
+    assert "<script>" not in en and " style=" not in en

@@ -37,9 +37,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
 
     from .db import configure_engine
+    from .db import init_app as db_init_app
 
     with app.app_context():
         configure_engine(db.engine)
+    db_init_app(app)
 
     from . import auth, errors, security
     from .api import bp as api_bp

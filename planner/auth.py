@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -23,19 +24,32 @@ def home_url(user: User) -> str:
     return url_for(HOME[user.role])
 
 
-def _recent_failures(username: str) -> int:
-    since = utcnow() - timedelta(seconds=current_app.config["LOGIN_FAILURE_WINDOW"])
-    return db.session.scalar(
-        select(func.count(LoginFailure.id)).where(
-            LoginFailure.username == username, LoginFailure.at >= since
-        )
+def _throttled(username: str, addr: str) -> bool:
+    """Too many recent failures for this username from this address, or from this address
+    for any username. A lock-out per username alone would let anyone lock a rep out."""
+    cfg = current_app.config
+    since = utcnow() - timedelta(seconds=cfg["LOGIN_FAILURE_WINDOW"])
+    recent = select(func.count(LoginFailure.id)).where(LoginFailure.at >= since)
+    per_user = db.session.scalar(
+        recent.where(LoginFailure.username == username, LoginFailure.remote_addr == addr)
     ) or 0
+    per_addr = db.session.scalar(recent.where(LoginFailure.remote_addr == addr)) or 0
+    return (
+        per_user >= cfg["LOGIN_MAX_FAILURES"] or per_addr >= cfg["LOGIN_MAX_FAILURES_PER_ADDR"]
+    )
 
 
 def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """A local path to go back to after login, or None (no open redirects)."""
+    if not target or len(target) > 2000:
+        return None
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return None  # browsers drop tabs and newlines: "/\t/evil" would become "//evil"
+    cleaned = target.replace("\\", "/")
+    parts = urlsplit(cleaned)
+    if parts.scheme or parts.netloc or not cleaned.startswith("/") or cleaned.startswith("//"):
+        return None
+    return cleaned
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -50,14 +64,16 @@ def login():  # type: ignore[no-untyped-def]
         password = request.form.get("password") or ""
         if not username or not password:
             error, status = _("Enter your username and password."), 422
-        elif _recent_failures(username) >= current_app.config["LOGIN_MAX_FAILURES"]:
+        elif _throttled(username, request.remote_addr or ""):
             error = _("Too many failed attempts. Please wait 15 minutes and try again.")
             status = 429
         else:
             user = db.session.scalar(select(User).where(User.username == username))
             ok = verify_password(user.password_hash if user else None, password)
             if ok and user is not None and user.active:
-                db.session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+                old = utcnow() - timedelta(days=1)
+                db.session.execute(delete(LoginFailure).where(
+                    (LoginFailure.username == username) | (LoginFailure.at < old)))
                 db.session.commit()
                 lang = session.get("lang")
                 session.clear()  # a new session at login

@@ -59,7 +59,9 @@ def load_config(instance_path: str) -> dict[str, object]:
         # argon2id, OWASP ASVS: m=19 MiB, t=2, p=1 is the floor; we use 64 MiB, t=3, p=1.
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", str(64 * 1024))),
-        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_MAX_FAILURES": 5,  # per username and address
+        "LOGIN_MAX_FAILURES_PER_ADDR": 50,  # per address, any username (an office NAT)
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # 200 synced visits with long notes fit
         "LOGIN_FAILURE_WINDOW": 15 * 60,
         "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY"),
         "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@example.com"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import csrf_token, login
+from conftest import DEMO_PASSWORD, csrf_token, login
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, inspect, select
@@ -189,3 +189,43 @@ def test_htmx_comes_from_the_pinned_npm_package(client: FlaskClient) -> None:
     with client.get("/vendor/htmx.min.js") as resp:
         assert resp.status_code == 200 and b"htmx" in resp.data[:2000]
     assert client.get("/vendor/../package.json").status_code == 404
+
+
+def test_login_never_redirects_off_site(app: Flask) -> None:
+    for nxt in ("//evil.example", "/\t/evil.example", "/\n/x", "/\r\n/x",
+                "https://evil.example/", "/\\evil.example", "javascript:alert(1)"):
+        client = app.test_client()
+        token = csrf_token(client)
+        resp = client.post("/login", query_string={"next": nxt},
+                           data={"username": "rep08", "password": DEMO_PASSWORD,
+                                 "csrf_token": token})
+        assert resp.status_code == 302, nxt
+        location = resp.headers["Location"]
+        assert location.endswith("/today") and "evil" not in location, (nxt, location)
+    client = app.test_client()
+    token = csrf_token(client)
+    resp = client.post("/login?next=/customers", data={
+        "username": "rep08", "password": DEMO_PASSWORD, "csrf_token": token})
+    assert resp.headers["Location"].endswith("/customers")
+
+
+def test_failures_for_one_user_do_not_lock_them_out_from_another_address(app: Flask) -> None:
+    attacker = app.test_client()
+    for _ in range(5):
+        token = csrf_token(attacker)
+        attacker.post("/login", data={"username": "rep23", "password": "x", "csrf_token": token},
+                      environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    token = csrf_token(attacker)
+    blocked = attacker.post("/login", data={"username": "rep23", "password": DEMO_PASSWORD,
+                                            "csrf_token": token},
+                            environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert blocked.status_code == 429
+    rep = app.test_client()
+    assert login(rep, "rep23").status_code == 302  # the rep, from their own phone
+
+
+def test_an_oversized_request_is_refused(client: FlaskClient) -> None:
+    token = csrf_token(client)
+    resp = client.post("/login", data={"username": "x" * (3 * 1024 * 1024), "password": "p",
+                                       "csrf_token": token})
+    assert resp.status_code == 413

@@ -16,6 +16,7 @@ NAV = [
     ("web.team", _l("Team"), "◎", {Role.MANAGER, Role.ADMIN}),
     ("web.targets", _l("Targets"), "◆", {Role.MANAGER, Role.ADMIN}),
     ("web.calendar", _l("Calendar"), "▤", {Role.ADMIN}),
+    ("web.stages", _l("Stages"), "☷", {Role.ADMIN}),
 ]
 
 

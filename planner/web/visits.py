@@ -111,10 +111,13 @@ def visit_create():  # type: ignore[no-untyped-def]
     visit = record_visit(current_user, data)
     db.session.commit()
     if not wants_fragment():
-        return redirect(url_for("web.today", saved=visit.id), code=303)
+        resp = redirect(url_for("web.today", saved=visit.id), code=303)
+        resp.vary.add("HX-Request")
+        return resp
     if context != "today":
         resp = Response(status=204)
         resp.headers["HX-Redirect"] = url_for("web.today")
+        resp.vary.add("HX-Request")
         return resp
     from .today import today_context
 

@@ -26,6 +26,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
 
+    from .parsing import IdConverter
+
+    # Every `<int:...>` in a route is a record id: ASCII digits, at most BIGINT.
+    app.url_map.converters["int"] = IdConverter
+
     from . import i18n
     from .extensions import csrf, db, htmx, login_manager, migrate
 

@@ -11,9 +11,11 @@ from typing import Any, TypeVar
 
 from flask import abort
 from sqlalchemy import Select, select
+from sqlalchemy import inspect as sa_inspect
 
 from .extensions import db
 from .models import Customer, OrgUnit, Role, User, Visit
+from .parsing import has_nul, parse_id
 
 T = TypeVar("T")
 
@@ -63,9 +65,35 @@ def visits(viewer: User) -> Select[tuple[Visit]]:
 _OWNER = {Customer: "owner_id", Visit: "user_id"}
 
 
+MAX_KEY_TEXT = 64  # a text primary key (a visit's UUID) is never longer
+
+
+def _key(model: type[Any], ident: Any) -> int | str | None:
+    """The primary key `ident` as the model's key type, or None if it cannot be one.
+
+    Integer keys go through parse_id (a huge number, "0", "²" or "٣" is no id); text keys
+    (a visit's UUID) must be short, printable strings."""
+    col = next(iter(sa_inspect(model).primary_key))
+    try:
+        python_type = col.type.python_type
+    except NotImplementedError:  # pragma: no cover
+        python_type = str
+    if python_type is int:
+        return parse_id(ident)
+    if not isinstance(ident, str) or not ident or len(ident) > MAX_KEY_TEXT:
+        return None
+    if has_nul(ident) or not ident.isprintable():
+        return None
+    return ident
+
+
 def get_or_404(viewer: User, model: type[T], ident: Any) -> T:
-    """Fetch one record the viewer may see, else abort(404)."""
-    obj = db.session.get(model, ident)
+    """Fetch one record the viewer may see, else abort(404). `ident` may come straight
+    from the request: anything that cannot be the model's key is a 404, never a 500."""
+    key = _key(model, ident)
+    if key is None:
+        abort(404)
+    obj = db.session.get(model, key)
     if obj is None:
         abort(404)
     if model is User:

@@ -2,10 +2,51 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, jsonify, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
+
+MAX_JSON_DEPTH = 32  # no request body the app takes nests deeper than a few levels
+
+
+class JSONTooDeep(BadRequest):
+    """A request body nested deeper than MAX_JSON_DEPTH: a 400 with a clear message, even
+    for `request.get_json(silent=True)` (which only swallows ValueError)."""
+
+
+def json_depth_exceeds(value: Any, limit: int) -> bool:
+    """True if `value` nests lists/dicts more than `limit` deep (iterative: no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, dict):
+            children: Any = v.values()
+        elif isinstance(v, list):
+            children = v
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """Parses request bodies; a deeply nested one is refused before it can cost a
+    RecursionError (in the decoder or in whatever walks the result)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError:
+            raise JSONTooDeep() from None
+        if json_depth_exceeds(value, MAX_JSON_DEPTH):
+            raise JSONTooDeep()
+        return value
 
 
 def wants_json() -> bool:
@@ -36,6 +77,13 @@ def render_error(code: int, message: str | None = None):  # type: ignore[no-unty
 
 
 def init_app(app: Flask) -> None:
+    app.json = SafeJSONProvider(app)
+
+    @app.errorhandler(JSONTooDeep)
+    def _too_deep(e: JSONTooDeep):  # type: ignore[no-untyped-def]
+        return render_error(400, _("The JSON you sent is nested too deeply (at most "
+                                   "%(n)d levels); nothing was changed.", n=MAX_JSON_DEPTH))
+
     @app.errorhandler(CSRFError)
     def _csrf(e: CSRFError):  # type: ignore[no-untyped-def]
         return render_error(

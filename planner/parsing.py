@@ -67,3 +67,24 @@ def parse_day(value: Any, lo_year: int = MIN_YEAR, hi_year: int = MAX_YEAR) -> d
 def has_nul(value: Any) -> bool:
     """PostgreSQL text cannot hold NUL bytes; SQLite can. Refuse them everywhere alike."""
     return isinstance(value, str) and "\x00" in value
+
+
+try:  # the URL converter needs Werkzeug; the parsers above need nothing
+    from werkzeug.routing import IntegerConverter
+except ImportError:  # pragma: no cover
+    IntegerConverter = object  # type: ignore[misc,assignment]
+
+
+class IdConverter(IntegerConverter):  # type: ignore[misc,valid-type]
+    """`<int:...>` in a URL: ASCII digits only and at most BIGINT, so a huge number or a
+    non-ASCII digit ("٣") matches no route (404) instead of reaching the database."""
+
+    regex = r"[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        from werkzeug.routing import ValidationError
+
+        n = parse_id(value)
+        if n is None:
+            raise ValidationError()
+        return n

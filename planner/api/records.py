@@ -6,7 +6,7 @@ visit form, through the one validator (services.visits.validate_visit); errors a
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import jsonify, request, url_for
@@ -17,6 +17,7 @@ from sqlalchemy import select
 from .. import access
 from ..extensions import db
 from ..models import Customer, Visit
+from ..parsing import MAX_ID, MAX_YEAR, MIN_YEAR, parse_day, parse_int
 from ..services.customers import search_customers
 from ..services.visits import UUID_RE, record_visit, validate_visit
 from . import bp
@@ -65,8 +66,8 @@ def visit_json(v: Visit) -> dict[str, Any]:
 
 
 def _limit() -> int:
-    raw = request.args.get("limit", "50")
-    return max(1, min(MAX_LIMIT, int(raw))) if raw.isdigit() else 50
+    n = parse_int(request.args.get("limit", "50"), 1, MAX_ID)
+    return min(MAX_LIMIT, n) if n is not None else 50
 
 
 @bp.get("/customers")
@@ -88,16 +89,16 @@ def visits():  # type: ignore[no-untyped-def]
     stmt = access.visits(current_user)
     cid = request.args.get("customer_id")
     if cid:
-        c = access.get_or_404(current_user, Customer, int(cid) if cid.isdigit() else -1)
+        c = access.get_or_404(current_user, Customer, cid)  # a bad or huge id is a 404
         stmt = stmt.where(Visit.customer_id == c.id)
     errors: dict[str, str] = {}
     for key, op in (("since", "ge"), ("until", "le")):
         raw = request.args.get(key)
         if raw:
-            try:
-                d = date.fromisoformat(raw)
-            except ValueError:
-                errors[key] = _("Enter a date, like 2026-12-01.")
+            d = parse_day(raw)
+            if d is None:
+                errors[key] = _("Enter a date between %(lo)s and %(hi)s, like 2026-12-01.",
+                                lo=MIN_YEAR, hi=MAX_YEAR)
                 continue
             stmt = stmt.where(Visit.local_date >= d if op == "ge" else Visit.local_date <= d)
     if errors:

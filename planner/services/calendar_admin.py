@@ -14,6 +14,7 @@ from sqlalchemy import select
 from .. import engine
 from ..extensions import db
 from ..models import AuditLog, CalendarOverride, Company, DayKind, User
+from ..parsing import MAX_YEAR, MIN_YEAR, has_nul, parse_day
 from .calendar import company_calendar
 
 
@@ -82,30 +83,42 @@ def year_view(company: Company, year: int) -> YearView:
                     months, overrides)
 
 
+NOTE_MAX = 200
+
+
 def add_override(company: Company, day_text: str | None, kind: str | None, note: str,
                  user: User | None) -> CalendarOverride:
-    try:
-        day = date.fromisoformat((day_text or "").strip())
-    except ValueError:
-        raise CalendarError(_("Enter a date as YYYY-MM-DD.")) from None
+    """Add a company holiday or workday (flushed, audited; the caller commits). Every
+    check runs before anything is written: on CalendarError nothing was changed."""
+    day = parse_day(day_text)
+    if day is None:
+        raise CalendarError(_("Enter a date between %(lo)s and %(hi)s as YYYY-MM-DD.",
+                              lo=MIN_YEAR, hi=MAX_YEAR))
     if kind not in ("holiday", "workday"):
         raise CalendarError(_("Choose a holiday or a workday."))
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise CalendarError(_("A note can have at most %(n)d characters (this one has "
+                              "%(got)d).", n=NOTE_MAX, got=len(note)))
+    if has_nul(note):
+        raise CalendarError(_("The note contains a character that cannot be stored."))
     if db.session.scalar(select(CalendarOverride).where(
             CalendarOverride.company_id == company.id, CalendarOverride.day == day)):
         raise CalendarError(_("%(day)s already has a company setting; remove it first.",
                               day=day.isoformat()))
     o = CalendarOverride(company_id=company.id, day=day, kind=DayKind(kind),
-                         note=(note or "").strip()[:200])
+                         note=note)
     db.session.add(o)
     db.session.flush()
     db.session.add(AuditLog(user_id=user.id if user else None, action="create",
                             entity="calendar_override", entity_id=o.id, field="kind",
                             old_value=None, new_value=f"{day.isoformat()} {kind}"))
-    db.session.commit()
+    db.session.flush()
     return o
 
 
 def remove_override(company: Company, override_id: int, user: User | None) -> bool:
+    """Remove one of the company's days (flushed, audited; the caller commits)."""
     o = db.session.get(CalendarOverride, override_id)
     if o is None or o.company_id != company.id:
         return False
@@ -114,5 +127,5 @@ def remove_override(company: Company, override_id: int, user: User | None) -> bo
                             entity="calendar_override", entity_id=o.id, field="kind",
                             old_value=f"{o.day.isoformat()} {kind}", new_value=None))
     db.session.delete(o)
-    db.session.commit()
+    db.session.flush()
     return True

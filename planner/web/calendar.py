@@ -50,12 +50,16 @@ def calendar_add():  # type: ignore[no-untyped-def]
     except ca.CalendarError as exc:
         db.session.rollback()
         return _page(_year(), str(exc), 422)
+    db.session.commit()
     return _page(o.day.year)
 
 
 @bp.post("/calendar/<int:override_id>/delete")
 @roles_required(Role.ADMIN)
 def calendar_delete(override_id: int):  # type: ignore[no-untyped-def]
+    year = _year()  # checked before anything is written
     if not ca.remove_override(_company(), override_id, current_user):
+        db.session.rollback()
         abort(404)
-    return _page(_year())
+    db.session.commit()
+    return _page(year)

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from .. import access, engine
 from ..extensions import db
 from ..models import Company, User
+from ..parsing import MAX_YEAR, MIN_YEAR, parse_day
 from ..services import plans as svc
 from ..services.company import local_today
 from . import bp
@@ -22,20 +23,25 @@ def _subject() -> User:
     raw = request.args.get("user", "")
     if not raw:
         return current_user  # type: ignore[return-value]
-    if not raw.isdigit():
-        abort(404)
-    return access.get_or_404(current_user, User, int(raw))
+    return access.get_or_404(current_user, User, raw)  # a bad or huge id is a 404
 
 
-def _day(raw: str | None) -> date:
-    if raw:
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            abort(404)
+def _today() -> date:
     company = db.session.get(Company, current_user.unit.company_id)
     assert company is not None
     return local_today(company)
+
+
+def _day(raw: str | None) -> date:
+    """`?start=`: a date between 1990 and 2100; anything else shows today, and says so."""
+    if not raw:
+        return _today()
+    day = parse_day(raw)
+    if day is None:
+        flash(_("“%(text)s” is not a date between %(lo)s and %(hi)s: showing today instead.",
+                text=raw[:40], lo=MIN_YEAR, hi=MAX_YEAR), "error")
+        return _today()
+    return day
 
 
 @bp.get("/plans/week")
@@ -46,7 +52,7 @@ def week_plan():  # type: ignore[no-untyped-def]
     from datetime import timedelta
 
     data = svc.week_plan(user, day)
-    return render("plans/week.html", subject=user, plan=data, today=_day(None),
+    return render("plans/week.html", subject=user, plan=data, today=_today(),
                   prev=data["start"] - timedelta(days=7), next=data["start"] + timedelta(days=7))
 
 
@@ -72,7 +78,10 @@ def action_plan():  # type: ignore[no-untyped-def]
     kind = request.args.get("period", "month")
     if kind not in ("month", "quarter"):
         abort(404)
-    period = svc.period_of(kind, _day(request.args.get("start")))
+    start = request.args.get("start")
+    if request.method == "POST" and start and parse_day(start) is None:
+        abort(404)  # never save a plan under a period the rep did not ask for
+    period = svc.period_of(kind, _day(start))
     editable = user.id == current_user.id
     errors: dict[str, str] = {}
     form: dict[str, object] = {}

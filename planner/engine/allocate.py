@@ -24,36 +24,48 @@ Weight = int | float | Decimal | Fraction
 
 
 class AllocationError(ValueError):
-    """Raised when a total cannot be split as requested (bad input or impossible locks)."""
+    """Raised when a total cannot be split as requested (bad input or impossible locks).
+
+    ``cause`` names the reason for callers that explain it to people in their own words
+    (the message is for developers): ``not_a_number``, ``negative_weight``, ``negative``
+    (a total, lock or growth below zero), ``no_parts``, ``locks_exceed`` (locked parts
+    add up to more than the total), ``locks_mismatch`` (everything locked, not adding
+    up), ``count`` (the wrong number of values), ``profile_sum`` (a profile not adding up
+    to 100), ``unknown_method`` or ``internal``.
+    """
+
+    def __init__(self, message: str, cause: str = "internal") -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 def _check_int(value: object, what: str) -> int:
     if type(value) is int:
         return value
     if isinstance(value, bool) or not isinstance(value, int):
-        raise AllocationError(f"{what} must be an integer, got {value!r}")
+        raise AllocationError(f"{what} must be an integer, got {value!r}", "not_a_number")
     return int(value)
 
 
 def _to_fraction(w: object, index: int) -> Fraction:
     """Convert one weight exactly; floats go through their shortest repr (0.1 -> 1/10)."""
     if isinstance(w, bool):
-        raise AllocationError(f"weight {index} must be a number, got {w!r}")
+        raise AllocationError(f"weight {index} must be a number, got {w!r}", "not_a_number")
     if isinstance(w, int):
         return Fraction(w)
     if isinstance(w, float):
         if not math.isfinite(w):
-            raise AllocationError(f"weight {index} is not finite: {w!r}")
+            raise AllocationError(f"weight {index} is not finite: {w!r}", "not_a_number")
         return Fraction(repr(w))
     if isinstance(w, Decimal):
         if not w.is_finite():
-            raise AllocationError(f"weight {index} is not finite: {w!r}")
+            raise AllocationError(f"weight {index} is not finite: {w!r}", "not_a_number")
         return Fraction(w)
     if isinstance(w, Fraction):
         return w
     if isinstance(w, Rational):
         return Fraction(int(w.numerator), int(w.denominator))
-    raise AllocationError(f"weight {index} must be a number, got {w!r}")
+    raise AllocationError(f"weight {index} must be a number, got {w!r}", "not_a_number")
 
 
 def _int_weights(weights: Sequence[Weight]) -> list[int]:
@@ -72,7 +84,7 @@ def _int_weights(weights: Sequence[Weight]) -> list[int]:
         ints = [f.numerator * (scale // f.denominator) for f in fracs]
     for i, w in enumerate(ints):
         if w < 0:
-            raise AllocationError(f"weight {i} is negative: {weights[i]!r}")
+            raise AllocationError(f"weight {i} is negative: {weights[i]!r}", "negative_weight")
     return ints
 
 
@@ -110,13 +122,13 @@ def allocate(
     """
     total = _check_int(total, "total")
     if total < 0:
-        raise AllocationError(f"total must not be negative, got {total}")
+        raise AllocationError(f"total must not be negative, got {total}", "negative")
     n = len(weights)
     if n == 0:
         if locked:
-            raise AllocationError("locks given but there are no parts")
+            raise AllocationError("locks given but there are no parts", "no_parts")
         if total != 0:
-            raise AllocationError(f"cannot split {total} into zero parts")
+            raise AllocationError(f"cannot split {total} into zero parts", "no_parts")
         return []
     ints = _int_weights(weights)
     if not locked:
@@ -126,20 +138,23 @@ def allocate(
     for key, value in locked.items():
         idx = _check_int(key, "lock index")
         if not 0 <= idx < n:
-            raise AllocationError(f"lock index {idx} is out of range 0..{n - 1}")
+            raise AllocationError(f"lock index {idx} is out of range 0..{n - 1}", "count")
         val = _check_int(value, f"locked value for part {idx}")
         if val < 0:
-            raise AllocationError(f"locked value for part {idx} is negative: {val}")
+            raise AllocationError(f"locked value for part {idx} is negative: {val}", "negative")
         fixed[idx] = val
     locked_sum = sum(fixed.values())
     rest = total - locked_sum
     if rest < 0:
-        raise AllocationError(f"locked parts add up to {locked_sum}, more than the total {total}")
+        raise AllocationError(
+            f"locked parts add up to {locked_sum}, more than the total {total}", "locks_exceed"
+        )
     free = [i for i in range(n) if i not in fixed]
     if not free:
         if rest != 0:
             raise AllocationError(
-                f"every part is locked but the locks add up to {locked_sum}, not {total}"
+                f"every part is locked but the locks add up to {locked_sum}, not {total}",
+                "locks_mismatch",
             )
         return [fixed[i] for i in range(n)]
     shares = _largest_remainder(rest, [ints[i] for i in free])
@@ -164,14 +179,14 @@ def allocate_matrix(row_totals: Sequence[int], col_totals: Sequence[int]) -> lis
     cols = [_check_int(c, f"column total {j}") for j, c in enumerate(col_totals)]
     for i, r in enumerate(rows):
         if r < 0:
-            raise AllocationError(f"row total {i} is negative: {r}")
+            raise AllocationError(f"row total {i} is negative: {r}", "negative")
     for j, c in enumerate(cols):
         if c < 0:
-            raise AllocationError(f"column total {j} is negative: {c}")
+            raise AllocationError(f"column total {j} is negative: {c}", "negative")
     grand = sum(rows)
     if grand != sum(cols):
         raise AllocationError(
-            f"row totals add up to {grand} but column totals add up to {sum(cols)}"
+            f"row totals add up to {grand} but column totals add up to {sum(cols)}", "count"
         )
     m, n = len(rows), len(cols)
     if grand == 0:
@@ -280,5 +295,7 @@ def rebalance(parent_total: int, children: Sequence[ChildSpec]) -> list[int]:
 def preview_changes(old: Sequence[int], new: Sequence[int]) -> list[tuple[int, int, int]]:
     """``(index, old, new)`` for every position whose value changed."""
     if len(old) != len(new):
-        raise AllocationError(f"cannot compare {len(old)} old values with {len(new)} new ones")
+        raise AllocationError(
+            f"cannot compare {len(old)} old values with {len(new)} new ones", "count"
+        )
     return [(i, a, b) for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]

@@ -26,7 +26,7 @@ class MetricKind(StrEnum):
 def split_level(value: int, n: int) -> list[int]:
     """A level metric is not divided: each of the ``n`` children inherits ``value``."""
     if n < 0:
-        raise AllocationError(f"cannot split into {n} parts")
+        raise AllocationError(f"cannot split into {n} parts", "no_parts")
     return [value] * n
 
 
@@ -46,9 +46,9 @@ def aggregate(
     if weights is None:
         weights = [1] * len(values)
     if len(weights) != len(values):
-        raise AllocationError(f"{len(values)} values but {len(weights)} weights")
+        raise AllocationError(f"{len(values)} values but {len(weights)} weights", "count")
     if any(w < 0 for w in weights):
-        raise AllocationError("weights must not be negative")
+        raise AllocationError("weights must not be negative", "negative_weight")
     wsum = sum(weights)
     if wsum == 0:
         return 0

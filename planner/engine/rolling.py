@@ -57,9 +57,9 @@ def rolling_target(
     """
     for name, v in (("target", target), ("achieved", achieved)):
         if isinstance(v, bool) or not isinstance(v, int):
-            raise AllocationError(f"{name} must be an integer, got {v!r}")
+            raise AllocationError(f"{name} must be an integer, got {v!r}", "not_a_number")
     if target < 0:
-        raise AllocationError(f"target must not be negative, got {target}")
+        raise AllocationError(f"target must not be negative, got {target}", "negative")
     before = achieved if achieved_before_today is None else achieved_before_today
     achieved_today = achieved - before
     remaining = max(0, target - achieved)

@@ -23,20 +23,20 @@ Number = int | float | Decimal | Fraction
 def _exact(x: Number, what: str) -> Fraction:
     """Exact value of a user number; floats via their shortest repr (12.5 -> 25/2)."""
     if isinstance(x, bool):
-        raise AllocationError(f"{what} must be a number, got {x!r}")
+        raise AllocationError(f"{what} must be a number, got {x!r}", "not_a_number")
     if isinstance(x, int):
         return Fraction(x)
     if isinstance(x, float):
         if not math.isfinite(x):
-            raise AllocationError(f"{what} is not finite: {x!r}")
+            raise AllocationError(f"{what} is not finite: {x!r}", "not_a_number")
         return Fraction(repr(x))
     if isinstance(x, Decimal):
         if not x.is_finite():
-            raise AllocationError(f"{what} is not finite: {x!r}")
+            raise AllocationError(f"{what} is not finite: {x!r}", "not_a_number")
         return Fraction(x)
     if isinstance(x, Fraction):
         return x
-    raise AllocationError(f"{what} must be a number, got {x!r}")
+    raise AllocationError(f"{what} must be a number, got {x!r}", "not_a_number")
 
 
 def _fmt_pct(total: Fraction) -> str:
@@ -47,9 +47,11 @@ def _fmt_pct(total: Fraction) -> str:
 
 def _need_len(seq: Sequence[object] | None, n: int, name: str) -> Sequence[object]:
     if seq is None:
-        raise AllocationError(f"the {name} method needs {name} values")
+        raise AllocationError(f"the {name} method needs {name} values", "count")
     if len(seq) != n:
-        raise AllocationError(f"{name} has {len(seq)} values but there are {n} periods")
+        raise AllocationError(
+            f"{name} has {len(seq)} values but there are {n} periods", "count"
+        )
     return seq
 
 
@@ -83,7 +85,9 @@ def split_over_time(
         pcts = [_exact(v, f"profile value {i}") for i, v in enumerate(profile)]
         pct_sum = sum(pcts, Fraction(0))
         if pct_sum != 100:
-            raise AllocationError(f"the profile adds up to {_fmt_pct(pct_sum)}%, not 100%")
+            raise AllocationError(
+                f"the profile adds up to {_fmt_pct(pct_sum)}%, not 100%", "profile_sum"
+            )
         weights = list(pcts)
     elif method == "last_year":
         _need_len(last_year, n, "last_year")
@@ -97,11 +101,14 @@ def split_over_time(
         for i, (ly, g) in enumerate(zip(last_year, growth, strict=True)):
             w = _exact(ly, f"last_year value {i}") * (1 + _exact(g, f"growth value {i}") / 100)
             if w < 0:
-                raise AllocationError(f"period {i}: last year's value grown by {g}% is negative")
+                raise AllocationError(
+                    f"period {i}: last year's value grown by {g}% is negative", "negative"
+                )
             weights.append(w)
     else:
         raise AllocationError(
-            f"unknown split method {method!r}; use one of {', '.join(SPLIT_METHODS)}"
+            f"unknown split method {method!r}; use one of {', '.join(SPLIT_METHODS)}",
+            "unknown_method",
         )
     return allocate(total, weights, locked)
 
@@ -112,7 +119,7 @@ def growth_targets(
     """``last_year[i] * (1 + growth_pct[i] / 100)`` rounded half up, per period."""
     if len(last_year) != len(growth_pct):
         raise AllocationError(
-            f"{len(last_year)} last-year values but {len(growth_pct)} growth rates"
+            f"{len(last_year)} last-year values but {len(growth_pct)} growth rates", "count"
         )
     out: list[int] = []
     for i, (ly, g) in enumerate(zip(last_year, growth_pct, strict=True)):

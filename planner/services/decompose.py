@@ -384,8 +384,24 @@ def method_label(method: str | None) -> str:
 # ------------------------------------------------------------------ input parsing
 
 
+# Bounds on typed numbers, so nothing overflows a BIGINT (2^63 - 1 ~ 9.2 x 10^18) on the
+# way to the database, and no exponent ("1e999999999") costs a huge integer to compute.
+MAX_VALUE = 10**15  # a stored value: fen (10 trillion yuan), a count, hundredths of a %
+MAX_WEIGHT = 10**15
+MAX_DECIMALS = 6  # in a weight, growth rate, level or profile percentage
+MIN_GROWTH, MAX_GROWTH = -100, 10_000  # percent: from nothing to 101 times
+MAX_LEVEL = MAX_VALUE // 100  # a level metric's typed value (stored in hundredths)
+MAX_NUMBERS = 500  # values typed in one box
+
+
+def _short(text: str | None) -> str:
+    t = (text or "").strip()
+    return t if len(t) <= 30 else t[:29] + "…"
+
+
 def parse_amount(text: str | None, metric: Metric) -> int:
-    """A typed value in display units (yuan for money, percent for levels) -> integer."""
+    """A typed value in display units (yuan for money, percent for levels) -> integer,
+    at most MAX_VALUE once stored."""
     raw = (text or "").strip().replace(",", "").replace("，", "").replace("¥", "")
     raw = raw.rstrip("%").strip()
     if not raw:
@@ -393,12 +409,15 @@ def parse_amount(text: str | None, metric: Metric) -> int:
     try:
         d = Decimal(raw)
     except InvalidOperation:
-        raise DecomposeError(_("“%(text)s” is not a number.", text=text)) from None
+        raise DecomposeError(_("“%(text)s” is not a number.", text=_short(text))) from None
     if not d.is_finite():
-        raise DecomposeError(_("“%(text)s” is not a number.", text=text))
+        raise DecomposeError(_("“%(text)s” is not a number.", text=_short(text)))
     if d < 0:
         raise DecomposeError(_("A target cannot be negative."))
     scale = 100 if metric.unit in ("money", "percent") else 1
+    if d > Decimal(MAX_VALUE) / scale:
+        raise DecomposeError(_("“%(text)s” is too large: at most %(max)s.", text=_short(text),
+                               max=format(Decimal(MAX_VALUE) / scale, "f")))
     scaled = d * scale
     if scaled != scaled.to_integral_value():
         if scale == 1:
@@ -407,21 +426,55 @@ def parse_amount(text: str | None, metric: Metric) -> int:
     return int(scaled)
 
 
-def parse_numbers(text: str | None, what: str) -> list[Decimal]:
+def parse_numbers(text: str | None, what: str, lo: int | None = None,
+                  hi: int | None = None) -> list[Decimal]:
+    """Numbers typed in one box (commas, semicolons or spaces between them), each within
+    [lo, hi] when given, with at most MAX_DECIMALS decimals."""
     parts = [p for p in (text or "").replace("，", ",").replace(";", ",").replace(" ", ",")
              .split(",") if p.strip()]
+    if len(parts) > MAX_NUMBERS:
+        raise DecomposeError(_("%(what)s: at most %(n)d values.", what=what, n=MAX_NUMBERS))
     out: list[Decimal] = []
     for p in parts:
         try:
             d = Decimal(p.strip().rstrip("%"))
         except InvalidOperation:
             raise DecomposeError(_("%(what)s: “%(text)s” is not a number.", what=what,
-                                   text=p.strip())) from None
+                                   text=_short(p))) from None
         if not d.is_finite():
             raise DecomposeError(_("%(what)s: “%(text)s” is not a number.", what=what,
-                                   text=p.strip()))
+                                   text=_short(p)))
+        if (lo is not None and d < lo) or (hi is not None and d > hi):
+            raise DecomposeError(_("%(what)s: “%(text)s” is out of range; use a number from "
+                                   "%(lo)s to %(hi)s.", what=what, text=_short(p),
+                                   lo=lo if lo is not None else "", hi=hi))
+        if abs(d) > 10**18:  # no bounds given: still nothing that overflows
+            raise DecomposeError(_("%(what)s: “%(text)s” is too large.", what=what,
+                                   text=_short(p)))
+        if d != d.quantize(Decimal(1).scaleb(-MAX_DECIMALS)):
+            raise DecomposeError(_("%(what)s: “%(text)s” has too many decimals (at most "
+                                   "%(n)d).", what=what, text=_short(p), n=MAX_DECIMALS))
         out.append(d)
     return out
+
+
+def explain(exc: AllocationError, total: str | None = None) -> str:
+    """The engine's reason in the user's words, without internal detail."""
+    cause = getattr(exc, "cause", "internal")
+    if cause == "profile_sum" and total is not None:
+        return _("The seasonal profile adds up to %(total)s%%, not 100%%.", total=total)
+    return {
+        "not_a_number": _("One of the values is not a number."),
+        "negative_weight": _("A weight cannot be negative."),
+        "negative": _("A target cannot be negative."),
+        "no_parts": _("There is nothing to split this target into."),
+        "locks_exceed": _("The locked targets add up to more than the value to split."),
+        "locks_mismatch": _("Every part is locked, and the locked values do not add up to "
+                            "the value to split."),
+        "count": _("The number of values does not match the number of parts."),
+        "profile_sum": _("The seasonal profile must add up to 100 percent."),
+        "unknown_method": _("Unknown split method."),
+    }.get(cause, _("These numbers cannot be split; check them."))
 
 
 # ------------------------------------------------------------------ plans
@@ -469,12 +522,12 @@ class Plan:
 
 
 def _fail(exc: AllocationError, where: str) -> DecomposeError:
-    text = str(exc)
-    if "locked parts add up" in text or "every part is locked" in text:
+    if getattr(exc, "cause", "") in ("locks_exceed", "locks_mismatch"):
         return DecomposeError(_(
             "%(where)s: the locked targets do not fit the new value (%(detail)s). "
-            "Unlock one or change the value; nothing was changed.", where=where, detail=text))
-    return DecomposeError(f"{where}: {text}")
+            "Unlock one or change the value; nothing was changed.", where=where,
+            detail=explain(exc)))
+    return DecomposeError(_("%(where)s: %(detail)s", where=where, detail=explain(exc)))
 
 
 class _Recorder:
@@ -598,9 +651,12 @@ def plan_time(tree: Tree, ctx: Context, node: Node, method: str,
     try:
         _q, months = split_year(tree.fy, tree.metric, node.value, method, params, cal)
     except AllocationError as exc:
-        raise DecomposeError(str(exc)) from None
-    except (TypeError, ValueError) as exc:
-        raise DecomposeError(_("Check the numbers: %(detail)s", detail=str(exc))) from None
+        total = None
+        if method == "profile" and params.get("profile"):
+            total = format(sum(Decimal(str(v)) for v in params["profile"]).normalize(), "f")
+        raise DecomposeError(explain(exc, total)) from None
+    except (TypeError, ValueError):
+        raise DecomposeError(_("Check the numbers: these cannot be split.")) from None
     rec = _Recorder(ctx, tree)
     rec.set(node, node.value, months)
     rec.resplit(node, node.value, months)
@@ -627,6 +683,9 @@ def _weights(ctx: Context, members: list[Member], method: str,
         out = [Decimal(str(w)) for w in ws]
         if any(w < 0 for w in out):
             raise DecomposeError(_("A weight cannot be negative."))
+        if not any(out):
+            raise DecomposeError(_("The weights are all zero: type at least one weight "
+                                   "above zero."))
         return list(out)
     if method == "growth":
         gs = params.get("growth") or []
@@ -1101,7 +1160,12 @@ def create_tier(fy: FiscalYear, metric: Metric, tier: Tier, percent: Decimal,
     root = base.roots[0]
     if percent < -100:
         raise DecomposeError(_("A target cannot be negative."))
+    if percent > MAX_GROWTH:
+        raise DecomposeError(_("Use a percentage from %(lo)s to %(hi)s.", lo=MIN_GROWTH,
+                               hi=MAX_GROWTH))
     value = int((Decimal(root.value) * (100 + percent) / 100).to_integral_value())
+    if value > MAX_VALUE * (100 + MAX_GROWTH) // 100:  # fits a BIGINT with room to spare
+        raise DecomposeError(_("The result would be too large."))
     months = engine.allocate(value, root.months) if metric.additive else \
         [int((Decimal(m) * (100 + percent) / 100).to_integral_value()) for m in root.months]
     t = Target(fiscal_year_id=fy.id, metric_id=metric.id, tier=tier, unit_id=root.unit_id,

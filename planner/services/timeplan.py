@@ -65,7 +65,8 @@ def split_year(
     if not metric.additive:
         q_levels = list(params.get("quarters") or [value] * 4)
         if len(q_levels) != 4 or any(int(v) < 0 for v in q_levels):
-            raise engine.AllocationError("a level needs four non-negative quarter values")
+            raise engine.AllocationError("a level needs four non-negative quarter values",
+                                         "count" if len(q_levels) != 4 else "negative")
         return [int(v) for v in q_levels], [int(q_levels[i // 3]) for i in range(12)]
 
     if method in ("working_days", "equal", "profile", "last_year"):
@@ -89,13 +90,13 @@ def split_year(
     elif method == "quarters":
         typed = params.get("quarters") or []
         if len(typed) != 4:
-            raise engine.AllocationError("type a value for each of the four quarters")
+            raise engine.AllocationError("type a value for each of the four quarters", "count")
         locked = {i: int(v) for i, v in enumerate(typed)}
         q_vals = engine.allocate(value, [1, 1, 1, 1], locked)
         inner = "working_days"
         ly = []
     else:
-        raise engine.AllocationError(f"unknown time split {method!r}")
+        raise engine.AllocationError(f"unknown time split {method!r}", "unknown_method")
 
     month_vals: list[int] = []
     for q in range(4):

@@ -197,7 +197,13 @@ def _plan(view: View, node: dc.Node, action: str) -> dc.Plan:
     if action == "decompose":
         dims = [d for d in (f.get("dim1"), f.get("dim2"), f.get("dim3")) if d]
         method = f.get("method") or "equal"
-        numbers = dc.parse_numbers(f.get("numbers"), _("Values"))
+        if not metric.additive:
+            lo, hi = 0, dc.MAX_LEVEL
+        elif method == "growth":
+            lo, hi = dc.MIN_GROWTH, dc.MAX_GROWTH
+        else:
+            lo, hi = 0, dc.MAX_WEIGHT
+        numbers = dc.parse_numbers(f.get("numbers"), _("Values"), lo, hi)
         params: dict[str, Any] = {}
         if not metric.additive and numbers:
             params["levels"] = numbers
@@ -213,12 +219,13 @@ def _plan(view: View, node: dc.Node, action: str) -> dc.Plan:
         text = f.get("numbers")
         tparams: dict[str, Any] = {}
         if method == "profile":
-            tparams["profile"] = [n for n in dc.parse_numbers(text, _("Profile"))]
+            tparams["profile"] = dc.parse_numbers(text, _("Profile"), 0, 100)
             if len(tparams["profile"]) != 12:
                 raise dc.DecomposeError(_("A seasonal profile needs 12 monthly percentages "
                                           "(got %(got)d).", got=len(tparams["profile"])))
         elif method == "growth":
-            tparams["growth"] = dc.parse_numbers(text, _("Growth"))
+            tparams["growth"] = dc.parse_numbers(text, _("Growth"), dc.MIN_GROWTH,
+                                                 dc.MAX_GROWTH)
             if len(tparams["growth"]) != 4:
                 raise dc.DecomposeError(_("Type 4 quarterly growth rates (got %(got)d).",
                                           got=len(tparams["growth"])))
@@ -285,7 +292,8 @@ def target_tier():  # type: ignore[no-untyped-def]
     fy, metric, tier = _pick()
     error = None
     try:
-        pct = dc.parse_numbers(request.form.get("percent"), _("Percent"))
+        pct = dc.parse_numbers(request.form.get("percent"), _("Percent"), dc.MIN_GROWTH,
+                               dc.MAX_GROWTH)
         if len(pct) != 1:
             raise dc.DecomposeError(_("Type one percentage."))
         dc.create_tier(fy, metric, tier, pct[0], current_user)

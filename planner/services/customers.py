@@ -7,12 +7,13 @@ import re
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from .. import access
 from ..extensions import db
 from ..models import Customer, Stage, User, Visit
+from ..parsing import parse_id
 
 NAME_MAX = 120
 
@@ -22,12 +23,12 @@ def _like(q: str) -> str:
     return f"%{esc}%"
 
 
-def search_customers(viewer: User, q: str = "", owner_id: int | None = None,
-                     limit: int = 50) -> list[Customer]:
-    """The viewer's visible customers matching `q` (name, contact, phone, address);
-    overdue and soonest follow-ups first."""
-    stmt = access.customers(viewer).options(joinedload(Customer.stage),
-                                            joinedload(Customer.owner))
+PAGE_SIZE = 50  # rows of the customer list per page ("more" loads the next)
+BOARD_MAX = 2000  # cards on the stage board; past it the board says how many are left out
+
+
+def _matching(viewer: User, q: str, owner_id: int | None) -> Select[tuple[Customer]]:
+    stmt = access.customers(viewer)
     if owner_id is not None:
         stmt = stmt.where(Customer.owner_id == owner_id)
     q = (q or "").strip()[:100]
@@ -35,9 +36,24 @@ def search_customers(viewer: User, q: str = "", owner_id: int | None = None,
         pat = _like(q)
         stmt = stmt.where(or_(*(col.ilike(pat, escape="\\") for col in (
             Customer.name, Customer.contact_name, Customer.phone, Customer.address))))
+    return stmt
+
+
+def search_customers(viewer: User, q: str = "", owner_id: int | None = None,
+                     limit: int = PAGE_SIZE, offset: int = 0) -> list[Customer]:
+    """The viewer's visible customers matching `q` (name, contact, phone, address);
+    overdue and soonest follow-ups first (then by name and id, so pages are stable)."""
+    stmt = _matching(viewer, q, owner_id).options(joinedload(Customer.stage),
+                                                  joinedload(Customer.owner))
     stmt = stmt.order_by(Customer.next_follow_up.is_(None), Customer.next_follow_up,
-                         Customer.name).limit(limit)
+                         Customer.name, Customer.id).limit(limit).offset(offset)
     return list(db.session.scalars(stmt).unique())
+
+
+def count_customers(viewer: User, q: str = "", owner_id: int | None = None) -> int:
+    """How many customers search_customers would find without a limit."""
+    sub = _matching(viewer, q, owner_id).with_only_columns(Customer.id).subquery()
+    return int(db.session.scalar(select(func.count()).select_from(sub)) or 0)
 
 
 def active_stages(company_id: int) -> list[Stage]:
@@ -53,9 +69,10 @@ def all_stages(company_id: int) -> list[Stage]:
 
 
 def board(viewer: User, owner_id: int | None = None) -> list[tuple[Stage, list[Customer]]]:
-    """Columns of the stage board: each active stage with its customers."""
+    """Columns of the stage board: each active stage with its customers (the first
+    BOARD_MAX by follow-up; the view shows count_customers beside it when more exist)."""
     stages = active_stages(viewer.unit.company_id)
-    cards = search_customers(viewer, owner_id=owner_id, limit=2000)
+    cards = search_customers(viewer, owner_id=owner_id, limit=BOARD_MAX)
     by_stage: dict[int, list[Customer]] = {s.id: [] for s in stages}
     for c in cards:
         if c.stage_id in by_stage:
@@ -67,7 +84,7 @@ def find_stage(company_id: int, raw: str) -> Stage | None:
     raw = (raw or "").strip()
     if not raw:
         return None
-    sid = int(raw) if raw.isdigit() else -1
+    sid = parse_id(raw) or -1  # a code, or an id; a huge or non-ASCII number is neither
     return db.session.scalar(select(Stage).where(
         Stage.company_id == company_id, Stage.active.is_(True),
         (Stage.code == raw) | (Stage.id == sid)))

@@ -3,15 +3,17 @@ the next working day (今日事今日毕)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Company, Customer, DailyPlan, DailyPlanItem, Stage, User
+from ..parsing import parse_id
 from .calendar import company_calendar
 
 MAX_PLAN_CUSTOMERS = 30
@@ -48,14 +50,32 @@ def follow_ups_due(user_id: int, day: date, limit: int = 50) -> list[Customer]:
     ))
 
 
-def plan_candidates(user_id: int, limit: int = 60) -> list[Customer]:
-    """Customers a rep may put on tomorrow's plan: their own, not lost, next follow-up first."""
-    return list(db.session.scalars(
-        select(Customer).join(Stage, Stage.id == Customer.stage_id)
-        .where(Customer.owner_id == user_id, Stage.is_lost.is_(False))
-        .order_by(Customer.next_follow_up.is_(None), Customer.next_follow_up, Customer.name)
-        .limit(limit)
-    ))
+MAX_CANDIDATES = 60  # checkboxes on the plan-tomorrow form
+
+
+def plan_candidates(user_id: int, limit: int = MAX_CANDIDATES,
+                    planned: Iterable[int] = ()) -> list[Customer]:
+    """Customers a rep may put on tomorrow's plan: their own, not lost, next follow-up
+    first; the `limit` first ones plus every customer already `planned` (so saving the
+    form again never drops a planned customer who was not among the first)."""
+    stmt = (select(Customer).join(Stage, Stage.id == Customer.stage_id)
+            .where(Customer.owner_id == user_id, Stage.is_lost.is_(False))
+            .order_by(Customer.next_follow_up.is_(None), Customer.next_follow_up,
+                      Customer.name, Customer.id))
+    first = list(db.session.scalars(stmt.limit(limit)))
+    have = {c.id for c in first}
+    missing = [i for i in planned if i not in have]
+    if missing:
+        first += list(db.session.scalars(select(Customer).where(
+            Customer.id.in_(missing), Customer.owner_id == user_id).order_by(Customer.name)))
+    return first
+
+
+def count_candidates(user_id: int) -> int:
+    """How many customers plan_candidates could offer without a limit."""
+    return int(db.session.scalar(
+        select(func.count(Customer.id)).join(Stage, Stage.id == Customer.stage_id)
+        .where(Customer.owner_id == user_id, Stage.is_lost.is_(False))) or 0)
 
 
 @dataclass
@@ -74,10 +94,7 @@ def save_day_plan(user: User, day: date, data: DayPlanInput) -> tuple[DailyPlan 
         errors["notes"] = _("At most %(n)s characters.", n=MAX_PLAN_NOTES)
     ids: list[int] = []
     for raw in data.customer_ids:
-        try:
-            cid = int(raw)
-        except (TypeError, ValueError):
-            cid = -1
+        cid = parse_id(raw) or -1  # a huge or non-ASCII number is an unknown customer
         if cid not in ids:
             ids.append(cid)
     if len(ids) > MAX_PLAN_CUSTOMERS:

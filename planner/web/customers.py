@@ -10,10 +10,11 @@ from flask_login import current_user, login_required
 from .. import access
 from ..extensions import db
 from ..models import Company, Customer, Role, Stage, User
+from ..parsing import MAX_ID, parse_id, parse_int
 from ..services import customers as svc
 from ..services.company import local_today
 from . import bp, roles_required
-from .render import render
+from .render import render, wants_fragment
 
 
 def _today():  # type: ignore[no-untyped-def]
@@ -27,9 +28,7 @@ def owner_filter() -> User | None:
     raw = request.args.get("user", "")
     if not raw:
         return None
-    if not raw.isdigit():
-        abort(404)
-    return access.get_or_404(current_user, User, int(raw))
+    return access.get_or_404(current_user, User, raw)  # a bad or huge id is a 404
 
 
 @bp.get("/customers")
@@ -37,9 +36,29 @@ def owner_filter() -> User | None:
 def customers():  # type: ignore[no-untyped-def]
     owner = owner_filter()
     q = request.args.get("q", "")
-    rows = svc.search_customers(current_user, q, owner_id=owner.id if owner else None)
-    return render("customers/list.html", "customers/_rows.html", rows=rows, q=q,
-                  owner=owner, today=_today())
+    owner_id = owner.id if owner else None
+    total = svc.count_customers(current_user, q, owner_id=owner_id)
+    # ?offset= is where this page starts; ?first= the first row already on screen when
+    # "more" appends a page to the list (so the count says "1-100 of 230").
+    offset = min(parse_int(request.args.get("offset", "0"), 0, MAX_ID) or 0, total)
+    first = parse_int(request.args.get("first", ""), 1, offset + 1) or offset + 1
+    rows = svc.search_customers(current_user, q, owner_id=owner_id, offset=offset)
+    last = offset + len(rows)
+    args = {"q": q or None, "user": owner_id}
+    page = {
+        "first": first if rows else 0, "last": last, "total": total,
+        "more": url_for("web.customers", **args, offset=last, first=first)
+        if last < total else None,
+        "more_page": url_for("web.customers", **args, offset=last) if last < total else None,
+        "previous": url_for("web.customers", **args,
+                            offset=max(0, offset - svc.PAGE_SIZE) or None) if offset else None,
+    }
+    more = wants_fragment() and request.headers.get("HX-Target") == "customer-more"
+    resp = render("customers/list.html",
+                  "customers/_row_items.html" if more else "customers/_rows.html",
+                  rows=rows, q=q, owner=owner, today=_today(), pager=page, appending=more)
+    resp.vary.add("HX-Target")
+    return resp
 
 
 @bp.get("/customers/board")
@@ -48,7 +67,13 @@ def customer_board():  # type: ignore[no-untyped-def]
     owner = owner_filter()
     columns = svc.board(current_user, owner_id=owner.id if owner else None)
     return render("customers/board.html", "customers/_board.html", columns=columns,
-                  owner=owner, today=_today(), errors={})
+                  owner=owner, today=_today(), errors={}, **_board_counts(owner))
+
+
+def _board_counts(owner: User | None) -> dict[str, int]:
+    """How many customers there are in all, so a board cut at svc.BOARD_MAX says so."""
+    total = svc.count_customers(current_user, owner_id=owner.id if owner else None)
+    return {"board_total": total, "board_max": svc.BOARD_MAX}
 
 
 @bp.get("/customers/<int:customer_id>")
@@ -66,6 +91,7 @@ def customer_move(customer_id: int):  # type: ignore[no-untyped-def]
     customer = access.get_or_404(current_user, Customer, customer_id)
     if customer.owner_id != current_user.id and current_user.role == Role.REP:
         abort(404)
+    owner = owner_filter()  # a bad ?user= is a 404 before anything is written
     error = svc.move_stage(customer, request.form.get("stage", ""), _today())
     status = 200
     if error:
@@ -77,11 +103,10 @@ def customer_move(customer_id: int):  # type: ignore[no-untyped-def]
         if error:
             flash(error, "error")
         return redirect(url_for("web.customer_page", customer_id=customer.id), code=303)
-    owner = owner_filter()
     columns = svc.board(current_user, owner_id=owner.id if owner else None)
     return render("customers/board.html", "customers/_board.html", status=status,
                   columns=columns, owner=owner, today=_today(),
-                  errors={customer.id: error} if error else {})
+                  errors={customer.id: error} if error else {}, **_board_counts(owner))
 
 
 @bp.route("/stages", methods=["GET", "POST"])
@@ -94,8 +119,8 @@ def stages():  # type: ignore[no-untyped-def]
         action = form.get("action", "")
         stage = None
         if action != "add":
-            sid = form.get("stage_id", "")
-            stage = db.session.get(Stage, int(sid)) if sid.isdigit() else None
+            sid = parse_id(form.get("stage_id", ""))
+            stage = db.session.get(Stage, sid) if sid is not None else None
             if stage is None or stage.company_id != company_id:
                 abort(404)
         if action == "add":

@@ -11,9 +11,11 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..models import Company, User
+from ..services import dayplan
 from ..services.company import local_today
 from ..services.dayplan import (
     DayPlanInput,
+    count_candidates,
     day_plan,
     follow_ups_due,
     next_working_day,
@@ -31,6 +33,8 @@ def today_context(user: User) -> dict[str, Any]:
     day = local_today(company)
     plan = rep_plan(user, day)
     tomorrow = next_working_day(company, day)
+    tomorrow_plan = day_plan(user.id, tomorrow)
+    planned = [i.customer_id for i in tomorrow_plan.items] if tomorrow_plan else []
     return {
         "user": user,
         "day": day,
@@ -41,8 +45,10 @@ def today_context(user: User) -> dict[str, Any]:
         "today_plan": day_plan(user.id, day),
         "follow_ups": follow_ups_due(user.id, day),
         "tomorrow": tomorrow,
-        "tomorrow_plan": day_plan(user.id, tomorrow),
-        "candidates": plan_candidates(user.id),
+        "tomorrow_plan": tomorrow_plan,
+        "candidates": plan_candidates(user.id, dayplan.MAX_CANDIDATES, planned=planned),
+        "candidates_total": count_candidates(user.id),
+        "candidates_max": dayplan.MAX_CANDIDATES,
     }
 
 

@@ -4,14 +4,17 @@ tomorrow becomes tomorrow's planned visits (issue 4)."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from collections.abc import Iterator
+from datetime import date, timedelta
 
+import holidays
+import pytest
 from flask import Flask
 from repday_helpers import a_customer_of, client_for, snapshot, user
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from planner.extensions import db
-from planner.models import Company
+from planner.models import CalendarOverride, Company, DayKind
 from planner.services.company import local_today
 from planner.services.dayplan import day_plan, next_working_day
 
@@ -40,7 +43,52 @@ def achieved_sql(expr: str) -> text:
     """)
 
 
-def test_today_for_rep01_matches_a_hand_query_of_the_database(app: Flask) -> None:
+def working_days_left(day: date, company_id: int) -> list[date]:
+    """Working days from `day` to the end of its month, straight from the holidays
+    package (China's make-up Saturdays included) and the company's override rows."""
+    end = (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    cn = holidays.country_holidays("CN", years=[day.year])
+    makeup = set(getattr(cn, "weekend_workdays", ()) or ())
+    rows = db.session.execute(text(
+        "SELECT day, kind FROM calendar_override WHERE company_id = :c AND day >= :a "
+        "AND day <= :b"), {"c": company_id, "a": day, "b": end}).all()
+    extra = {date.fromisoformat(str(d)[:10]): str(k).lower() for d, k in rows}
+    out = []
+    d = day
+    while d <= end:
+        working = (d.weekday() < 5 or d in makeup) and d not in cn
+        if d in extra:
+            working = extra[d].endswith("workday")
+        if working:
+            out.append(d)
+        d += timedelta(days=1)
+    return out
+
+
+@pytest.fixture()
+def today_is_a_working_day(app: Flask) -> Iterator[None]:
+    """A run rate is 0 on a day off; make today a company workday so the check bites."""
+    added = None
+    with app.app_context():
+        company = db.session.scalars(select(Company)).first()
+        assert company is not None
+        day = local_today(company)
+        if day not in working_days_left(day, company.id):
+            o = CalendarOverride(company_id=company.id, day=day, kind=DayKind.WORKDAY,
+                                 note="today test")
+            db.session.add(o)
+            db.session.commit()
+            added = o.id
+    yield
+    if added is not None:
+        with app.app_context():
+            db.session.delete(db.session.get(CalendarOverride, added))
+            db.session.commit()
+
+
+def test_today_for_rep01_matches_a_hand_query_of_the_database(
+    app: Flask, today_is_a_working_day: None
+) -> None:
     c, _ = client_for(app, "rep01")
     api = c.get("/api/v1/today").get_json()
     page = c.get("/today?lang=en").get_data(as_text=True)
@@ -48,6 +96,7 @@ def test_today_for_rep01_matches_a_hand_query_of_the_database(app: Flask) -> Non
     month = day.replace(day=1)
     figures = {}
     with app.app_context():
+        left = working_days_left(day, user("rep01").unit.company_id)
         for code in ("revenue", "visits", "collections"):
             target = db.session.execute(TARGET_SQL, {"rep": "rep01", "metric": code,
                                                      "month": month, "day": day}).scalar_one()
@@ -69,6 +118,18 @@ def test_today_for_rep01_matches_a_hand_query_of_the_database(app: Flask) -> Non
         assert f'class="month-achieved" data-value="{achieved}"' in b
         assert f'class="achieved-today" data-value="{today_only}"' in b
         assert f'class="remaining-today" data-value="{m["remaining_today"]}"' in b
+        # Today's share, by plain arithmetic: what was still open when today started,
+        # spread over the working days left (today first, so it gets the larger share).
+        assert left and left[0] == day
+        open_at_start = max(0, target - (achieved - today_only))
+        today_target = -(-open_at_start // len(left))  # ceiling
+        if len(left) == 1:
+            remaining_today = max(0, target - achieved)
+        else:
+            remaining_today = max(0, today_target - today_only)
+        assert m["working_days_left"] == len(left), code
+        assert (m["today_target"], m["remaining_today"]) == (today_target, remaining_today), (
+            code, target, achieved, today_only, len(left))
 
 
 def test_today_money_is_shown_in_yuan_and_counts_as_integers(app: Flask) -> None:

@@ -29,13 +29,20 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from ..errors import render_error
 from ..extensions import db
 from ..models import Visit
 from ..services.plan import rep_plan
-from ..services.visits import UUID_RE, VisitLookups, payload_hash, record_visit, validate_visit
+from ..services.visits import (
+    LEAD_CONFLICT,
+    UUID_RE,
+    VisitLookups,
+    payload_hash,
+    record_visit,
+    validate_visit,
+)
 from . import bp
 
 MAX_BATCH = 200
@@ -53,7 +60,8 @@ def _after_commit() -> None:
 @login_required
 def csrf():  # type: ignore[no-untyped-def]
     """A fresh CSRF token for the session (an outbox can be days old)."""
-    resp = jsonify({"csrf_token": generate_csrf()})
+    # The session's user: a page rendered for someone else sends nothing (static/js/offline.js).
+    resp = jsonify({"csrf_token": generate_csrf(), "user": current_user.id})
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
@@ -84,6 +92,29 @@ def _rejected(item_id: Any, errors: dict[str, str]) -> dict[str, Any]:
     return {"id": item_id, "status": "rejected", "errors": errors}
 
 
+def _after_known() -> None:
+    """Test hook: runs once the items the server already has are looked up (a second
+    request may commit the same items right after)."""
+
+
+def _known(ids: list[str]) -> dict[str, tuple[str | None, int]]:
+    """The items the server already has: id -> (payload hash, owner)."""
+    known: dict[str, tuple[str | None, int]] = {}
+    for chunk in range(0, len(ids), 500):
+        known.update(
+            (vid, (h, uid)) for vid, h, uid in db.session.execute(
+                select(Visit.id, Visit.payload_hash, Visit.user_id)
+                .where(Visit.id.in_(ids[chunk:chunk + 500]))
+            )
+        )
+    return known
+
+
+# Errors that say the database (not the item) is in trouble: the batch fails (5xx) and
+# the phone retries it later, instead of an item being rejected for good.
+TRANSIENT = (OperationalError, InterfaceError)
+
+
 @bp.post("/sync")
 @login_required
 def sync():  # type: ignore[no-untyped-def]
@@ -96,28 +127,31 @@ def sync():  # type: ignore[no-untyped-def]
             413, _("At most %(n)s items in one sync; send the rest in another batch.",
                    n=MAX_BATCH))
     user = current_user._get_current_object()
+    # Items saved on the phone under another account are never applied under this one.
+    if any(isinstance(it, dict) and it.get("user") not in (None, "")
+           and str(it.get("user")) != str(user.id) for it in items):
+        return render_error(409, _("These visits were saved on this phone by another account; "
+                                   "log in as that account to send them."))
     now = datetime.now(UTC)
     ids = [it["id"].lower() for it in items
            if isinstance(it, dict) and isinstance(it.get("id"), str)]
     # One query for the items the server already has (applied by an earlier batch).
-    known: dict[str, tuple[str | None, int]] = {}
-    for chunk in range(0, len(ids), 500):
-        known.update(
-            (vid, (h, uid)) for vid, h, uid in db.session.execute(
-                select(Visit.id, Visit.payload_hash, Visit.user_id)
-                .where(Visit.id.in_(ids[chunk:chunk + 500]))
-            )
-        )
+    known = _known(ids)
+    _after_known()
     try:
         try:
             # Fast path: every valid item written, one flush (INSERTs batched). A clash
-            # with the database (rare: a lead's UUID made twice) sends the batch down the
+            # with the database (a lead's UUID made twice, the same batch applied by another
+            # request meanwhile, a value the database refuses) sends the batch down the
             # careful path instead: again from the start, one savepoint per item.
             results = _apply_all(items, user, now, dict(known), careful=False)
             db.session.flush()
-        except IntegrityError:
+        except DBAPIError as exc:
+            if isinstance(exc, TRANSIENT):
+                raise
             db.session.rollback()
-            results = _apply_all(items, user, now, dict(known), careful=True)
+            # What another request committed meanwhile is "duplicate" now, not a clash.
+            results = _apply_all(items, user, now, _known(ids), careful=True)
         _before_commit()
         db.session.commit()
     except Exception:
@@ -131,7 +165,22 @@ def _apply_all(items: list[Any], user: Any, now: datetime,
                known: dict[str, tuple[str | None, int]], careful: bool) -> list[dict[str, Any]]:
     lookups = VisitLookups()
     pending_leads: dict[str, int] = {}
-    return [_apply(it, user, now, known, pending_leads, lookups, careful) for it in items]
+    results = []
+    for it in items:
+        result = _apply(it, user, now, known, pending_leads, lookups, careful)
+        if result.pop("_failed", False):
+            lookups = VisitLookups()  # a rolled-back savepoint: cached rows may be stale
+        results.append(result)
+    return results
+
+
+def _seen(raw_id: str, item_id: str, digest: str, user: Any,
+          have: tuple[str | None, int]) -> dict[str, Any]:
+    if have == (digest, user.id):
+        return {"id": raw_id, "status": "duplicate"}
+    return {"id": raw_id, "status": "conflict",
+            "message": _("The server already has a different visit with this id; "
+                         "this version was not applied.")}
 
 
 def _apply(it: Any, user: Any, now: datetime, known: dict[str, tuple[str | None, int]],
@@ -141,7 +190,8 @@ def _apply(it: Any, user: Any, now: datetime, known: dict[str, tuple[str | None,
         return _rejected(None, {"item": _("Each item must be an object.")})
     raw_id = it.get("id")
     if not isinstance(raw_id, str) or not UUID_RE.match(raw_id):
-        return _rejected(raw_id, {"id": _("The item's id must be a UUID.")})
+        return _rejected(raw_id if isinstance(raw_id, str | int) else None,
+                         {"id": _("The item's id must be a UUID.")})
     item_id = raw_id.lower()
     if it.get("type") != "visit":
         return _rejected(raw_id, {"type": _("Unknown item type.")})
@@ -150,15 +200,12 @@ def _apply(it: Any, user: Any, now: datetime, known: dict[str, tuple[str | None,
         return _rejected(raw_id, {"payload": _("The item has no payload.")})
     digest = payload_hash(payload)
     if item_id in known:
-        have, owner = known[item_id]
-        if have == digest and owner == user.id:
-            return {"id": raw_id, "status": "duplicate"}
-        return {"id": raw_id, "status": "conflict",
-                "message": _("The server already has a different visit with this id; "
-                             "this version was not applied.")}
+        return _seen(raw_id, item_id, digest, user, known[item_id])
     data, errors = validate_visit(payload, user, now=now, pending_leads=pending_leads,
                                   lookups=lookups)
     if data is None:
+        if set(errors) == {LEAD_CONFLICT}:
+            return {"id": raw_id, "status": "conflict", "message": errors[LEAD_CONFLICT]}
         return _rejected(raw_id, errors)
     if not careful:
         record_visit(user, data, visit_id=item_id, payload_hash=digest, lookups=lookups,
@@ -170,10 +217,25 @@ def _apply(it: Any, user: Any, now: datetime, known: dict[str, tuple[str | None,
         with db.session.begin_nested():
             visit = record_visit(user, data, visit_id=item_id, payload_hash=digest,
                                  lookups=lookups)
-    except IntegrityError:
-        current_app.logger.info("sync item %s: integrity error", item_id)
-        return _rejected(raw_id, {"item": _("This visit could not be saved: it clashes "
-                                            "with a record already on the server.")})
+    except DBAPIError as exc:
+        if isinstance(exc, TRANSIENT):
+            raise
+        current_app.logger.info("sync item %s: %s", item_id, type(exc).__name__)
+        # Committed by another request since the batch began (two tabs, Background Sync
+        # answered by every tab): a duplicate, or a conflict if the payload differs.
+        have = db.session.execute(
+            select(Visit.payload_hash, Visit.user_id).where(Visit.id == item_id)).first()
+        if have is not None:
+            result = _seen(raw_id, item_id, digest, user, (have[0], have[1]))
+        elif isinstance(exc, IntegrityError):
+            result = _rejected(raw_id, {"item": _(
+                "This visit could not be saved: it clashes with a record already on the "
+                "server.")})
+        else:
+            result = _rejected(raw_id, {"item": _(
+                "This visit could not be saved: the database refused one of its values. "
+                "Correct it and send it again.")})
+        return {**result, "_failed": True}
     known[item_id] = (digest, user.id)
     if data.new_lead is not None:
         pending_leads[data.new_lead.uuid] = visit.customer_id

@@ -33,6 +33,7 @@ from ..models import (
     VisitKind,
     VisitProduct,
 )
+from ..parsing import has_nul, parse_day, parse_id
 from .company import company_tz
 
 MAX_AMOUNT_FEN = 100_000_000 * 100  # 100 million CNY in one visit is absurd
@@ -40,6 +41,9 @@ MAX_EXPENSES_FEN = 1_000_000 * 100
 FUTURE_SLACK = timedelta(minutes=15)  # phones' clocks drift a little
 MAX_PAST = timedelta(days=366)
 TEXT_LIMITS = {"place": 300, "purpose": 300, "outcome": 300, "materials": 300, "notes": 5000}
+# The error key of a lead UUID already saved with other details: the sync answers "conflict".
+LEAD_CONFLICT = "customer_uuid"
+LEAD_LIMITS = {"new_customer_name": 200, "new_customer_contact": 120, "new_customer_phone": 40}
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
 
@@ -136,11 +140,6 @@ def _product_lines(company_id: int) -> dict[str, int]:
     ).all())
 
 
-def _text(raw: Mapping[str, Any], key: str) -> str:
-    v = raw.get(key)
-    return "" if v is None else str(v).strip()
-
-
 def parse_money(value: Any) -> int | None:
     """Yuan (a string like "12,345.67" or a number) -> fen. None if it is not money."""
     if value is None or value == "":
@@ -148,12 +147,14 @@ def parse_money(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     s = str(value).replace(",", "").replace("，", "").replace("¥", "").replace("￥", "").strip()
+    if len(s) > 40:  # no amount of money is written with more characters
+        return None
     try:
         d = Decimal(s)
     except InvalidOperation:
         return None
-    if not d.is_finite():
-        return None
+    if not d.is_finite() or not -30 <= d.adjusted() <= 30:  # 1e999999999: no Overflow
+        return None if not d.is_finite() or d.adjusted() < -30 else (10**17 if d > 0 else -1)
     if abs(d) > Decimal(10) ** 15:  # far beyond any limit; the caller says "too large"
         return 10**17 if d > 0 else -1
     fen = d * 100
@@ -184,32 +185,47 @@ def _money(raw: Mapping[str, Any], key: str, limit: int, errors: dict[str, str])
 
 def _date(value: Any) -> date | None:
     if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        return None
+        return parse_day(value)
+    return parse_day(value) if isinstance(value, str) else None
 
 
 def _datetime(value: Any, company: Company) -> datetime | None:
+    """An ISO moment (or a datetime-local value, company time) within sane years."""
     if isinstance(value, datetime):
         dt = value
-    else:
-        s = str(value).strip().replace("Z", "+00:00")
+    elif isinstance(value, str):
+        s = value.strip().replace("Z", "+00:00")
         try:
             dt = datetime.fromisoformat(s)
         except ValueError:
             return None
+    else:
+        return None
     if dt.tzinfo is None:  # a datetime-local input is the company's local time
         dt = dt.replace(tzinfo=company_tz(company))
     return dt
+
+
+def _lower_uuid(value: str) -> str:
+    """UUIDs are stored lower-case; a phone may send them in either case."""
+    return value.lower()
+
+
+def _nul_fields(raw: Mapping[str, Any]) -> list[str]:
+    bad = []
+    for key, value in raw.items():
+        values = value if isinstance(value, list | tuple) else [value]
+        if has_nul(key) or any(has_nul(v) for v in values):
+            bad.append(str(key).replace("\x00", ""))
+    return bad
 
 
 def validate_visit(
     raw: Mapping[str, Any], user: User, *, now: datetime, pending_leads: Mapping[str, int] = {},
     lookups: VisitLookups | None = None,
 ) -> tuple[VisitData | None, dict[str, str]]:
-    """Check everything; return (data, {}) or (None, {field: message})."""
+    """Check everything; return (data, {}) or (None, {field: message}). Never raises on
+    bad input: every wrong type, size, date or character becomes a field's message."""
     errors: dict[str, str] = {}
     if lookups is not None:
         company = lookups.get_company(user.unit.company_id)
@@ -217,19 +233,35 @@ def validate_visit(
         company = db.session.get(Company, user.unit.company_id)
     assert company is not None
 
+    # NUL bytes: PostgreSQL cannot store them, SQLite can; refused everywhere alike.
+    for key in _nul_fields(raw):
+        errors[key] = _("This field contains an invisible NUL character that cannot be "
+                        "saved; retype it.")
+
+    # Every text field is a string (a JSON number is taken as its digits).
+    texts_in: dict[str, str] = {}
+    for key in (*TEXT_LIMITS, *LEAD_LIMITS, "customer_uuid", "kind", "stage"):
+        v = raw.get(key)
+        if v is None:
+            texts_in[key] = ""
+        elif isinstance(v, str):
+            texts_in[key] = v.replace("\x00", "").strip()
+        elif isinstance(v, int | float) and not isinstance(v, bool):
+            texts_in[key] = str(v)
+        else:
+            errors.setdefault(key, _("Enter text here."))
+            texts_in[key] = ""
+
     # Customer: one of the rep's own, or a new lead typed in.
     customer_id: int | None = None
     new_lead: NewLead | None = None
     cid = raw.get("customer_id")
-    cuuid = _text(raw, "customer_uuid")
-    lead_name = _text(raw, "new_customer_name")
+    cuuid = _lower_uuid(texts_in["customer_uuid"])
+    lead_name = texts_in["new_customer_name"]
     if cid not in (None, ""):
-        try:
-            cid_int = int(cid)
-        except (TypeError, ValueError):
-            cid_int = -1
+        cid_int = parse_id(cid)
         # The whole row (not just its owner): record_visit then finds it in the session.
-        if cid_int <= 0:
+        if cid_int is None:
             known = None
         elif lookups is not None:
             known = lookups.customer(cid_int)
@@ -244,7 +276,7 @@ def validate_visit(
         # earlier in the same offline batch.
         row = db.session.execute(
             select(Customer.id, Customer.owner_id).where(Customer.uuid == cuuid)
-        ).first()
+        ).first() if UUID_RE.match(cuuid) else None
         if row is not None and row.owner_id == user.id:
             customer_id = row.id
         elif cuuid in pending_leads:
@@ -252,49 +284,67 @@ def validate_visit(
         else:
             errors["customer_id"] = _("Unknown customer: choose one of your customers.")
     elif lead_name:
-        if len(lead_name) > 200:
+        for key, limit in LEAD_LIMITS.items():
+            if len(texts_in[key]) > limit:
+                errors[key] = _("At most %(n)s characters.", n=limit)
+        if len(lead_name) > LEAD_LIMITS["new_customer_name"]:
             errors["new_customer_name"] = _("A name can have at most 200 characters.")
         lead_uuid = cuuid or str(uuidlib.uuid4())
+        lead = NewLead(uuid=lead_uuid, name=lead_name,
+                       contact_name=texts_in["new_customer_contact"],
+                       phone=texts_in["new_customer_phone"])
+        existing = None
         if not UUID_RE.match(lead_uuid):
             errors["new_customer_name"] = _("The new customer's id is not valid.")
-        existing = db.session.execute(
-            select(Customer.id, Customer.owner_id).where(Customer.uuid == lead_uuid.lower())
-        ).first() if cuuid else None
+        elif cuuid:
+            existing = db.session.execute(
+                select(Customer.id, Customer.owner_id, Customer.name, Customer.contact_name,
+                       Customer.phone).where(Customer.uuid == lead_uuid)
+            ).first()
+        if existing is None and lead_uuid in pending_leads:
+            c = (lookups.customer(pending_leads[lead_uuid]) if lookups is not None
+                 else db.session.get(Customer, pending_leads[lead_uuid]))
+            existing = c
         if existing is not None:
             # The lead was made already (an earlier visit of the same offline outbox
-            # carried it too): this visit is to that lead; it is not made twice.
-            if existing.owner_id == user.id:
-                customer_id = existing.id
-            else:
+            # carried it too): this visit is to that lead; it is not made twice. With other
+            # details it is a conflict (reported, not silently dropped).
+            if existing.owner_id != user.id:
                 errors["new_customer_name"] = _("The new customer's id is not valid.")
-        elif lead_uuid.lower() in pending_leads:
-            customer_id = pending_leads[lead_uuid.lower()]
-        else:
-            new_lead = NewLead(
-                uuid=lead_uuid.lower(), name=lead_name[:200],
-                contact_name=_text(raw, "new_customer_contact")[:120],
-                phone=_text(raw, "new_customer_phone")[:40],
-            )
+            elif (existing.name, existing.contact_name or "", existing.phone or "") != (
+                    lead.name, lead.contact_name, lead.phone):
+                errors[LEAD_CONFLICT] = _(
+                    "A new customer with this id was already saved with other details "
+                    "(%(name)s); this visit was not applied.", name=existing.name)
+            else:
+                customer_id = existing.id
+        elif not errors:
+            new_lead = lead
     else:
         errors["customer_id"] = _("Choose a customer, or type the name of a new one.")
 
-    kind_raw = _text(raw, "kind")
     try:
-        kind = VisitKind(kind_raw)
+        kind = VisitKind(texts_in["kind"])
     except ValueError:
         errors["kind"] = _("Choose the kind of visit.")
         kind = VisitKind.EXISTING
 
     at_raw = raw.get("visited_at")
     visited_at = now if at_raw in (None, "") else _datetime(at_raw, company)
+    local_date: date | None = None
     if visited_at is None:
         errors["visited_at"] = _("Enter the time of the visit, like 2026-11-27 14:30.")
         visited_at = now
-    elif visited_at > now + FUTURE_SLACK:
-        errors["visited_at"] = _("The visit time is in the future.")
-    elif visited_at < now - MAX_PAST:
-        errors["visited_at"] = _("The visit time is more than a year ago.")
-    local_date = visited_at.astimezone(company_tz(company)).date()
+    else:
+        try:
+            if visited_at > now + FUTURE_SLACK:
+                errors["visited_at"] = _("The visit time is in the future.")
+            elif visited_at < now - MAX_PAST:
+                errors["visited_at"] = _("The visit time is more than a year ago.")
+            else:  # only a valid time has a local day (no overflow at year 1 or 9999)
+                local_date = visited_at.astimezone(company_tz(company)).date()
+        except (OverflowError, ValueError):
+            errors["visited_at"] = _("Enter the time of the visit, like 2026-11-27 14:30.")
 
     amount_signed = _money(raw, "amount_signed", MAX_AMOUNT_FEN, errors)
     amount_collected = _money(raw, "amount_collected", MAX_AMOUNT_FEN, errors)
@@ -302,18 +352,15 @@ def validate_visit(
 
     texts = {}
     for key, limit in TEXT_LIMITS.items():
-        value = _text(raw, key)
+        value = texts_in[key]
         if len(value) > limit:
             errors[key] = _("At most %(n)s characters.", n=limit)
-        texts[key] = value[:limit]
+        texts[key] = value
 
     lat = lng = None
     if raw.get("latitude") not in (None, "") or raw.get("longitude") not in (None, ""):
-        try:
-            lat, lng = float(raw["latitude"]), float(raw["longitude"])
-            if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-                raise ValueError
-        except (KeyError, TypeError, ValueError):
+        lat, lng = _coordinate(raw.get("latitude"), 90), _coordinate(raw.get("longitude"), 180)
+        if lat is None or lng is None:
             errors["place"] = _("The location from the phone is not valid.")
             lat = lng = None
 
@@ -322,20 +369,25 @@ def validate_visit(
         follow = _date(raw.get("next_follow_up"))
         if follow is None:
             errors["next_follow_up"] = _("Enter a date, like 2026-12-01.")
+        elif local_date is None:
+            pass  # checked against the visit's day once the visit's time is right
         elif follow < local_date:
             errors["next_follow_up"] = _("The next follow-up cannot be before the visit.")
         elif follow > local_date + timedelta(days=366):
             errors["next_follow_up"] = _("The next follow-up is more than a year away.")
 
     stage_id: int | None = None
-    stage_raw = _text(raw, "stage")
+    stage_raw = texts_in["stage"]
     if stage_raw:
         if lookups is not None:
             stage = lookups.stage(company.id, stage_raw)
         else:
+            sid = parse_id(stage_raw)
+            cond = Stage.code == stage_raw
+            if sid is not None:
+                cond = cond | (Stage.id == sid)
             stage = db.session.scalar(
-                select(Stage).where(Stage.company_id == company.id, Stage.active.is_(True),
-                                    (Stage.code == stage_raw) | (Stage.id == _int_or(stage_raw)))
+                select(Stage).where(Stage.company_id == company.id, Stage.active.is_(True), cond)
             )
         if stage is None:
             errors["stage"] = _("That stage does not exist.")
@@ -343,9 +395,15 @@ def validate_visit(
             stage_id = stage.id
 
     product_ids: list[int] = []
-    products = raw.get("products") or []
-    if isinstance(products, str):
+    products = raw.get("products")
+    if products in (None, ""):
+        products = []
+    elif isinstance(products, str):
         products = [products]
+    if not isinstance(products, list) or not all(
+            isinstance(p, str | int) and not isinstance(p, bool) for p in products):
+        errors["products"] = _("Unknown product line.")
+        products = []
     if products:
         valid = (lookups.product_lines(company.id) if lookups is not None
                  else _product_lines(company.id))
@@ -357,7 +415,7 @@ def validate_visit(
             elif pid not in product_ids:
                 product_ids.append(pid)
 
-    if errors:
+    if errors or local_date is None:
         return None, errors
     return VisitData(
         customer_id=customer_id, new_lead=new_lead, kind=kind, visited_at=visited_at,
@@ -367,11 +425,19 @@ def validate_visit(
     ), {}
 
 
-def _int_or(value: Any) -> int:
+def _coordinate(value: Any, limit: int) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
+        f = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return f if -limit <= f <= limit else None  # NaN and infinities fail here
+
+
+def _int_or(value: Any) -> int:
+    n = parse_id(value)
+    return -1 if n is None else n
 
 
 def record_visit(user: User, data: VisitData, visit_id: str | None = None,
@@ -405,7 +471,7 @@ def record_visit(user: User, data: VisitData, visit_id: str | None = None,
                     else db.session.get(Customer, data.customer_id))
         assert customer is not None and customer.owner_id == user.id
     visit = Visit(
-        id=visit_id or str(uuidlib.uuid4()), user_id=user.id, customer=customer,
+        id=(visit_id or str(uuidlib.uuid4())).lower(), user_id=user.id, customer=customer,
         kind=data.kind, visited_at=data.visited_at, local_date=data.local_date,
         place=data.place, latitude=data.latitude, longitude=data.longitude,
         purpose=data.purpose, notes=data.notes, outcome=data.outcome,
@@ -439,6 +505,34 @@ def record_visit(user: User, data: VisitData, visit_id: str | None = None,
     if flush:
         db.session.flush()
     return visit
+
+
+# Form fields that are not part of the visit: the outbox leaves them out of its payload.
+FORM_ONLY = ("csrf_token", "q", "context", "id", "lead_uuid")
+
+
+def form_payload(form: Any) -> dict[str, Any]:
+    """The payload static/js/offline.js makes of the same form (formPayload + saveForm), so a
+    form POST whose answer was lost and the same visit sent again from the outbox hash
+    alike: trimmed values, empty ones left out, products as a list, and a new lead carrying
+    the form's lead UUID instead of a customer id."""
+    payload: dict[str, Any] = {}
+    for key in form.keys():
+        if key in FORM_ONLY:
+            continue
+        values = [str(v).strip() for v in form.getlist(key)]
+        if key == "products":
+            payload[key] = values
+            continue
+        filled = [v for v in values if v != ""]
+        if filled:
+            payload[key] = filled[-1]
+    if payload.get("new_customer_name"):
+        lead = str(form.get("lead_uuid", "")).strip().lower()
+        if UUID_RE.match(lead):
+            payload["customer_uuid"] = lead
+        payload.pop("customer_id", None)
+    return payload
 
 
 def payload_hash(payload: Mapping[str, Any]) -> str:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from repday_helpers import a_customer_of, client_for, snapshot, user
 from sqlalchemy import select
 
@@ -195,3 +196,78 @@ def test_the_api_validates_with_the_same_rules_and_answers_422(app: Flask) -> No
     again = c.post("/api/v1/visits", json={"id": v["id"], "customer_id": cid, "kind": "phone"},
                    headers=h)
     assert again.status_code == 409
+
+
+def _form_ids(c: FlaskClient) -> tuple[str, str]:
+    body = c.get("/visits/new?context=today").get_data(as_text=True)
+    vid = re.search(r'name="id" value="([0-9a-f-]{36})"', body)
+    lead = re.search(r'name="lead_uuid" value="([0-9a-f-]{36})"', body)
+    assert vid and lead, "the form carries its visit's and its new lead's UUIDs"
+    return vid.group(1), lead.group(1)
+
+
+def test_posting_the_same_form_twice_creates_one_visit(app: Flask) -> None:
+    c, token = client_for(app, "rep01")
+    vid, lead_uuid = _form_ids(c)
+    assert _form_ids(c)[0] != vid  # one UUID per form
+    with app.app_context():
+        data = good_form(token, a_customer_of("rep01", 2).id)
+    data.update(id=vid, lead_uuid=lead_uuid)
+    before = snapshot(app)["visits"]
+    first = c.post("/visits/new?lang=en", data=data, headers={"HX-Request": "true"})
+    again = c.post("/visits/new?lang=en", data=data, headers={"HX-Request": "true"})
+    plain = c.post("/visits/new?lang=en", data=data)  # the answer lost, the page resubmitted
+    assert first.status_code == again.status_code == 200
+    assert "Visit saved" in again.get_data(as_text=True)
+    assert 'id="today-metrics"' in again.get_data(as_text=True)  # Today updated, once
+    assert plain.status_code == 303
+    assert snapshot(app)["visits"] == before + 1
+    with app.app_context():
+        assert db.session.get(Visit, vid) is not None
+
+
+def test_the_same_form_id_with_other_details_is_a_conflict_message(app: Flask) -> None:
+    c, token = client_for(app, "rep01")
+    vid, lead_uuid = _form_ids(c)
+    with app.app_context():
+        data = good_form(token, a_customer_of("rep01", 3).id)
+    data.update(id=vid, lead_uuid=lead_uuid)
+    assert c.post("/visits/new", data=data, headers={"HX-Request": "true"}).status_code == 200
+    before = snapshot(app)
+    changed = {**data, "amount_signed": "99"}
+    resp = c.post("/visits/new?lang=en", data=changed, headers={"HX-Request": "true"})
+    body = html.unescape(resp.get_data(as_text=True))
+    assert resp.status_code == 422
+    assert "saved already with other details" in body and 'id="err-id"' in body
+    assert 'value="99"' in body and f'value="{vid}"' not in body  # a new id to save anew
+    assert snapshot(app) == before
+    with app.app_context():
+        assert db.session.get(Visit, vid).amount_signed == 128050  # type: ignore[union-attr]
+
+
+def test_a_form_post_whose_answer_was_lost_is_a_duplicate_from_the_outbox(app: Flask) -> None:
+    """offline.js puts the same form into the outbox under the form's id (saveForm): the
+    sync knows it is the visit the form saved, new lead included."""
+    from planner.services.visits import form_payload
+
+    c, token = client_for(app, "rep01")
+    vid, lead_uuid = _form_ids(c)
+    data = good_form(token, "")
+    data.update(id=vid, lead_uuid=lead_uuid, new_customer_name="  回答丢失的新店 ",
+                amount_signed="", q="回答", products=["lock"])
+    before = snapshot(app)
+    assert c.post("/visits/new", data=data).status_code == 303
+    # What formPayload + saveForm make of the same form on the phone.
+    from werkzeug.datastructures import MultiDict
+
+    payload = form_payload(MultiDict([(k, v) for k, vs in data.items()
+                                      for v in (vs if isinstance(vs, list) else [vs])]))
+    assert "id" not in payload and "csrf_token" not in payload and "customer_id" not in payload
+    assert payload["customer_uuid"] == lead_uuid and payload["products"] == ["lock"]
+    resp = c.post("/api/v1/sync", json={"items": [{"id": vid.upper(), "type": "visit",
+                                                   "payload": payload}]},
+                  headers={"X-CSRFToken": token})
+    assert resp.get_json()["results"][0]["status"] == "duplicate"
+    after = snapshot(app)
+    assert (after["visits"], after["customers"]) == (before["visits"] + 1,
+                                                     before["customers"] + 1)

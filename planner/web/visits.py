@@ -4,6 +4,7 @@ validator shared with the API and the offline sync)."""
 
 from __future__ import annotations
 
+import uuid as uuidlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,13 +12,21 @@ from flask import Response, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from .. import access
 from ..extensions import db
 from ..models import Company, Customer, ProductLine, Visit, VisitKind
 from ..services.company import company_tz
 from ..services.customers import active_stages, search_customers
-from ..services.visits import record_visit, validate_visit
+from ..services.visits import (
+    LEAD_CONFLICT,
+    UUID_RE,
+    form_payload,
+    payload_hash,
+    record_visit,
+    validate_visit,
+)
 from . import bp
 from .render import render, wants_fragment
 
@@ -30,7 +39,7 @@ KINDS = [
 FIELDS = ("customer_id", "new_customer_name", "new_customer_contact", "new_customer_phone",
           "kind", "visited_at", "place", "latitude", "longitude", "purpose", "notes", "outcome",
           "amount_signed", "amount_collected", "expenses", "materials", "next_follow_up",
-          "stage", "q", "context")
+          "stage", "q", "context", "id", "lead_uuid")
 
 
 def kind_labels() -> list[tuple[str, str]]:
@@ -72,8 +81,18 @@ def form_context(form: dict[str, Any], errors: dict[str, str] | None = None) -> 
 
 def blank_form(context: str) -> dict[str, Any]:
     now = datetime.now(company_tz(_company()))
+    # id: the visit's UUID, made here once per form (the idempotency key: a repeat of the
+    # same POST, or the same visit from the outbox, is saved once). lead_uuid: the UUID of
+    # a new lead typed into this form, made here for the same reason.
     return {"kind": VisitKind.EXISTING.value, "visited_at": now.strftime("%Y-%m-%dT%H:%M"),
-            "products": [], "context": context, "customer_id": ""}
+            "products": [], "context": context, "customer_id": "",
+            "id": str(uuidlib.uuid4()), "lead_uuid": str(uuidlib.uuid4())}
+
+
+def _form_uuid(value: Any) -> str:
+    """A UUID the form carried (lower-case), or a new one (a form cached before ids)."""
+    s = str(value or "").strip().lower()
+    return s if UUID_RE.match(s) else str(uuidlib.uuid4())
 
 
 @bp.get("/visits/new")
@@ -102,14 +121,57 @@ def visit_customer_choices():  # type: ignore[no-untyped-def]
 def visit_create():  # type: ignore[no-untyped-def]
     raw: dict[str, Any] = {k: request.form.get(k, "") for k in FIELDS}
     raw["products"] = request.form.getlist("products")
+    raw["id"], raw["lead_uuid"] = _form_uuid(raw["id"]), _form_uuid(raw["lead_uuid"])
     context = "today" if raw.get("context") == "today" else "page"
-    data, errors = validate_visit(raw, current_user, now=datetime.now(UTC))
+    digest = payload_hash(form_payload(request.form))
+    repeat = _repeat(raw, digest)
+    if repeat is not None:
+        return repeat
+    checked = dict(raw)
+    if raw.get("new_customer_name") and not raw.get("customer_id"):
+        checked["customer_uuid"] = raw["lead_uuid"]
+    data, errors = validate_visit(checked, current_user, now=datetime.now(UTC))
     if errors or data is None:
         db.session.rollback()
+        if LEAD_CONFLICT in errors:
+            raw["lead_uuid"] = str(uuidlib.uuid4())
         return render("visits/new.html", "visits/_form.html", status=422,
                       **form_context(raw, errors))
-    visit = record_visit(current_user, data)
-    db.session.commit()
+    visit = record_visit(current_user, data, visit_id=raw["id"], payload_hash=digest)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same form posted twice at once: the other POST saved it
+        db.session.rollback()
+        repeat = _repeat(raw, digest)
+        if repeat is None:
+            raise
+        return repeat
+    return _saved(visit, context)
+
+
+def _repeat(raw: dict[str, Any], digest: str) -> Any:
+    """A form whose id is saved already: the same visit again (a double tap, a POST whose
+    answer was lost) answers "saved" without a second visit; other details with the same
+    id are a conflict, said on the form (which gets a new id: saving again makes a new
+    visit)."""
+    have = db.session.execute(select(Visit.user_id, Visit.payload_hash)
+                              .where(Visit.id == raw["id"])).first()
+    if have is None:
+        return None
+    if have.user_id == current_user.id and have.payload_hash == digest:
+        visit = db.session.get(Visit, raw["id"])
+        context = "today" if raw.get("context") == "today" else "page"
+        return _saved(visit, context)
+    db.session.rollback()
+    raw["id"] = str(uuidlib.uuid4())
+    errors = {"id": _("This form was saved already with other details (see Today); "
+                      "nothing was changed. Save again to log it as another visit.")}
+    return render("visits/new.html", "visits/_form.html", status=422,
+                  **form_context(raw, errors))
+
+
+def _saved(visit: Visit | None, context: str) -> Any:
+    assert visit is not None
     if not wants_fragment():
         resp = redirect(url_for("web.today", saved=visit.id), code=303)
         resp.vary.add("HX-Request")

@@ -48,13 +48,31 @@ function timeout(ms) {
   return new Promise((resolve, reject) => setTimeout(() => reject(new Error("timeout")), ms));
 }
 
+// Pages are kept per user: each copy carries the id of the user it was rendered for (from
+// the page's <div id="offline-ui" data-user="...">). Keeping a page of one user drops every
+// copy of any other (a session expired and someone else logged in on the same phone), so
+// offline nobody sees another user's Today, customers or form.
+const USER_RE = /id="offline-ui"[^>]*?data-user="(\d+)"/;
+
+async function forgetOthers(cache, user) {
+  const keys = await cache.keys();
+  await Promise.all(keys.map(async (req) => {
+    const hit = await cache.match(req);
+    if (!hit || hit.headers.get("X-Planner-User") !== user) await cache.delete(req);
+  }));
+}
+
 async function keep(request, response) {
   const type = response.headers.get("Content-Type") || "";
   if (!response.ok || response.redirected || response.type !== "basic" || !type.includes("text/html")) return;
+  const body = await response.clone().blob();
+  const m = USER_RE.exec(await body.text());
+  if (!m) return; // not a logged-in user's page: nothing worth keeping offline
   const headers = new Headers(response.headers);
   headers.set("X-Planner-Fetched-At", String(Date.now()));
-  const body = await response.clone().blob();
+  headers.set("X-Planner-User", m[1]);
   const cache = await caches.open(PAGES_CACHE);
+  await forgetOthers(cache, m[1]);
   await cache.put(request.url, new Response(body, { status: 200, headers }));
 }
 
@@ -107,7 +125,9 @@ self.addEventListener("fetch", (event) => {
 
 self.addEventListener("message", (event) => {
   const data = event.data || {};
-  if (data.type === "clear-pages") {
+  if (data.type === "version" && event.ports && event.ports[0]) {
+    event.ports[0].postMessage(VERSION); // tests wait for the shell version to settle
+  } else if (data.type === "clear-pages") {
     // Logging out: the next user of this phone must not see these pages.
     event.waitUntil(caches.delete(PAGES_CACHE));
   } else if (data.type === "warm" && Array.isArray(data.urls)) {

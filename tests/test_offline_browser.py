@@ -19,13 +19,35 @@ from planner.models import Customer, User, Visit
 
 pytestmark = pytest.mark.browser
 
+# The worker is active and controls the page. A page whose navigation began while the
+# worker was still installing may never be claimed: false after 5 s (then reload it).
 READY = """async () => {
   const reg = await navigator.serviceWorker.ready;
-  if (!navigator.serviceWorker.controller) {
-    await new Promise((r) => navigator.serviceWorker.addEventListener(
-      'controllerchange', r, {once: true}));
+  for (let i = 0; i < 50 && !navigator.serviceWorker.controller; i++) {
+    await new Promise((r) => setTimeout(r, 100));
   }
-  return !!reg.active;
+  return !!(reg.active && navigator.serviceWorker.controller);
+}"""
+
+# The worker controlling the page runs the server's current shell version, with no newer
+# one installing or waiting: no controllerchange (and reload) can happen mid-test.
+SETTLED = """async () => {
+  const src = await (await fetch('/sw.js', {cache: 'no-store'})).text();
+  const want = JSON.parse(src.match(/const VERSION = ("[^"]*")/)[1]);
+  const reg = await navigator.serviceWorker.ready;
+  for (let i = 0; i < 100; i++) {
+    const sw = navigator.serviceWorker.controller;
+    const have = sw && await new Promise((res) => {
+      const ch = new MessageChannel();
+      ch.port1.onmessage = (e) => res(e.data);
+      sw.postMessage({type: 'version'}, [ch.port2]);
+      setTimeout(() => res(null), 500);
+    });
+    if (have === want && !reg.installing && !reg.waiting) return true;
+    if (i % 10 === 0) await reg.update().catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
 }"""
 
 CACHED = """async (paths) => {
@@ -54,10 +76,28 @@ def _login(phone: Any, username: str) -> Any:
     page.fill("#password", DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/today")
-    assert page.evaluate(READY)
+    _settle(page)
     # offline.js asks the worker to keep Today and the visit form; wait until it has.
     page.wait_for_function(CACHED, arg=["/today", "/visits/new"], timeout=10_000)
     return page
+
+
+def _settle(page: Any) -> None:
+    """Wait until the service worker controls the page and its version is the server's.
+    A newer version taking over reloads the page once (offline.js): then wait again."""
+    for _ in range(4):
+        try:
+            if not page.evaluate(READY):
+                page.reload()  # not controlled: a reload goes through the active worker
+                continue
+            if page.evaluate(SETTLED):
+                page.wait_for_load_state()
+                return
+        except Exception as e:  # noqa: BLE001 - the page reloaded onto the new shell
+            if "context was destroyed" not in str(e) and "navigation" not in str(e):
+                raise
+        page.wait_for_load_state()
+    raise AssertionError("the service worker's version did not settle")
 
 
 def viewshot(page: Any, name: str, selector: str) -> None:
@@ -99,13 +139,11 @@ def _shown(page: Any, source: str, cls: str = "achieved-today") -> str:
 def _log_visit_offline(page: Any, *, amount: str = "", collected: str = "",
                        lead: str = "", kind: str = "existing", nth: int = 0) -> None:
     """On Today, offline: open the visit form, fill it in, save it."""
+    page.locator("#log-visit").wait_for()
+    page.wait_for_load_state()
     page.click("#log-visit")
     form = page.locator("form[data-offline-form]")
-    try:
-        form.wait_for(timeout=10_000)
-    except Exception:  # noqa: BLE001 - a new worker version took over mid-click (reload)
-        page.goto("/visits/new")
-        form.wait_for()
+    form.wait_for(timeout=10_000)
     if lead:
         form.locator("input[name=customer_id][data-new-lead]").check()
         if not form.locator("#v-new-name").is_visible():
@@ -346,6 +384,7 @@ def test_a_rejected_visit_is_kept_with_its_reason_and_not_resent_by_itself(
         "Correct and resend").click()
     page.wait_for_url("**/visits/new?outbox=*")
     form = page.locator("form[data-offline-form]")
+    form.locator(".flash-error").wait_for()  # offline.js has filled it in from the outbox
     assert form.locator("#v-signed").input_value() == "-500"
     assert "An amount cannot be negative." in form.inner_text()
     form.locator("#v-signed").fill("500")
@@ -361,4 +400,133 @@ def test_a_rejected_visit_is_kept_with_its_reason_and_not_resent_by_itself(
     page.wait_for_function("() => document.getElementById('outbox').hidden")
     assert page.evaluate(OUTBOX) == []
     assert _counts(app, "rep23")[0] == base + 2
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def _user_id(app: Flask, username: str) -> int:
+    return int(_db(app, lambda: db.session.scalar(
+        select(User.id).where(User.username == username))))
+
+
+def _a_customer(app: Flask, username: str) -> int:
+    return int(_db(app, lambda: db.session.scalar(
+        select(Customer.id).join(User, Customer.owner_id == User.id)
+        .where(User.username == username).order_by(Customer.id))))
+
+
+def test_a_batch_failing_on_the_server_twice_is_sent_one_by_one_and_the_bad_item_kept(
+    phone: Any, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = _login(phone, "rep09")
+    base = _counts(app, "rep09")[0]
+    syncs: list[str] = []
+    page.on("request", lambda r: syncs.append(r.method) if r.url.endswith("/api/v1/sync") else None)
+    items = _batch(page, _a_customer(app, "rep09"), 3)
+    real = sync_module.record_visit
+
+    def crashing(user: Any, data: Any, visit_id: str | None = None, **kw: Any) -> Any:
+        if visit_id == items[1]["id"]:  # a bug on the server this one item runs into
+            raise RuntimeError("a bug on the server")
+        return real(user, data, visit_id=visit_id, **kw)
+
+    monkeypatch.setitem(app.config, "TEST_RENDER_500", True)
+    monkeypatch.setattr(sync_module, "record_visit", crashing)
+    page.evaluate(PUT, items)
+    page.reload()  # the first 500: everything stays pending
+    page.wait_for_function("() => !document.querySelector('[data-outbox-status]').hidden")
+    assert page.locator("#outbox .outbox-item.is-pending").count() == 3
+    assert _counts(app, "rep09")[0] == base
+    page.click("[data-sync-now]")  # the second 500: one at a time
+    page.wait_for_function(
+        "() => document.querySelectorAll('#outbox .outbox-item').length === 1", timeout=15_000)
+    failed = page.locator("#outbox .outbox-item.is-failed")
+    failed.wait_for()
+    text = failed.inner_text()
+    assert "Failed on the server" in text and "Something went wrong on our side" in text
+    assert failed.get_by_text("Correct and resend").is_visible()
+    assert failed.locator("[data-f=discard]").is_visible()
+    assert _counts(app, "rep09")[0] == base + 2
+    stored = page.evaluate(OUTBOX)
+    assert [(i["id"], i["status"]) for i in stored] == [(items[1]["id"], "failed")]
+    viewshot(page, "offline-failed-on-server-screen", "#outbox")
+
+    # Not resent by itself.
+    sent = len(syncs)
+    page.reload()
+    page.click("[data-sync-now]")
+    page.wait_for_timeout(500)
+    assert len(syncs) == sent
+
+    # A pending item can be discarded too, after a confirmation.
+    phone.set_offline(True)
+    _log_visit_offline(page, amount="1", nth=0)
+    page.wait_for_url("**/today")
+    page.wait_for_load_state()
+    pending = page.locator("#outbox .outbox-item.is-pending")
+    pending.wait_for()
+    dialogs: list[str] = []
+    page.once("dialog", lambda d: (dialogs.append(d.message), d.accept()))
+    pending.locator("[data-f=discard]").click()
+    page.wait_for_function("() => !document.querySelector('#outbox .outbox-item.is-pending')")
+    assert dialogs and "Discard this visit?" in dialogs[0]
+    assert [i["status"] for i in page.evaluate(OUTBOX)] == ["failed"]
+    phone.set_offline(False)
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+PAGE_USERS = """async () => {
+  const c = await caches.open('planner-pages-v1');
+  const out = {};
+  for (const r of await c.keys()) {
+    out[new URL(r.url).pathname] = (await c.match(r)).headers.get('X-Planner-User');
+  }
+  return out;
+}"""
+
+
+def test_another_user_on_the_same_phone_never_sees_the_first_users_pages_or_sends_their_visits(
+    phone: Any, app: Flask
+) -> None:
+    first, second = _user_id(app, "rep10"), _user_id(app, "rep11")
+    page = _login(phone, "rep10")
+    theirs = _batch(page, _a_customer(app, "rep10"), 1)
+    # rep10's visit waits on the phone (put there with no drain after it: no page load,
+    # `online` or Sync now before the session goes).
+    page.evaluate(PUT, theirs)
+    assert set(page.evaluate(PAGE_USERS).values()) == {str(first)}
+
+    # The session expires; someone else logs in on the same phone, in the same tab.
+    for _ in range(5):  # a response still in flight may set the old session again
+        phone.clear_cookies()
+        page.wait_for_timeout(300)
+        page.goto("/login?lang=en")
+        if page.locator("#username").count():
+            break
+    page.fill("#username", "rep11")
+    page.fill("#password", DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/today")
+    _settle(page)
+    page.wait_for_function(CACHED, arg=["/today", "/visits/new"], timeout=10_000)
+    page.wait_for_function("""(user) => caches.open('planner-pages-v1').then(async (c) => {
+        const users = await Promise.all((await c.keys()).map(
+          async (r) => (await c.match(r)).headers.get('X-Planner-User')));
+        return users.length > 0 && users.every((u) => u === user); })""", arg=str(second))
+
+    # rep10's visit is shown as another account's, and never sent under rep11's session.
+    other = page.locator("#outbox .outbox-item.is-other")
+    other.wait_for()
+    assert "another account" in other.inner_text()
+    assert other.locator("[data-f=discard]").is_hidden()
+    page.click("[data-sync-now]")
+    page.wait_for_timeout(500)
+    assert _db(app, lambda: db.session.get(Visit, theirs[0]["id"])) is None
+    assert [i["id"] for i in page.evaluate(OUTBOX)] == [theirs[0]["id"]]
+
+    # Offline, the pages are rep11's own.
+    phone.set_offline(True)
+    for path in ("/today", "/visits/new"):
+        page.goto(path)
+        assert page.locator("#offline-ui").get_attribute("data-user") == str(second), path
+    phone.set_offline(False)
     assert page.errors == []  # type: ignore[attr-defined]

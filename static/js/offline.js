@@ -16,6 +16,7 @@
   var STORE = "outbox";
   var BATCH = 50;
   var PAGES_CACHE = "planner-pages-v1";
+  var FORM_ONLY = ["csrf_token", "q", "context", "id", "lead_uuid"];
   var ui = null;
 
   // ------------------------------------------------------------------ strings, helpers
@@ -83,12 +84,15 @@
       });
     });
   }
-  function mine() {
+  // Every item carries the id of the user who saved it; it is only ever sent under that
+  // user's session. Others' items are shown (as another account's), never sent or lost.
+  function everything() {
     return run("readonly", function (s) { return s.getAll(); }).then(function (all) {
-      return (all || []).filter(function (i) { return String(i.user) === ui.dataset.user; })
-        .sort(function (a, b) { return a.created - b.created; });
+      return (all || []).sort(function (a, b) { return a.created - b.created; });
     });
   }
+  function isMine(item) { return String(item.user) === ui.dataset.user; }
+  function mine() { return everything().then(function (all) { return all.filter(isMine); }); }
   function getItem(id) { return run("readonly", function (s) { return s.get(id); }); }
   function putItem(item) { return run("readwrite", function (s) { return s.put(item); }); }
   function deleteItem(id) { return run("readwrite", function (s) { return s.delete(id); }); }
@@ -126,7 +130,7 @@
   };
   function applyLocal(items) {
     var today = ui.dataset.day || companyDay(new Date());
-    var pending = items.filter(function (i) { return i.status === "pending"; });
+    var pending = items.filter(function (i) { return i.status === "pending" && isMine(i); });
     function sum(source, sameDay) {
       var f = DELTAS[source];
       if (!f) return 0;
@@ -164,7 +168,7 @@
   }
   function render() {
     if (!ui) return Promise.resolve();
-    return mine().then(function (items) {
+    return everything().then(function (items) {
       var box = document.getElementById("outbox");
       var slot = document.querySelector("[data-outbox-slot]");
       if (box && slot && box.parentNode !== slot) slot.appendChild(box);
@@ -179,24 +183,30 @@
       items.forEach(function (item) {
         var li = tpl.content.firstElementChild.cloneNode(true);
         var f = function (n) { return li.querySelector('[data-f="' + n + '"]'); };
+        var other = !isMine(item);
         li.dataset.id = item.id;
-        li.dataset.status = item.status;
-        li.classList.add("is-" + item.status);
+        li.dataset.status = other ? "other" : item.status;
+        li.classList.add("is-" + li.dataset.status);
         f("label").textContent = item.label || "";
-        var state = item.status === "pending" ? msg("pending") : item.status === "rejected" ? msg("rejected") : msg("conflict");
+        var state = other ? msg("other-account") : item.status === "pending" ? msg("pending")
+          : item.status === "rejected" ? msg("rejected") : item.status === "failed" ? msg("failed") : msg("conflict");
         f("state").textContent = state;
-        f("state").classList.add(item.status === "pending" ? "warn" : "bad");
+        f("state").classList.add(item.status === "pending" || other ? "warn" : "bad");
         f("detail").textContent = describe(item);
         var errs = f("errors");
         var reasons = Object.keys(item.errors || {}).map(function (k) { return item.errors[k]; });
         if (item.message) reasons.push(item.message);
         reasons.forEach(function (r) { var e = document.createElement("li"); e.textContent = r; errs.appendChild(e); });
         errs.hidden = reasons.length === 0;
-        if (item.status === "pending") {
+        if (other) {
+          // Saved by another account on this phone: kept for it, not ours to send or discard.
           f("actions").hidden = true;
         } else {
-          review += 1;
-          f("correct").hidden = item.status !== "rejected" || !ui.dataset.formUrl;
+          if (item.status !== "pending") review += 1;
+          // A pending one can be discarded too (after a confirmation); a rejected one or one
+          // that failed on the server can be corrected and sent again.
+          var correctable = item.status === "rejected" || item.status === "failed";
+          f("correct").hidden = !correctable || !ui.dataset.formUrl;
           f("correct").href = (ui.dataset.formUrl || "#") + "?outbox=" + encodeURIComponent(item.id);
           f("discard").dataset.id = item.id;
         }
@@ -224,7 +234,8 @@
       if (el.type === "checkbox" || el.multiple) multi[el.name] = true;
     });
     new FormData(form).forEach(function (v, k) {
-      if (k === "csrf_token" || k === "q" || k === "context" || typeof v !== "string") return;
+      // Like services.visits.form_payload on the server (the same visit hashes alike).
+      if (FORM_ONLY.indexOf(k) >= 0 || typeof v !== "string") return;
       v = v.trim();
       if (multi[k]) { (payload[k] = payload[k] || []).push(v); return; }
       if (v !== "") payload[k] = v;
@@ -242,13 +253,36 @@
     if (label) return (label.querySelector("b") || label).textContent.trim();
     return payload.customer_id ? "#" + payload.customer_id : "";
   }
+  function formValue(form, name) {
+    var el = form.elements[name];
+    var v = el && typeof el.value === "string" ? el.value.trim().toLowerCase() : "";
+    return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v) ? v : "";
+  }
+  // The visit's id: the one being corrected, else the id the server made for this form (so
+  // a POST that saved it but whose answer was lost is a duplicate, not a second visit),
+  // else a new one. A form served from the offline cache has the same id every time it is
+  // opened: it gets a new one (and never overwrites another waiting item).
+  function itemId(form) {
+    if (form.dataset.outboxId) return Promise.resolve({ id: form.dataset.outboxId, fresh: false });
+    var formId = document.documentElement.dataset.offlineAt ? "" : formValue(form, "id");
+    if (!formId) return Promise.resolve({ id: uuid(), fresh: true });
+    return getItem(formId).then(function (have) {
+      return have ? { id: uuid(), fresh: true } : { id: formId, fresh: false, fromForm: true };
+    });
+  }
   function saveForm(form) {
     var payload = formPayload(form);
-    var id = form.dataset.outboxId || uuid();
-    return (form.dataset.outboxId ? getItem(id) : Promise.resolve(null)).then(function (old) {
+    var id;
+    return itemId(form).then(function (pick) {
+      id = pick.id;
+      return form.dataset.outboxId ? getItem(id).then(function (old) { return [old, pick]; }) : [null, pick];
+    }).then(function (both) {
+      var old = both[0], pick = both[1];
       if (payload.new_customer_name) {
-        // The lead gets its UUID here, once: a resend or a later visit refers to the same lead.
-        payload.customer_uuid = (old && old.payload.customer_uuid) || payload.customer_uuid || uuid();
+        // The lead gets its UUID once (the form's, made by the server, when the form's id is
+        // used): a resend or a later visit refers to the same lead.
+        payload.customer_uuid = (old && old.payload.customer_uuid) ||
+          (pick.fromForm && formValue(form, "lead_uuid")) || payload.customer_uuid || uuid();
         delete payload.customer_id;
       }
       if (!payload.visited_at) {
@@ -260,7 +294,7 @@
       var day = naive ? payload.visited_at.slice(0, 10) : companyDay(new Date(payload.visited_at));
       var item = {
         id: id, type: "visit", user: ui.dataset.user, payload: payload, status: "pending",
-        errors: null, message: "", created: (old && old.created) || Date.now(), day: day,
+        errors: null, message: "", fails: 0, created: (old && old.created) || Date.now(), day: day,
         label: customerLabel(form, payload)
       };
       return putItem(item).then(function () {
@@ -314,7 +348,7 @@
     var id = new URLSearchParams(window.location.search).get("outbox");
     if (!id) return;
     getItem(id).then(function (item) {
-      if (!item || String(item.user) !== ui.dataset.user) return;
+      if (!item || !isMine(item)) return;
       form.dataset.outboxId = item.id;
       var p = item.payload || {};
       Object.keys(p).forEach(function (k) {
@@ -369,12 +403,15 @@
         if (!resp.ok) throw new Error("retry");
         return resp.json();
       }).then(function (data) {
+        // This page was rendered for another user than the session's now (logged out and in
+        // as someone else in another tab): send nothing under the wrong account.
+        if (data.user !== undefined && String(data.user) !== ui.dataset.user) throw new Error("account");
         var token = data.csrf_token;
         var sent = 0;
         var batches = [];
         for (var i = 0; i < pending.length; i += BATCH) batches.push(pending.slice(i, i + BATCH));
         return batches.reduce(function (chain, batch) {
-          return chain.then(function () { return sendBatch(batch, token); }).then(function (res) {
+          return chain.then(function () { return sendOrIsolate(batch, token); }).then(function (res) {
             token = res.token || token;
             sent += res.done;
           });
@@ -386,7 +423,8 @@
       setTimeout(clearBanner, 5000);
       return refresh();
     }).catch(function (err) {
-      cardStatus(err && err.message === "login" ? msg("login") : msg("retry"));
+      var m = err && err.message;
+      cardStatus(m === "login" ? msg("login") : m === "account" ? msg("account") : msg("retry"));
     }).then(function () {
       draining = null;
       return render();
@@ -394,14 +432,24 @@
     return draining;
   }
   function sendBatch(batch, token) {
-    var body = JSON.stringify({ items: batch.map(function (i) { return { id: i.id, type: i.type, payload: i.payload }; }) });
+    var body = JSON.stringify({ items: batch.map(function (i) {
+      return { id: i.id, type: i.type, user: i.user, payload: i.payload };
+    }) });
     return fetch(ui.dataset.syncUrl, {
       method: "POST", credentials: "same-origin", cache: "no-store",
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": token },
       body: body
     }).then(function (resp) {
       if (resp.status === 401) throw new Error("login");
-      if (!resp.ok) throw new Error("retry"); // 5xx, CSRF: all stay pending; next drain retries
+      if (!resp.ok) {
+        // 5xx, CSRF, another account: all stay pending; sendOrIsolate decides what next.
+        return resp.json().catch(function () { return {}; }).then(function (j) {
+          var err = new Error(resp.status === 409 ? "account" : "retry");
+          err.status = resp.status;
+          err.reason = (j && j.error && j.error.message) || "HTTP " + resp.status;
+          throw err;
+        });
+      }
       return resp.json();
     }).then(function (data) {
       var byId = {};
@@ -419,6 +467,44 @@
       })).then(function () { return { done: done, token: data.csrf_token }; });
     });
   }
+  // A batch the server answers with a 5xx twice in a row is sent again one item at a time:
+  // the item that fails alone is marked "failed on the server" with the reason (kept, with
+  // Correct and Discard, not resent by itself); the others go through. If every item fails
+  // alone too, the server is in trouble, not an item: all stay pending for a later retry.
+  function sendOrIsolate(batch, token) {
+    return sendBatch(batch, token).catch(function (err) {
+      if (!err || !(err.status >= 500)) throw err;
+      batch.forEach(function (i) { i.fails = (i.fails || 0) + 1; });
+      return Promise.all(batch.map(putItem)).then(function () {
+        if (!batch.some(function (i) { return i.fails >= 2; })) throw err;
+        return isolate(batch, token);
+      });
+    });
+  }
+  function isolate(batch, token) {
+    var done = 0;
+    var failed = [];
+    return batch.reduce(function (chain, item) {
+      return chain.then(function () {
+        return sendBatch([item], token).then(function (res) {
+          token = res.token || token;
+          done += res.done;
+        }, function (err) {
+          if (err && err.status >= 500) { failed.push([item, err]); return; }
+          throw err; // offline again, logged out: the rest stay pending
+        });
+      });
+    }, Promise.resolve()).then(function () {
+      if (batch.length > 1 && failed.length === batch.length) throw failed[0][1];
+      return Promise.all(failed.map(function (f) {
+        f[0].status = "failed";
+        f[0].errors = null;
+        f[0].message = msg("failed-reason", { reason: f[1].reason });
+        return putItem(f[0]);
+      })).then(function () { return { done: done, token: token }; });
+    });
+  }
+
   // After a sync the server's numbers replace the local ones.
   function refresh() {
     var regions = document.querySelectorAll("[data-sync-refresh][id]");
@@ -471,19 +557,38 @@
     sw.addEventListener("message", function (e) {
       if (e.data && e.data.type === "drain-outbox") drain();
     });
-    if (ui && navigator.onLine && !sessionStorage.getItem("planner-warm")) {
+    if (ui && navigator.onLine && sessionStorage.getItem("planner-warm") !== ui.dataset.user) {
       sw.ready.then(function (reg) {
         var urls = [ui.dataset.todayUrl];
         if (ui.dataset.formUrl) urls.push(ui.dataset.formUrl);
-        if (reg.active) reg.active.postMessage({ type: "warm", urls: urls });
-        sessionStorage.setItem("planner-warm", "1");
+        if (reg.active) reg.active.postMessage({ type: "warm", urls: urls, user: ui.dataset.user });
+        sessionStorage.setItem("planner-warm", ui.dataset.user);
       });
     }
   }
 
   // ------------------------------------------------------------------ start
+  // The service worker keeps pages per user (X-Planner-User on each copy, from the page's
+  // #offline-ui): pages of anyone but the user of a page the server just rendered go, and
+  // the login page (no session: whoever logs in next may be someone else) drops them all.
+  function forgetOtherUsers() {
+    if (!window.caches) return Promise.resolve();
+    var user = ui ? ui.dataset.user : "";
+    return caches.open(PAGES_CACHE).then(function (cache) {
+      return cache.keys().then(function (keys) {
+        return Promise.all(keys.map(function (req) {
+          return cache.match(req).then(function (hit) {
+            if (!user || !hit || hit.headers.get("X-Planner-User") !== user) return cache.delete(req);
+          });
+        }));
+      });
+    }).catch(function () {});
+  }
   function start() {
     ui = document.getElementById("offline-ui");
+    var fromNetwork = !document.documentElement.dataset.offlineAt;
+    if (fromNetwork && (ui || window.location.pathname === "/login")) forgetOtherUsers();
+    if (!ui) sessionStorage.removeItem("planner-warm");
     registerWorker();
     document.querySelectorAll('form[action$="/logout"]').forEach(function (f) {
       f.addEventListener("submit", function () {

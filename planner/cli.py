@@ -8,6 +8,20 @@ from flask.cli import AppGroup
 planner_cli = AppGroup("planner", help="planner commands (demo data, benchmarks).")
 
 
+def _scratch_database(database_url: str | None, tmp_dir: str) -> str:
+    """A throwaway database for a benchmark: a SQLite file in tmp_dir, or the given
+    PostgreSQL database with its public schema dropped and recreated."""
+    url = database_url or f"sqlite:///{tmp_dir}/bench.sqlite3"
+    if url.startswith("postgres"):
+        import psycopg
+
+        plain = url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+            conn.execute("CREATE SCHEMA public")
+    return url
+
+
 @planner_cli.command("demo")
 def demo() -> None:
     """Load the demo company (deterministic and idempotent) and print its logins."""
@@ -42,14 +56,7 @@ def bench_decompose(database_url: str | None, runs: int) -> None:
     from .services import bench
 
     tmp = tempfile.TemporaryDirectory(prefix="planner-bench-")
-    url = database_url or f"sqlite:///{tmp.name}/bench.sqlite3"
-    if url.startswith("postgres"):
-        import psycopg
-
-        plain = url.replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-            conn.execute("CREATE SCHEMA public")
+    url = _scratch_database(database_url, tmp.name)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
     with app.app_context():
         upgrade()
@@ -90,14 +97,7 @@ def bench_sync(database_url: str | None, items: int, batch: int) -> None:
     from .services.demo import DEMO_PASSWORD, load_demo
 
     tmp = tempfile.TemporaryDirectory(prefix="planner-bench-sync-")
-    url = database_url or f"sqlite:///{tmp.name}/bench.sqlite3"
-    if url.startswith("postgres"):
-        import psycopg
-
-        plain = url.replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-            conn.execute("CREATE SCHEMA public")
+    url = _scratch_database(database_url, tmp.name)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False,
                       "SESSION_COOKIE_SECURE": False, "ARGON2_TIME_COST": 1,
                       "ARGON2_MEMORY_COST": 8 * 1024})

@@ -44,6 +44,7 @@ from ..services.visits import (
     validate_visit,
 )
 from . import bp
+from .today import plan_metrics_json
 
 MAX_BATCH = 200
 
@@ -67,25 +68,10 @@ def csrf():  # type: ignore[no-untyped-def]
 
 
 def plan_json(user: Any) -> dict[str, Any]:
-    """The rep's recomputed plan for today, as JSON (money in fen)."""
+    """The rep's recomputed plan for today, as JSON (money in fen): the same metric
+    fields as GET /api/v1/today."""
     plan = rep_plan(user)
-    return {
-        "day": plan.day.isoformat(),
-        "metrics": [
-            {
-                "code": m.metric.code,
-                "source": m.metric.source or None,
-                "unit": m.metric.unit.value,
-                "target": m.target,
-                "achieved": m.achieved,
-                "achieved_today": m.achieved_today,
-                "today_target": m.today_target,
-                "remaining_today": m.remaining_today,
-                "remaining": m.remaining,
-            }
-            for m in plan.metrics
-        ],
-    }
+    return {"day": plan.day.isoformat(), "metrics": plan_metrics_json(plan)}
 
 
 def _rejected(item_id: Any, errors: dict[str, str]) -> dict[str, Any]:

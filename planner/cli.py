@@ -8,6 +8,21 @@ from flask.cli import AppGroup
 planner_cli = AppGroup("planner", help="planner commands (demo data, benchmarks).")
 
 
+def _machine(url: str) -> str:
+    """The line every benchmark prints first: CPUs, CPU model, Python, database."""
+    import os
+    import platform
+
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in fh
+                        if ln.startswith("model name")), platform.processor())
+    except OSError:
+        cpu = platform.processor()
+    return (f"machine: {os.cpu_count()} CPUs, {cpu}, Python {platform.python_version()}, "
+            f"{url.split(':', 1)[0]}")
+
+
 def _scratch_database(database_url: str | None, tmp_dir: str) -> str:
     """A throwaway database for a benchmark: a SQLite file in tmp_dir, or the given
     PostgreSQL database with its public schema dropped and recreated."""
@@ -45,8 +60,6 @@ def demo() -> None:
 @click.option("--runs", default=20, show_default=True, help="Runs of the one-rep recompute.")
 def bench_decompose(database_url: str | None, runs: int) -> None:
     """Decompose 2,000 reps x 5 product lines x 7 metrics to months and time it."""
-    import os
-    import platform
     import tempfile
 
     from flask_migrate import upgrade
@@ -64,10 +77,7 @@ def bench_decompose(database_url: str | None, runs: int) -> None:
         db.session.remove()
         db.engine.dispose()
     tmp.cleanup()
-    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
-                if ln.startswith("model name")), platform.processor())
-    click.echo(f"machine: {os.cpu_count()} CPUs, {cpu}, Python {platform.python_version()}, "
-               f"{url.split(':', 1)[0]}")
+    click.echo(_machine(url))
     click.echo(f"targets: {result.targets:,}; reps' month cells: {result.month_cells:,}; "
                f"all cells (months + quarters): {result.cells:,}")
     click.echo(f"engine (decomposition, no database): {result.engine_s:.2f} s")
@@ -85,8 +95,6 @@ def bench_decompose(database_url: str | None, runs: int) -> None:
 @click.option("--batch", default=50, show_default=True, help="Items per POST /api/v1/sync.")
 def bench_sync(database_url: str | None, items: int, batch: int) -> None:
     """Replay an offline outbox of visits through POST /api/v1/sync and time it."""
-    import os
-    import platform
     import tempfile
 
     from flask_migrate import upgrade
@@ -109,10 +117,7 @@ def bench_sync(database_url: str | None, items: int, batch: int) -> None:
     with app.app_context():
         db.engine.dispose()
     tmp.cleanup()
-    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
-                if ln.startswith("model name")), platform.processor())
-    click.echo(f"machine: {os.cpu_count()} CPUs, {cpu}, Python {platform.python_version()}, "
-               f"{url.split(':', 1)[0]}")
+    click.echo(_machine(url))
     click.echo(f"outbox: {result.items:,} visits in batches of {result.batch} "
                f"({result.applied:,} applied)")
     click.echo(f"first sync:  {result.first_s:.3f} s  = {result.per_1000_s:.3f} s per 1,000 "

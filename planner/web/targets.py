@@ -244,18 +244,25 @@ def _form_ctx(view: View, node: dc.Node) -> dict[str, Any]:
             "time_methods": TIME_METHODS, "form": request.form}
 
 
+def _planned(view: View, node: dc.Node, action: str) -> tuple[Any, Any]:
+    """(the plan, None), or (None, a 422 answer with the message) when the input is bad."""
+    try:
+        return _plan(view, node, action), None
+    except dc.DecomposeError as exc:
+        db.session.rollback()
+        return None, render("targets/preview_page.html", "targets/_preview.html", status=422,
+                            error=str(exc), plan=None, action=action, **_form_ctx(view, node))
+
+
 @bp.post("/targets/node/<int:node_id>/<action>/preview")
 @roles_required(*PLANNERS)
 def target_preview(node_id: int, action: str):  # type: ignore[no-untyped-def]
     if action not in ACTIONS:
         abort(404)
     view, node = _view_for(node_id)
-    try:
-        plan = _plan(view, node, action)
-    except dc.DecomposeError as exc:
-        db.session.rollback()
-        return render("targets/preview_page.html", "targets/_preview.html", status=422,
-                      error=str(exc), plan=None, action=action, **_form_ctx(view, node))
+    plan, refused = _planned(view, node, action)
+    if refused is not None:
+        return refused
     db.session.rollback()  # a preview never writes
     return render("targets/preview_page.html", "targets/_preview.html", error=None,
                   plan=plan, action=action, **_form_ctx(view, node))
@@ -267,12 +274,9 @@ def target_apply(node_id: int, action: str):  # type: ignore[no-untyped-def]
     if action not in ACTIONS:
         abort(404)
     view, node = _view_for(node_id)
-    try:
-        plan = _plan(view, node, action)
-    except dc.DecomposeError as exc:
-        db.session.rollback()
-        return render("targets/preview_page.html", "targets/_preview.html", status=422,
-                      error=str(exc), plan=None, action=action, **_form_ctx(view, node))
+    plan, refused = _planned(view, node, action)
+    if refused is not None:
+        return refused
     dc.apply_plan(plan, current_user)
     fresh = View(view.fy, view.metric, view.tier)
     tops = fresh.tops()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
+from .db import reading
 from .extensions import db
 from .models import LoginFailure, Role, User
 from .models.base import utcnow
@@ -24,19 +26,54 @@ def home_url(user: User) -> str:
     return url_for(HOME[user.role])
 
 
-def _throttled(username: str, addr: str) -> bool:
-    """Too many recent failures for this username from this address, or from this address
-    for any username. A lock-out per username alone would let anyone lock a rep out."""
+def _lock_address(addr: str) -> None:
+    """Serialize the throttle's count-and-record for one address. SQLite needs nothing (a
+    write transaction already holds the database's one write lock, BEGIN IMMEDIATE); on
+    PostgreSQL a transaction-scoped advisory lock keyed by the address."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.blake2b(f"login:{addr}".encode(), digest_size=8).digest()
+        key = int.from_bytes(digest, "big", signed=True)
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+def _reserve_attempt(username: str, addr: str) -> int | None:
+    """Count and record an attempt in one short transaction, before the password is checked.
+
+    The attempt is written as a failure first (a success deletes it), and the count and the
+    write happen under one lock per address: 30 parallel guesses get exactly the limit
+    checked, not as many as read the count before the others wrote theirs.
+
+    Limits (config): LOGIN_MAX_FAILURES per username and address, for every username; and
+    LOGIN_MAX_FAILURES_PER_ADDR per address, for usernames that do not exist. So one person
+    behind an office NAT trying made-up names cannot lock the office's reps out; a rep's own
+    budget of guesses from that address still stands (README "Login throttling").
+
+    Returns the recorded attempt's id, or None if the attempt is refused (nothing written)."""
     cfg = current_app.config
     since = utcnow() - timedelta(seconds=cfg["LOGIN_FAILURE_WINDOW"])
-    recent = select(func.count(LoginFailure.id)).where(LoginFailure.at >= since)
-    per_user = db.session.scalar(
-        recent.where(LoginFailure.username == username, LoginFailure.remote_addr == addr)
-    ) or 0
-    per_addr = db.session.scalar(recent.where(LoginFailure.remote_addr == addr)) or 0
-    return (
-        per_user >= cfg["LOGIN_MAX_FAILURES"] or per_addr >= cfg["LOGIN_MAX_FAILURES_PER_ADDR"]
-    )
+    try:
+        _lock_address(addr)
+        recent = select(func.count(LoginFailure.id)).where(
+            LoginFailure.at >= since, LoginFailure.remote_addr == addr)
+        per_user = db.session.scalar(recent.where(LoginFailure.username == username)) or 0
+        refused = per_user >= cfg["LOGIN_MAX_FAILURES"]
+        if not refused:
+            known = db.session.scalar(select(User.id).where(User.username == username))
+            if known is None:
+                per_addr = db.session.scalar(recent) or 0
+                refused = per_addr >= cfg["LOGIN_MAX_FAILURES_PER_ADDR"]
+        if refused:
+            db.session.rollback()
+            return None
+        attempt = LoginFailure(username=username, remote_addr=addr)
+        db.session.add(attempt)
+        db.session.flush()
+        attempt_id = attempt.id  # read before the commit: after it, a read would begin
+        db.session.commit()      # a new (write) transaction and hold it through the hash
+        return attempt_id
+    except Exception:
+        db.session.rollback()
+        raise
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -62,18 +99,29 @@ def login():  # type: ignore[no-untyped-def]
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()[:80]
         password = request.form.get("password") or ""
+        addr = (request.remote_addr or "")[:64]
         if not username or not password:
             error, status = _("Enter your username and password."), 422
-        elif _throttled(username, request.remote_addr or ""):
+        elif (attempt := _reserve_attempt(username, addr)) is None:
             error = _("Too many failed attempts. Please wait 15 minutes and try again.")
             status = 429
         else:
-            user = db.session.scalar(select(User).where(User.username == username))
-            ok = verify_password(user.password_hash if user else None, password)
-            if ok and user is not None and user.active:
+            # No write transaction (no SQLite write lock) while the hash is checked: argon2id
+            # takes 64 MiB and a good part of a second.
+            with reading():
+                user = db.session.scalar(select(User).where(User.username == username))
+                stored = user.password_hash if user is not None else None
+                active = user is not None and user.active
+                db.session.rollback()
+            ok = verify_password(stored, password)
+            if ok and user is not None and active:
+                # The attempt was no failure; this user's failures from this address are
+                # forgiven. Failures from other addresses stay (they may be an attack).
                 old = utcnow() - timedelta(days=1)
                 db.session.execute(delete(LoginFailure).where(
-                    (LoginFailure.username == username) | (LoginFailure.at < old)))
+                    (LoginFailure.id == attempt)
+                    | ((LoginFailure.username == username) & (LoginFailure.remote_addr == addr))
+                    | (LoginFailure.at < old)))
                 db.session.commit()
                 lang = session.get("lang")
                 session.clear()  # a new session at login
@@ -83,8 +131,7 @@ def login():  # type: ignore[no-untyped-def]
                 session.permanent = True
                 nxt = _safe_next(request.args.get("next"))
                 return redirect(nxt or home_url(user))
-            db.session.add(LoginFailure(username=username, remote_addr=request.remote_addr or ""))
-            db.session.commit()
+            # The failure was recorded before the check.
             # One message for an unknown user and a wrong password.
             error, status = _("Wrong username or password."), 401
     return render_template("auth/login.html", error=error, username=username), status

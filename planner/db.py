@@ -1,14 +1,38 @@
-"""Database engine settings: SQLite in WAL mode with immediate write transactions."""
+"""Database engine settings: SQLite in WAL mode with immediate write transactions; on every
+database, text that cannot be stored is refused before it reaches the driver."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from .parsing import unstorable
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+class UnstorableText(Exception):
+    """A text parameter held a NUL byte or a lone surrogate. PostgreSQL refuses the first,
+    every driver the second (each with its own error, a 500); SQLite would store a NUL.
+    Raised before the statement runs, on every database alike: the request answers 400."""
+
+
+def _refuse_unstorable(params: Any) -> None:
+    stack = [params]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if unstorable(v):
+                raise UnstorableText()
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list | tuple):
+            stack.extend(v)
 
 # False while serving a request that only reads (GET, HEAD, OPTIONS): its transactions
 # start deferred, so readers never queue behind a writer (WAL lets them read a snapshot).
@@ -16,9 +40,16 @@ write_intent: ContextVar[bool] = ContextVar("planner_write_intent", default=True
 
 
 def configure_engine(engine: Engine) -> None:
-    if engine.dialect.name != "sqlite":
-        return
     if getattr(engine, "_planner_configured", False):
+        return
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(_conn: Any, _cursor: Any, _statement: str, parameters: Any,
+                        _context: Any, _executemany: bool) -> None:
+        _refuse_unstorable(parameters)
+
+    engine._planner_configured = True  # type: ignore[attr-defined]
+    if engine.dialect.name != "sqlite":
         return
 
     @event.listens_for(engine, "connect")
@@ -38,8 +69,18 @@ def configure_engine(engine: Engine) -> None:
         # then writes waits (busy_timeout) instead of failing with "database is locked".
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
-    engine._planner_configured = True  # type: ignore[attr-defined]
     engine.dispose()  # connections made before the listeners existed are dropped
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Transactions begun inside start deferred on SQLite (they take no write lock); for
+    the reads a POST makes before slow work, such as the login's password check."""
+    token = write_intent.set(False)
+    try:
+        yield
+    finally:
+        write_intent.reset(token)
 
 
 def init_app(app: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -84,6 +84,17 @@ def init_app(app: Flask) -> None:
         return render_error(400, _("The JSON you sent is nested too deeply (at most "
                                    "%(n)d levels); nothing was changed.", n=MAX_JSON_DEPTH))
 
+    from .db import UnstorableText
+
+    @app.errorhandler(UnstorableText)
+    def _unstorable(e: UnstorableText):  # type: ignore[no-untyped-def]
+        from .extensions import db
+
+        db.session.rollback()
+        return render_error(400, _("What you sent contains a character that cannot be saved "
+                                   "(a NUL or a broken Unicode character); nothing was "
+                                   "changed. Retype it and try again."))
+
     @app.errorhandler(CSRFError)
     def _csrf(e: CSRFError):  # type: ignore[no-untyped-def]
         return render_error(
@@ -93,7 +104,14 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):  # type: ignore[no-untyped-def]
-        return render_error(e.code or 500, None)
+        resp, code = render_error(e.code or 500, None)
+        if not isinstance(resp, Response):
+            resp = make_response(resp)
+        # Headers the error carries (a 405's Allow, a 401's WWW-Authenticate) are kept.
+        for name, value in e.get_headers():
+            if name.lower() != "content-type":
+                resp.headers[name] = value
+        return resp, code
 
     @app.errorhandler(Exception)
     def _any(e: Exception):  # type: ignore[no-untyped-def]

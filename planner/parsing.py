@@ -7,16 +7,19 @@ message), never an OverflowError or a 500.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
-MAX_ID = 2**63 - 1  # BIGINT; SQLite and PostgreSQL both overflow past it
+# Every id column is INTEGER (32-bit on PostgreSQL; SQLite would take 64 bits): an id past
+# it is no record anywhere, and PostgreSQL would answer "integer out of range" (a 500).
+MAX_ID = 2**31 - 1
 MIN_YEAR = 1990
 MAX_YEAR = 2100
 
 
 def parse_id(value: Any) -> int | None:
-    """A database id: a positive int (not a bool) or a string of ASCII digits, <= BIGINT."""
+    """A database id: a positive int (not a bool) or a string of ASCII digits, <= MAX_ID."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -69,6 +72,38 @@ def has_nul(value: Any) -> bool:
     return isinstance(value, str) and "\x00" in value
 
 
+# A NUL (PostgreSQL text cannot hold it) or a lone UTF-16 surrogate (JSON's "\ud800" decodes
+# to one; no database, hash or UTF-8 encoder takes it).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable(value: Any) -> bool:
+    """True if `value` is text that no database can store as it is (a NUL byte or a lone
+    surrogate); checked the same way on SQLite and PostgreSQL."""
+    return isinstance(value, str) and _UNSTORABLE.search(value) is not None
+
+
+def unstorable_in(value: Any) -> bool:
+    """True if text that cannot be stored hides anywhere in a JSON value (keys included)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if unstorable(v):
+                return True
+        elif isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, list | tuple):
+            stack.extend(v)
+    return False
+
+
+def printable_key(value: Any) -> str:
+    """A field name from untrusted input, safe to echo back (unstorable characters dropped)."""
+    return _UNSTORABLE.sub("", str(value))
+
+
 try:  # the URL converter needs Werkzeug; the parsers above need nothing
     from werkzeug.routing import IntegerConverter
 except ImportError:  # pragma: no cover
@@ -76,10 +111,10 @@ except ImportError:  # pragma: no cover
 
 
 class IdConverter(IntegerConverter):  # type: ignore[misc,valid-type]
-    """`<int:...>` in a URL: ASCII digits only and at most BIGINT, so a huge number or a
+    """`<int:...>` in a URL: ASCII digits only and at most MAX_ID, so a huge number or a
     non-ASCII digit ("٣") matches no route (404) instead of reaching the database."""
 
-    regex = r"[0-9]{1,19}"
+    regex = r"[0-9]{1,10}"
 
     def to_python(self, value: str) -> int:
         from werkzeug.routing import ValidationError

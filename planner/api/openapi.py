@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import jsonify
 
+from ..parsing import MAX_ID, MAX_YEAR, MIN_YEAR
 from . import bp
 
 
@@ -24,13 +25,25 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 _DATE = {"type": "string", "format": "date"}
 _NULL_DATE = {"type": ["string", "null"], "format": "date"}
+# A date the API takes: the years planner.parsing accepts (MIN_YEAR to MAX_YEAR), so a date
+# valid by this document is not refused for its year.
+assert (MIN_YEAR, MAX_YEAR) == (1990, 2100)
+_IN_DATE = {"type": "string", "format": "date",
+            "pattern": r"^(199[0-9]|20[0-9][0-9]|2100)-[0-9]{2}-[0-9]{2}$",
+            "description": f"YYYY-MM-DD, years {MIN_YEAR} to {MAX_YEAR}"}
+_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 _FEN = {"type": "integer", "minimum": 0, "description": "money in fen (1/100 CNY)"}
 _ERR_404 = _json(_ref("Error"), "Not found, or not the viewer's to see (never 403).")
 _ERR_401 = _json(_ref("Error"), "Not logged in.")
 _ERR_422 = _json(_ref("FieldErrors"), "Invalid input: {field: message}; nothing was written.")
-_CSRF = {"name": "X-CSRFToken", "in": "header", "required": True,
-         "schema": {"type": "string"},
-         "description": "The session's CSRF token (in every page's hx-headers, or GET /csrf)."}
+_ERR_400_POST = _json(_ref("Error"), "The CSRF token is missing or wrong (checked before the "
+                      "login, so a POST without a session answers this too), or the body "
+                      "holds text that cannot be stored (a NUL or a lone surrogate) outside "
+                      "the fields checked one by one, or nests too deeply. Nothing was written.")
+_ERR_400_TEXT = _json(_ref("Error"), "A parameter holds text that cannot be stored or "
+                      "searched for (a NUL or a lone surrogate).")
+# State changes need the session and its CSRF token (the securityScheme "csrf").
+_WRITE_SECURITY = [{"session": [], "csrf": []}]
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -85,12 +98,14 @@ SCHEMAS: dict[str, Any] = {
                        "new_customer_name (a new lead). Money as integer fen in *_fen, or "
                        "as yuan strings in amount_signed / amount_collected / expenses.",
         "required": ["kind"],
+        "anyOf": [{"required": ["customer_id"]}, {"required": ["customer_uuid"]},
+                  {"required": ["new_customer_name"]}],
         "properties": {
             "id": {"type": "string", "format": "uuid",
                    "description": "optional: the visit's id made by the client"},
-            "customer_id": {"type": "integer"},
+            "customer_id": _ID,
             "customer_uuid": {"type": "string", "format": "uuid"},
-            "new_customer_name": {"type": "string", "maxLength": 200},
+            "new_customer_name": {"type": "string", "minLength": 1, "maxLength": 200},
             "new_customer_contact": {"type": "string", "maxLength": 120},
             "new_customer_phone": {"type": "string", "maxLength": 40},
             "kind": {"type": "string", "enum": ["cold", "existing", "return", "phone"]},
@@ -108,7 +123,8 @@ SCHEMAS: dict[str, Any] = {
                                      "maximum": 10_000_000_000},
             "expenses_fen": {"type": "integer", "minimum": 0, "maximum": 100_000_000},
             "materials": {"type": "string", "maxLength": 300},
-            "next_follow_up": _DATE,
+            "next_follow_up": {**_IN_DATE, "description": "on or after the visit's day, "
+                               "at most a year after it"},
             "stage": {"type": "string", "description": "an active stage's code or id"},
             "products": {"type": "array", "items": {"type": ["string", "integer"]},
                          "description": "product line codes or ids"},
@@ -165,7 +181,7 @@ PATHS: dict[str, Any] = {
     "/today": {"get": {
         "operationId": "today", "summary": "Today's plan: per metric the run rate, "
         "achieved today and the month so far; visits planned; follow-ups due; tomorrow.",
-        "parameters": [{"name": "user", "in": "query", "schema": {"type": "integer"},
+        "parameters": [{"name": "user", "in": "query", "schema": _ID,
                         "description": "a manager looks at a rep in their team"}],
         "responses": {"200": _json(_ref("Today"), "The plan."), "401": _ERR_401,
                       "404": _ERR_404}}},
@@ -175,31 +191,31 @@ PATHS: dict[str, Any] = {
                         "description": "search name, contact, phone, address"}, _LIMIT],
         "responses": {"200": _json({"type": "object", "properties": {
             "customers": {"type": "array", "items": _ref("Customer")}}}, "Customers."),
-            "401": _ERR_401}}},
+            "400": _ERR_400_TEXT, "401": _ERR_401}}},
     "/customers/{customer_id}": {"get": {
         "operationId": "getCustomer", "summary": "One customer",
         "parameters": [{"name": "customer_id", "in": "path", "required": True,
-                        "schema": {"type": "integer"}}],
+                        "schema": _ID}],
         "responses": {"200": _json(_ref("Customer"), "The customer."), "401": _ERR_401,
                       "404": _ERR_404}}},
     "/visits": {
         "get": {
             "operationId": "listVisits", "summary": "The viewer's visible visits, newest first",
             "parameters": [
-                {"name": "customer_id", "in": "query", "schema": {"type": "integer"}},
-                {"name": "since", "in": "query", "schema": _DATE},
-                {"name": "until", "in": "query", "schema": _DATE}, _LIMIT],
+                {"name": "customer_id", "in": "query", "schema": _ID},
+                {"name": "since", "in": "query", "schema": _IN_DATE},
+                {"name": "until", "in": "query", "schema": _IN_DATE}, _LIMIT],
             "responses": {"200": _json({"type": "object", "properties": {
                 "visits": {"type": "array", "items": _ref("Visit")}}}, "Visits."),
                 "401": _ERR_401, "404": _ERR_404, "422": _ERR_422}},
         "post": {
             "operationId": "createVisit", "summary": "Log a visit (and a new lead with it)",
-            "parameters": [_CSRF],
+            "security": _WRITE_SECURITY,
             "requestBody": {"required": True, "content": {
                 "application/json": {"schema": _ref("VisitInput")}}},
             "responses": {
                 "201": _json(_ref("Visit"), "Saved; Location names the visit."),
-                "400": _json(_ref("Error"), "The CSRF token is missing or wrong."),
+                "400": _ERR_400_POST,
                 "401": _ERR_401,
                 "409": _json(_ref("FieldErrors"), "A visit with this id exists already."),
                 "422": _ERR_422}},
@@ -226,7 +242,7 @@ PATHS.update({
             "csrf_token": {"type": "string"}}}, "The token."), "401": _ERR_401}}},
     "/sync": {"post": {
         "operationId": "sync", "summary": "Apply a batch of outbox items, each at most once",
-        "parameters": [_CSRF],
+        "security": _WRITE_SECURITY,
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["items"], "properties": {"items": {
                 "type": "array", "maxItems": 200, "items": {
@@ -236,8 +252,10 @@ PATHS.update({
                                    "payload": _ref("VisitInput")}}}}}}}},
         "responses": {
             "200": _json({"type": "object", "properties": {
-                "results": {"type": "array", "items": {"type": "object", "properties": {
-                    "id": {"type": ["string", "null"]},
+                "results": {"type": "array", "items": {
+                    "type": "object", "required": ["id", "status"], "properties": {
+                    "id": {"type": ["string", "null"],
+                           "description": "the item's id as sent, or null if it was no text"},
                     "status": {"type": "string",
                                "enum": ["applied", "duplicate", "conflict", "rejected"]},
                     "errors": {"type": "object",
@@ -245,7 +263,10 @@ PATHS.update({
                     "message": {"type": "string"}}}},
                 "plan": {"type": "object"}, "csrf_token": {"type": "string"}}},
                 "Item by item results, the recomputed plan and a fresh CSRF token."),
-            "401": _ERR_401, "413": _json(_ref("Error"), "Too many items in one batch."),
+            "400": _ERR_400_POST, "401": _ERR_401,
+            "409": _json(_ref("Error"), "Items saved on the phone under another account "
+                         "(an item's \"user\" is not the session's user); nothing applied."),
+            "413": _json(_ref("Error"), "Too many items in one batch."),
             "422": _json(_ref("Error"), "Not a batch.")}}},
 })
 
@@ -261,8 +282,11 @@ def document() -> dict[str, Any]:
         "servers": [{"url": "/api/v1"}],
         "components": {
             "schemas": SCHEMAS,
-            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie",
-                                            "name": "session"}},
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+                "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRFToken",
+                         "description": "The session's CSRF token (in every page's "
+                                        "hx-headers, or GET /csrf)."}},
         },
         "security": [{"session": []}],
         "paths": PATHS,

@@ -46,7 +46,10 @@ def visit_json(v: Visit) -> dict[str, Any]:
         "user_id": v.user_id,
         "customer_id": v.customer_id,
         "kind": v.kind.value,
-        "visited_at": v.visited_at.isoformat(),
+        # With an offset, as documented (SQLite hands back naive values; issue 8 item 4,
+        # helper "visits", stores instants one way on both databases and replaces this).
+        "visited_at": (v.visited_at if v.visited_at.tzinfo is not None
+                       else v.visited_at.replace(tzinfo=UTC)).isoformat(),
         "local_date": v.local_date.isoformat(),
         "place": v.place,
         "latitude": v.latitude,

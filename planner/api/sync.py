@@ -34,6 +34,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from ..errors import render_error
 from ..extensions import db
 from ..models import Visit
+from ..parsing import unstorable
 from ..services.plan import rep_plan
 from ..services.visits import (
     LEAD_CONFLICT,
@@ -120,7 +121,7 @@ def sync():  # type: ignore[no-untyped-def]
                                    "log in as that account to send them."))
     now = datetime.now(UTC)
     ids = [it["id"].lower() for it in items
-           if isinstance(it, dict) and isinstance(it.get("id"), str)]
+           if isinstance(it, dict) and isinstance(it.get("id"), str) and UUID_RE.match(it["id"])]
     # One query for the items the server already has (applied by an earlier batch).
     known = _known(ids)
     _after_known()
@@ -176,7 +177,8 @@ def _apply(it: Any, user: Any, now: datetime, known: dict[str, tuple[str | None,
         return _rejected(None, {"item": _("Each item must be an object.")})
     raw_id = it.get("id")
     if not isinstance(raw_id, str) or not UUID_RE.match(raw_id):
-        return _rejected(raw_id if isinstance(raw_id, str | int) else None,
+        # Echoed only as the text it was (never false, 5 or a broken string).
+        return _rejected(raw_id if isinstance(raw_id, str) and not unstorable(raw_id) else None,
                          {"id": _("The item's id must be a UUID.")})
     item_id = raw_id.lower()
     if it.get("type") != "visit":

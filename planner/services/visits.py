@@ -33,7 +33,7 @@ from ..models import (
     VisitKind,
     VisitProduct,
 )
-from ..parsing import has_nul, parse_day, parse_id
+from ..parsing import parse_day, parse_id, printable_key, unstorable
 from .company import company_tz
 
 MAX_AMOUNT_FEN = 100_000_000 * 100  # 100 million CNY in one visit is absurd
@@ -44,7 +44,7 @@ TEXT_LIMITS = {"place": 300, "purpose": 300, "outcome": 300, "materials": 300, "
 # The error key of a lead UUID already saved with other details: the sync answers "conflict".
 LEAD_CONFLICT = "customer_uuid"
 LEAD_LIMITS = {"new_customer_name": 200, "new_customer_contact": 120, "new_customer_phone": 40}
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z", re.I)
 
 
 @dataclass
@@ -215,8 +215,8 @@ def _nul_fields(raw: Mapping[str, Any]) -> list[str]:
     bad = []
     for key, value in raw.items():
         values = value if isinstance(value, list | tuple) else [value]
-        if has_nul(key) or any(has_nul(v) for v in values):
-            bad.append(str(key).replace("\x00", ""))
+        if unstorable(key) or any(unstorable(v) for v in values):
+            bad.append(printable_key(key))
     return bad
 
 
@@ -539,4 +539,4 @@ def payload_hash(payload: Mapping[str, Any]) -> str:
     """sha256 of the canonical JSON of a sync payload: same UUID + other hash = conflict."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                            default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()

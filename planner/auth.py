@@ -6,7 +6,16 @@ import hashlib
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import delete, func, select, text
@@ -15,7 +24,7 @@ from .db import reading
 from .extensions import db
 from .models import LoginFailure, Role, User
 from .models.base import utcnow
-from .security import verify_password
+from .security import PasswordCheckBusy, verify_password
 
 bp = Blueprint("auth", __name__)
 
@@ -113,7 +122,18 @@ def login():  # type: ignore[no-untyped-def]
                 stored = user.password_hash if user is not None else None
                 active = user is not None and user.active
                 db.session.rollback()
-            ok = verify_password(stored, password)
+            try:
+                ok = verify_password(stored, password)
+            except PasswordCheckBusy:
+                # Not checked: the attempt is no failure. The phone or browser tries again.
+                db.session.execute(delete(LoginFailure).where(LoginFailure.id == attempt))
+                db.session.commit()
+                error = _("The server is busy checking other logins; please try again in a "
+                          "moment.")
+                resp = make_response(render_template("auth/login.html", error=error,
+                                                     username=username), 503)
+                resp.headers["Retry-After"] = "5"
+                return resp
             if ok and user is not None and active:
                 # The attempt was no failure; this user's failures from this address are
                 # forgiven. Failures from other addresses stay (they may be an attack).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, Response, current_app
@@ -41,7 +43,37 @@ def hash_password(password: str) -> str:
 _DUMMY: dict[str, str] = {}
 
 
+class PasswordCheckBusy(Exception):
+    """Every password-check slot of this process stayed taken for ARGON2_WAIT_SECONDS."""
+
+
+_SLOTS: dict[int, threading.BoundedSemaphore] = {}
+_SLOTS_LOCK = threading.Lock()
+
+
+def _slot() -> threading.BoundedSemaphore:
+    n = max(1, int(current_app.config["ARGON2_MAX_PARALLEL"]))
+    with _SLOTS_LOCK:
+        if n not in _SLOTS:
+            _SLOTS[n] = threading.BoundedSemaphore(n)
+        return _SLOTS[n]
+
+
 def verify_password(stored: str | None, password: str) -> bool:
+    """Check a password; at most ARGON2_MAX_PARALLEL checks run at once in a process (each
+    takes ARGON2_MEMORY_COST and a CPU for a good part of a second: a burst of wrong
+    passwords queues here instead of taking every CPU and gigabytes from the requests that
+    write). Raises PasswordCheckBusy if no slot frees up in ARGON2_WAIT_SECONDS."""
+    slot = _slot()
+    if not slot.acquire(timeout=float(current_app.config["ARGON2_WAIT_SECONDS"])):
+        raise PasswordCheckBusy()
+    try:
+        return _verify(stored, password)
+    finally:
+        slot.release()
+
+
+def _verify(stored: str | None, password: str) -> bool:
     hasher = _hasher()
     if stored is None:
         key = f"{hasher.time_cost}:{hasher.memory_cost}"

@@ -59,9 +59,11 @@ def load_config(instance_path: str) -> dict[str, object]:
         # argon2id, OWASP ASVS: m=19 MiB, t=2, p=1 is the floor; we use 64 MiB, t=3, p=1.
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", str(64 * 1024))),
-        # Password checks at once per process (each holds 64 MiB and a CPU), and how long a
-        # login waits for one before answering 503 (README "Login and the SQLite write lock").
+        # Password checks at once per process (each holds 64 MiB and a CPU), their threads'
+        # nice value, and how long a login waits for one before answering 503 (README
+        # "Login and the SQLite write lock").
         "ARGON2_MAX_PARALLEL": int(os.environ.get("ARGON2_MAX_PARALLEL", "1")),
+        "ARGON2_NICE": int(os.environ.get("ARGON2_NICE", "10")),
         "ARGON2_WAIT_SECONDS": float(os.environ.get("ARGON2_WAIT_SECONDS", "15")),
         "LOGIN_MAX_FAILURES": 5,  # per username and address
         "LOGIN_MAX_FAILURES_PER_ADDR": 50,  # per address, any username (an office NAT)

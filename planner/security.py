@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -44,37 +47,50 @@ _DUMMY: dict[str, str] = {}
 
 
 class PasswordCheckBusy(Exception):
-    """Every password-check slot of this process stayed taken for ARGON2_WAIT_SECONDS."""
+    """No password-check thread of this process was free within ARGON2_WAIT_SECONDS."""
 
 
-_SLOTS: dict[int, threading.BoundedSemaphore] = {}
-_SLOTS_LOCK = threading.Lock()
+_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
 
 
-def _slot() -> threading.BoundedSemaphore:
-    n = max(1, int(current_app.config["ARGON2_MAX_PARALLEL"]))
-    with _SLOTS_LOCK:
-        if n not in _SLOTS:
-            _SLOTS[n] = threading.BoundedSemaphore(n)
-        return _SLOTS[n]
+def _lower_priority(nice: int) -> None:
+    """Run this (hashing) thread at a lower CPU priority, so requests that hold SQLite's
+    write lock are scheduled first. Linux sets it per thread; elsewhere nothing happens."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except (AttributeError, OSError):  # pragma: no cover (not Linux, or not allowed)
+        pass
+
+
+def _pool() -> ThreadPoolExecutor:
+    cfg = current_app.config
+    key = (max(1, int(cfg["ARGON2_MAX_PARALLEL"])), int(cfg["ARGON2_NICE"]))
+    with _POOLS_LOCK:
+        if key not in _POOLS:
+            _POOLS[key] = ThreadPoolExecutor(
+                max_workers=key[0], thread_name_prefix="argon2",
+                initializer=_lower_priority, initargs=(key[1],))
+        return _POOLS[key]
 
 
 def verify_password(stored: str | None, password: str) -> bool:
-    """Check a password; at most ARGON2_MAX_PARALLEL checks run at once in a process (each
-    takes ARGON2_MEMORY_COST and a CPU for a good part of a second: a burst of wrong
-    passwords queues here instead of taking every CPU and gigabytes from the requests that
-    write). Raises PasswordCheckBusy if no slot frees up in ARGON2_WAIT_SECONDS."""
-    slot = _slot()
-    if not slot.acquire(timeout=float(current_app.config["ARGON2_WAIT_SECONDS"])):
-        raise PasswordCheckBusy()
-    try:
-        return _verify(stored, password)
-    finally:
-        slot.release()
-
-
-def _verify(stored: str | None, password: str) -> bool:
+    """Check a password on one of this process's ARGON2_MAX_PARALLEL hashing threads (run
+    at nice ARGON2_NICE). Each check holds ARGON2_MEMORY_COST and a CPU for a good part of
+    a second: a burst of wrong passwords queues here instead of taking every CPU (and
+    gigabytes) from the requests that write. Raises PasswordCheckBusy if the check could
+    not start within ARGON2_WAIT_SECONDS."""
     hasher = _hasher()
+    job = _pool().submit(_verify, hasher, stored, password)
+    try:
+        return job.result(timeout=float(current_app.config["ARGON2_WAIT_SECONDS"]))
+    except FuturesTimeout:
+        if job.cancel():  # still queued: it never runs
+            raise PasswordCheckBusy() from None
+        return job.result()  # running already: its answer is a second away
+
+
+def _verify(hasher: PasswordHasher, stored: str | None, password: str) -> bool:
     if stored is None:
         key = f"{hasher.time_cost}:{hasher.memory_cost}"
         if key not in _DUMMY:

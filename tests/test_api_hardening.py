@@ -236,16 +236,17 @@ def test_password_checks_queue_and_a_login_that_waits_too_long_is_told_to_retry(
     from planner import security
 
     monkeypatch.setitem(app.config, "ARGON2_WAIT_SECONDS", 0.05)
+    release = threading.Event()
     with app.app_context():
-        slot = security._slot()
-    assert slot.acquire(timeout=5)  # another check is running
+        busy = security._pool().submit(release.wait, 30)  # another check is running
     try:
         c = app.test_client()
         resp = c.post("/login?lang=en", data={"username": "rep19", "password": DEMO_PASSWORD,
                                                "csrf_token": csrf_token(c)},
                       environ_base={"REMOTE_ADDR": "198.51.100.19"})
     finally:
-        slot.release()
+        release.set()
+        busy.result(5)
     assert resp.status_code == 503 and resp.headers["Retry-After"] == "5"
     assert "busy" in resp.get_data(as_text=True)
     with app.app_context():

@@ -1,13 +1,13 @@
 """Eight visit writers on SQLite, with and without wrong-password logins beside them.
 
-    .venv/bin/python tools/bench_login_lock.py [--seconds 15] [--writers 8] [--logins 4]
+    .venv/bin/python tools/bench_login_lock.py [--seconds 10] [--rounds 3] [--logins 4]
 
 Builds the demo company in a throwaway SQLite file, serves the app from a second process
 (Werkzeug, threaded, on 127.0.0.1, the production argon2id cost: 64 MiB, t=3), logs in
-rep01..rep08 and has each POST /api/v1/visits in a loop for --seconds. Then the same
-again with --logins wrong passwords a second (made-up and real usernames, paced) running
-beside them. The login throttle is raised for the run so that every attempt is really
-checked (the throttle would otherwise refuse most of them without hashing).
+rep01..rep08 and has each POST /api/v1/visits in a loop for --seconds; then the same
+with --logins wrong passwords a second (made-up and real usernames, paced) running beside
+them; --rounds times, alternating. The login throttle is raised for the run so that every
+attempt is really checked (the throttle would otherwise refuse most without hashing).
 
 Prints, for both phases: visits written per second, p50/p99/max latency, errors, and how
 many times the server logged "database is locked". Not a test: figures depend on the
@@ -181,7 +181,10 @@ def run_phase(name: str, base: str, writers: list[tuple[Client, int]], seconds: 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seconds", type=float, default=15)
+    ap.add_argument("--seconds", type=float, default=10, help="per phase and round")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="alternate the two phases this many times (the machine's load "
+                         "drifts; both phases see the same drift)")
     ap.add_argument("--writers", type=int, default=8)
     ap.add_argument("--logins", type=float, default=4, help="wrong passwords per second")
     ap.add_argument("--login-threads", type=int, default=4)
@@ -231,15 +234,23 @@ def main() -> None:
             c.csrf = json.loads(c.request("GET", "/api/v1/csrf")[1])["csrf_token"]
             customers = json.loads(c.request("GET", "/api/v1/customers?limit=1")[1])
             writers.append((c, customers["customers"][0]["id"]))
-        quiet = run_phase("writers alone", base, writers, args.seconds, 0, 0, log_path)
-        busy = run_phase(f"with {args.logins:g} wrong logins/s", base, writers, args.seconds,
-                         args.logins, args.login_threads, log_path)
+        quiet, busy = Phase("writers alone"), Phase(f"with {args.logins:g} wrong logins/s")
+        for _ in range(args.rounds):
+            for total, rate in ((quiet, 0.0), (busy, args.logins)):
+                p = run_phase(total.name, base, writers, args.seconds, rate,
+                              args.login_threads if rate else 0, log_path)
+                total.seconds += p.seconds
+                total.latencies += p.latencies
+                total.errors += p.errors
+                total.logins += p.logins
+                total.login_latencies += p.login_latencies
+                total.locked += p.locked
     finally:
         server.terminate()
         server.wait(10)
 
-    print(f"{args.writers} writers (POST /api/v1/visits), {args.seconds:g} s per phase, "
-          f"threaded Werkzeug on 127.0.0.1")
+    print(f"{args.writers} writers (POST /api/v1/visits), {args.rounds} rounds of "
+          f"{args.seconds:g} s per phase, threaded Werkzeug on 127.0.0.1")
     print(f"{'phase':<24} {'writes/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
           f"{'errors':>7} {'locked':>7} {'logins/s':>9}")
     for p in (quiet, busy):

@@ -120,10 +120,13 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(alt_id: str) -> User | None:
-        uid, _, token = alt_id.partition(":")
-        if not uid.isdigit() or not token:
+        from .parsing import parse_id
+
+        raw_uid, _, token = alt_id.partition(":")
+        uid = parse_id(raw_uid)
+        if uid is None or not token:
             return None
-        user = db.session.get(User, int(uid))
+        user = db.session.get(User, uid)
         if user is None or not user.active or user.session_token != token:
             return None
         return user

@@ -160,7 +160,7 @@
   function describe(item) {
     var p = item.payload || {};
     var parts = [];
-    var at = p.visited_at ? new Date(p.visited_at) : new Date(item.created);
+    var at = new Date(p.visited_at || p.logged_at || item.created);
     if (!isNaN(at.getTime())) parts.push(item.day + " " + hhmm(at));
     if (fen(p.amount_signed)) parts.push(msg("signed", { amount: money(fen(p.amount_signed)) }));
     if (fen(p.amount_collected)) parts.push(msg("collected", { amount: money(fen(p.amount_collected)) }));
@@ -286,12 +286,17 @@
         delete payload.customer_id;
       }
       if (!payload.visited_at) {
-        var at = old && old.payload.visited_at;
-        payload.visited_at = at || new Date().toISOString();
+        // No time typed: the visit's time is the moment the rep saves it (kept when the
+        // item is corrected later), sent as logged_at: not part of what the visit says, so
+        // a form POST of the same visit whose answer was lost hashes alike.
+        payload.logged_at = (old && old.payload && old.payload.logged_at) || new Date().toISOString();
+      } else {
+        delete payload.logged_at;
       }
       // A datetime-local value is company time already; an ISO moment is converted.
-      var naive = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.test(payload.visited_at);
-      var day = naive ? payload.visited_at.slice(0, 10) : companyDay(new Date(payload.visited_at));
+      var when = payload.visited_at || payload.logged_at;
+      var naive = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.test(when);
+      var day = naive ? when.slice(0, 10) : companyDay(new Date(when));
       var item = {
         id: id, type: "visit", user: ui.dataset.user, payload: payload, status: "pending",
         errors: null, message: "", fails: 0, created: (old && old.created) || Date.now(), day: day,

@@ -582,6 +582,10 @@ def form_payload(form: Any) -> dict[str, Any]:
 NOT_HASHED = (*FORM_ONLY, "logged_at", "user", "type")
 
 
+_NOT_HASHED = frozenset(NOT_HASHED)
+_PLAIN_YUAN = re.compile(r"[0-9]{1,15}(?:\.[0-9]{0,2})?")  # the common case, parsed quickly
+
+
 def _canon_value(key: str, value: Any) -> Any:
     if isinstance(value, str):
         v = value.strip()
@@ -590,9 +594,15 @@ def _canon_value(key: str, value: Any) -> Any:
         return str(value)
     if isinstance(value, list):
         items = [_canon_value(key, v) for v in value]
-        items = [v for v in items if v not in (None, "")]
-        return sorted(items, key=str)
+        return sorted((v for v in items if v not in (None, "")), key=str)
     return value
+
+
+def _canon_fen(value: Any) -> int | None:
+    if isinstance(value, str) and _PLAIN_YUAN.fullmatch(value):
+        yuan, _point, cents = value.partition(".")
+        return int(yuan) * 100 + int((cents + "00")[:2])
+    return parse_money(value)
 
 
 def canonical_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -603,19 +613,24 @@ def canonical_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in payload.items():
         k = str(key)
-        if k in NOT_HASHED:
+        if k in _NOT_HASHED:
             continue
         v = _canon_value(k, value)
-        if v not in (None, "", []):
+        if v is not None and v != "" and v != []:
             out[k] = v
     for key in MONEY_FIELDS:
         fen_key = f"{key}_fen"
+        if key not in out and fen_key not in out:
+            continue
         fen_raw = payload.get(fen_key)
-        fen = fen_raw if isinstance(fen_raw, int) and not isinstance(fen_raw, bool) else None
-        if fen is None and fen_key not in out:
-            fen = parse_money(payload.get(key))
-        if fen is None:
+        if isinstance(fen_raw, int) and not isinstance(fen_raw, bool):
+            fen: int | None = fen_raw
+        elif fen_key in out:
             continue  # not money: hashed as sent (it is rejected anyway)
+        else:
+            fen = _canon_fen(out[key])
+        if fen is None:
+            continue
         out.pop(key, None)
         out.pop(fen_key, None)
         if fen:

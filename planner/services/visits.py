@@ -280,7 +280,6 @@ def _check_kind(c: _Check) -> None:
 def _check_time(c: _Check) -> None:
     """The time typed (or sent), else the moment the rep saved it (`logged_at`, sent by
     the phone's outbox), else now. Stored as an instant; its company-local day counts."""
-    bad = _("Enter the time of the visit, like 2026-11-27 14:30.")
     at_raw = c.raw.get("visited_at")
     if at_raw in (None, ""):
         logged = c.raw.get("logged_at")
@@ -291,7 +290,7 @@ def _check_time(c: _Check) -> None:
     else:
         visited_at = _datetime(at_raw, c.company)
     if visited_at is None:
-        c.errors["visited_at"] = bad
+        c.errors["visited_at"] = _("Enter the time of the visit, like 2026-11-27 14:30.")
         return
     try:
         if visited_at > c.now + FUTURE_SLACK:
@@ -302,7 +301,7 @@ def _check_time(c: _Check) -> None:
             c.out["visited_at"] = visited_at.astimezone(UTC)
             c.out["local_date"] = visited_at.astimezone(company_tz(c.company)).date()
     except (OverflowError, ValueError):
-        c.errors["visited_at"] = bad
+        c.errors["visited_at"] = _("Enter the time of the visit, like 2026-11-27 14:30.")
 
 
 def _check_money(c: _Check) -> None:
@@ -583,6 +582,7 @@ NOT_HASHED = (*FORM_ONLY, "logged_at", "user", "type")
 
 
 _NOT_HASHED = frozenset(NOT_HASHED)
+_MONEY_KEYS = tuple((key, f"{key}_fen") for key in MONEY_FIELDS)
 _PLAIN_YUAN = re.compile(r"[0-9]{1,15}(?:\.[0-9]{0,2})?")  # the common case, parsed quickly
 
 
@@ -612,14 +612,17 @@ def canonical_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
     1280000) where it parses."""
     out: dict[str, Any] = {}
     for key, value in payload.items():
-        k = str(key)
-        if k in _NOT_HASHED:
+        if key in _NOT_HASHED:
             continue
-        v = _canon_value(k, value)
+        if type(value) is str:  # nearly every value: quickly
+            v: Any = value.strip()
+            if key == "customer_uuid":
+                v = v.lower()
+        else:
+            v = _canon_value(str(key), value)
         if v is not None and v != "" and v != []:
-            out[k] = v
-    for key in MONEY_FIELDS:
-        fen_key = f"{key}_fen"
+            out[str(key)] = v
+    for key, fen_key in _MONEY_KEYS:
         if key not in out and fen_key not in out:
             continue
         fen_raw = payload.get(fen_key)
@@ -652,4 +655,4 @@ def payload_hash(payload: Mapping[str, Any]) -> str:
 def same_payload(stored: str | None, payload: Mapping[str, Any]) -> bool:
     """Whether a stored hash is this payload's: the canonical hash, or the hash of the
     payload exactly as sent (how hashes were made before the canonical form)."""
-    return stored is not None and stored in (payload_hash(payload), _digest(payload))
+    return stored is not None and (stored == payload_hash(payload) or stored == _digest(payload))

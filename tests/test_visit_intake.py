@@ -324,3 +324,12 @@ def test_text_at_the_forms_maxlength_is_saved_and_one_more_is_refused(
     too_long = {**base, "id": str(uuid.uuid4()), "lead_uuid": str(uuid.uuid4()),
                 field: "字" * (limit + 1)}
     assert c.post("/visits/new", data=too_long, headers={"HX-Request": "true"}).status_code == 422
+
+
+@pytest.mark.parametrize("uid", ["²", "99999999999999999999", "٣"])
+def test_a_session_naming_no_user_id_is_logged_out_not_a_500(app: Flask, uid: str) -> None:
+    c = app.test_client()
+    with c.session_transaction() as sess:
+        sess["_user_id"] = f"{uid}:token"
+        sess["_fresh"] = True
+    assert c.get("/today").status_code == 302  # to the login page

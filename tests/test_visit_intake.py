@@ -333,3 +333,17 @@ def test_a_session_naming_no_user_id_is_logged_out_not_a_500(app: Flask, uid: st
         sess["_user_id"] = f"{uid}:token"
         sess["_fresh"] = True
     assert c.get("/today").status_code == 302  # to the login page
+
+
+def test_a_customer_picked_wins_over_a_lead_name_typed_before_the_pick(app: Flask) -> None:
+    c, token = client_for(app, REP)
+    cid, vid, at = _customer(app), str(uuid.uuid4()), _local(5)
+    before = snapshot(app)["customers"]
+    form = {**_form(token, vid, cid, at), "new_customer_name": "打错的新客户"}
+    assert c.post("/visits/new", data=form).status_code == 303
+    assert _stored(app, vid).customer_id == cid
+    assert snapshot(app)["customers"] == before  # no lead made
+    # The same visit from the outbox (static/js/offline.js drops the lead's name too).
+    resp = c.post("/api/v1/sync", headers={"X-CSRFToken": token}, json={"items": [
+        {"id": vid, "type": "visit", "payload": _outbox(cid, at)}]})
+    assert resp.get_json()["results"][0]["status"] == "duplicate"

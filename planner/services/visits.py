@@ -554,8 +554,8 @@ FORM_ONLY = ("csrf_token", "q", "context", "id", "lead_uuid")
 def form_payload(form: Any) -> dict[str, Any]:
     """The payload static/js/offline.js makes of the same form (formPayload + saveForm), so a
     form POST whose answer was lost and the same visit sent again from the outbox hash
-    alike: trimmed values, empty ones left out, products as a list, and a new lead carrying
-    the form's lead UUID instead of a customer id."""
+    alike: trimmed values, empty ones left out, products as a list; a customer picked
+    wins over a lead's name typed, and a new lead carries the form's lead UUID."""
     payload: dict[str, Any] = {}
     for key in form.keys():
         if key in FORM_ONLY:
@@ -567,11 +567,15 @@ def form_payload(form: Any) -> dict[str, Any]:
         filled = [v for v in values if v != ""]
         if filled:
             payload[key] = filled[-1]
-    if payload.get("new_customer_name"):
+    if payload.get("customer_id"):
+        # A customer picked: the visit is to that customer (a lead's name typed before
+        # the pick is not a new lead).
+        for key in LEAD_LIMITS:
+            payload.pop(key, None)
+    elif payload.get("new_customer_name"):
         lead = str(form.get("lead_uuid", "")).strip().lower()
         if UUID_RE.match(lead):
             payload["customer_uuid"] = lead
-        payload.pop("customer_id", None)
     return payload
 
 

@@ -278,12 +278,15 @@
       return form.dataset.outboxId ? getItem(id).then(function (old) { return [old, pick]; }) : [null, pick];
     }).then(function (both) {
       var old = both[0], pick = both[1];
-      if (payload.new_customer_name) {
+      if (payload.customer_id) {
+        // A customer picked: the visit is to that customer, not to a lead's name typed
+        // before the pick (as services.visits.form_payload on the server).
+        ["new_customer_name", "new_customer_contact", "new_customer_phone"].forEach(function (k) { delete payload[k]; });
+      } else if (payload.new_customer_name) {
         // The lead gets its UUID once (the form's, made by the server, when the form's id is
         // used): a resend or a later visit refers to the same lead.
         payload.customer_uuid = (old && old.payload.customer_uuid) ||
           (pick.fromForm && formValue(form, "lead_uuid")) || payload.customer_uuid || uuid();
-        delete payload.customer_id;
       }
       if (!payload.visited_at) {
         // No time typed: the visit's time is the moment the rep saves it (kept when the

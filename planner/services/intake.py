@@ -65,8 +65,8 @@ class Outcome:
 
 
 def conflict_message() -> str:
-    return _("The server already has a different visit with this id; "
-             "this version was not applied.")
+    return str(_("The server already has a different visit with this id; "
+                 "this version was not applied."))
 
 
 class Intake:

@@ -347,3 +347,19 @@ def test_a_customer_picked_wins_over_a_lead_name_typed_before_the_pick(app: Flas
     resp = c.post("/api/v1/sync", headers={"X-CSRFToken": token}, json={"items": [
         {"id": vid, "type": "visit", "payload": _outbox(cid, at)}]})
     assert resp.get_json()["results"][0]["status"] == "duplicate"
+
+
+def test_a_form_saved_with_the_time_empty_and_resent_from_the_outbox_is_a_duplicate(
+    app: Flask
+) -> None:
+    # The answer to the form's POST was lost; the phone kept the visit in its outbox with
+    # the moment it was saved (logged_at): the same visit, saved once.
+    c, token = client_for(app, REP)
+    cid, vid, at = _customer(app), str(uuid.uuid4()), _local(5)
+    form = {**_form(token, vid, cid, at), "visited_at": ""}
+    assert c.post("/visits/new", data=form).status_code == 303
+    payload = {k: v for k, v in _outbox(cid, at).items() if k != "visited_at"}
+    resp = c.post("/api/v1/sync", headers={"X-CSRFToken": token}, json={"items": [
+        {"id": vid, "type": "visit", "payload": payload}]})
+    assert resp.get_json()["results"][0]["status"] == "duplicate"
+    assert _visits(app, vid) == 1

@@ -117,16 +117,15 @@ def _headers(resp: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     from .models import User
+    from .parsing import parse_id
 
     @login_manager.user_loader
     def load_user(alt_id: str) -> User | None:
-        from .parsing import parse_id
-
-        raw_uid, _, token = alt_id.partition(":")
-        uid = parse_id(raw_uid)
-        if uid is None or not token:
+        uid, _, token = alt_id.partition(":")
+        user_id = parse_id(uid)  # the one id parser ("²".isdigit() is True)
+        if user_id is None or not token:
             return None
-        user = db.session.get(User, uid)
+        user = db.session.get(User, user_id)
         if user is None or not user.active or user.session_token != token:
             return None
         return user

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from planner.api import sync as sync_module
 from planner.extensions import db
 from planner.models import Customer, User, Visit
+from planner.services import intake as intake_module
 
 pytestmark = pytest.mark.browser
 
@@ -422,7 +423,7 @@ def test_a_batch_failing_on_the_server_twice_is_sent_one_by_one_and_the_bad_item
     syncs: list[str] = []
     page.on("request", lambda r: syncs.append(r.method) if r.url.endswith("/api/v1/sync") else None)
     items = _batch(page, _a_customer(app, "rep09"), 3)
-    real = sync_module.record_visit
+    real = intake_module.record_visit
 
     def crashing(user: Any, data: Any, visit_id: str | None = None, **kw: Any) -> Any:
         if visit_id == items[1]["id"]:  # a bug on the server this one item runs into
@@ -430,7 +431,7 @@ def test_a_batch_failing_on_the_server_twice_is_sent_one_by_one_and_the_bad_item
         return real(user, data, visit_id=visit_id, **kw)
 
     monkeypatch.setitem(app.config, "TEST_RENDER_500", True)
-    monkeypatch.setattr(sync_module, "record_visit", crashing)
+    monkeypatch.setattr(intake_module, "record_visit", crashing)
     page.evaluate(PUT, items)
     page.reload()  # the first 500: everything stays pending
     page.wait_for_function("() => !document.querySelector('[data-outbox-status]').hidden")

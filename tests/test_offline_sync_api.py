@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from planner.api import sync as sync_module
 from planner.extensions import db
 from planner.models import Customer, User, Visit
+from planner.services import intake as intake_module
 
 
 def _token(client: FlaskClient) -> str:
@@ -202,7 +203,7 @@ def test_a_database_failure_mid_batch_rolls_the_whole_batch_back(
 ) -> None:
     cid = _customers(app)[6]
     items = [_visit(cid), _visit(cid), _visit(cid)]
-    real = sync_module.record_visit
+    real = intake_module.record_visit
     calls = {"n": 0}
 
     def flaky(*args: Any, **kwargs: Any) -> Any:
@@ -211,7 +212,7 @@ def test_a_database_failure_mid_batch_rolls_the_whole_batch_back(
             raise OperationalError("INSERT", {}, Exception("disk I/O error"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(sync_module, "record_visit", flaky)
+    monkeypatch.setattr(intake_module, "record_visit", flaky)
     with pytest.raises(OperationalError):
         _post(rep_client, items)
     assert _count(app, Visit, Visit.id.in_([i["id"] for i in items])) == 0
@@ -262,7 +263,7 @@ def test_a_clash_with_the_database_rejects_that_item_and_applies_the_others(
     cid = _customers(app)[9]
     items = [_visit(cid), _visit(cid), _visit(cid)]
     taken = _db_uuid(app, cid)
-    real = sync_module.record_visit
+    real = intake_module.record_visit
 
     def clashing(user: Any, data: Any, visit_id: str | None = None, **kw: Any) -> Any:
         if visit_id == items[1]["id"]:  # e.g. another request made the same lead meanwhile
@@ -270,7 +271,7 @@ def test_a_clash_with_the_database_rejects_that_item_and_applies_the_others(
                                     owner_id=user.id, name="dup", stage_id=1))
         return real(user, data, visit_id=visit_id, **kw)
 
-    monkeypatch.setattr(sync_module, "record_visit", clashing)
+    monkeypatch.setattr(intake_module, "record_visit", clashing)
     results = _post(rep_client, items).get_json()["results"]
     assert [r["status"] for r in results] == ["applied", "rejected", "applied"]
     assert "item" in results[1]["errors"]

@@ -21,6 +21,7 @@ from test_offline_sync_api import _count, _customers, _post, _token, _visit
 from planner.api import sync as sync_module
 from planner.extensions import db
 from planner.models import Customer, User, Visit
+from planner.services import intake as intake_module
 from planner.services.visits import validate_visit
 
 TEXT_FIELDS = ["place", "purpose", "outcome", "materials", "notes", "kind", "stage",
@@ -137,14 +138,14 @@ def test_a_value_the_database_refuses_rejects_that_item_and_applies_the_others(
 ) -> None:
     cid = _customers(app)[10]
     items = [_visit(cid), _visit(cid), _visit(cid)]
-    real = sync_module.record_visit
+    real = intake_module.record_visit
 
     def refusing(user: Any, data: Any, visit_id: str | None = None, **kw: Any) -> Any:
         if visit_id == items[1]["id"]:  # e.g. PostgreSQL's DataError for a bad byte
             raise DataError("INSERT INTO visit", {}, Exception("invalid byte sequence"))
         return real(user, data, visit_id=visit_id, **kw)
 
-    monkeypatch.setattr(sync_module, "record_visit", refusing)
+    monkeypatch.setattr(intake_module, "record_visit", refusing)
     resp = _post(rep_client, items)
     assert resp.status_code == 200
     results = resp.get_json()["results"]

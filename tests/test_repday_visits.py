@@ -43,7 +43,7 @@ BAD = [
     # (field changed, bad value, field with the error, message (en))
     ("amount_signed", "-500", "amount_signed", "An amount cannot be negative."),
     ("amount_signed", "999999999999", "amount_signed", "That amount is too large to be right"),
-    ("amount_collected", "12.345", "amount_collected", "Enter an amount in yuan"),
+    ("amount_collected", "12.345", "amount_collected", "Use at most 2 decimals."),
     ("amount_collected", "一千", "amount_collected", "Enter an amount in yuan"),
     ("expenses", "5000000", "expenses", "That amount is too large to be right"),
     ("visited_at", "FUTURE", "visited_at", "The visit time is in the future."),
@@ -62,7 +62,7 @@ BAD = [
     ("next_follow_up", "2020-01-01", "next_follow_up", "cannot be before the visit"),
     ("next_follow_up", "31/12/2026", "next_follow_up", "Enter a date"),
     ("products", "no-such-product", "products", "Unknown product line."),
-    ("new_customer_name", "N" * 201, "new_customer_name", "at most 200 characters"),
+    ("new_customer_name", "N" * 201, "new_customer_name", "At most 200 characters."),
 ]
 
 

@@ -112,6 +112,9 @@ SCHEMAS: dict[str, Any] = {
             "visited_at": {"type": "string", "format": "date-time",
                            "description": "default now; at most 15 minutes ahead, at most "
                                           "a year ago; without an offset: company time"},
+            "logged_at": {"type": "string", "format": "date-time",
+                          "description": "when the client saved the visit: its time when "
+                                         "visited_at is left out (an offline outbox)"},
             "place": {"type": "string", "maxLength": 300},
             "latitude": {"type": "number", "minimum": -90, "maximum": 90},
             "longitude": {"type": "number", "minimum": -180, "maximum": 180},
@@ -214,10 +217,13 @@ PATHS: dict[str, Any] = {
             "requestBody": {"required": True, "content": {
                 "application/json": {"schema": _ref("VisitInput")}}},
             "responses": {
+                "200": _json(_ref("Visit"), "Saved before with the same fields (sent "
+                             "again, here, from the form or by sync): the saved visit."),
                 "201": _json(_ref("Visit"), "Saved; Location names the visit."),
                 "400": _ERR_400_POST,
                 "401": _ERR_401,
-                "409": _json(_ref("FieldErrors"), "A visit with this id exists already."),
+                "409": _json(_ref("FieldErrors"),
+                             "A visit with this id exists already with other fields."),
                 "422": _ERR_422}},
     },
     "/visits/{visit_id}": {"get": {

@@ -1,28 +1,36 @@
 """Customers and visits as JSON (every lookup goes through planner.access).
 
 Money is integer fen (`*_fen` fields). POST /api/v1/visits takes the same fields as the
-visit form, through the one validator (services.visits.validate_visit); errors answer
-422 {"errors": {field: message}} and nothing is written."""
+visit form, through the one visit intake (services.intake); errors answer
+422 {"errors": {field: message}} and nothing is written. Times are answered with their
+offset (UTC, `2026-11-27T06:30:00+00:00`)."""
 
 from __future__ import annotations
 
+import uuid as uuidlib
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from .. import access
 from ..extensions import db
 from ..models import Customer, Visit
 from ..parsing import MAX_ID, MAX_YEAR, MIN_YEAR, parse_day, parse_int
+from ..services import intake
 from ..services.customers import search_customers
-from ..services.visits import UUID_RE, record_visit, validate_visit
+from ..services.visits import UUID_RE
 from . import bp
 
 MAX_LIMIT = 200
+
+
+def utc_iso(at: datetime) -> str:
+    """An instant as RFC 3339 with its offset (stored instants are UTC)."""
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
 
 
 def customer_json(c: Customer) -> dict[str, Any]:
@@ -46,10 +54,7 @@ def visit_json(v: Visit) -> dict[str, Any]:
         "user_id": v.user_id,
         "customer_id": v.customer_id,
         "kind": v.kind.value,
-        # With an offset, as documented (SQLite hands back naive values; issue 8 item 4,
-        # helper "visits", stores instants one way on both databases and replaces this).
-        "visited_at": (v.visited_at if v.visited_at.tzinfo is not None
-                       else v.visited_at.replace(tzinfo=UTC)).isoformat(),
+        "visited_at": utc_iso(v.visited_at),
         "local_date": v.local_date.isoformat(),
         "place": v.place,
         "latitude": v.latitude,
@@ -113,25 +118,47 @@ def visits():  # type: ignore[no-untyped-def]
 @bp.post("/visits")
 @login_required
 def visit_create():  # type: ignore[no-untyped-def]
+    """A visit through the one intake (services.intake), at most once: the same id and
+    payload again (here, from the form or from the outbox) answers 200 with the saved
+    visit; the same id with another payload answers 409. The answer is built before the
+    commit, from the rows in memory, so nothing after the commit can fail it."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return jsonify({"errors": {"body": _("Send a JSON object with the visit's fields.")}}), 422
     vid = body.get("id")
-    if vid is not None:
-        if not isinstance(vid, str) or not UUID_RE.match(vid):
-            return jsonify({"errors": {"id": _("The visit's id must be a UUID.")}}), 422
-        vid = vid.lower()
-        if db.session.scalar(select(Visit.id).where(Visit.id == vid)) is not None:
-            return jsonify({"errors": {"id": _("A visit with this id exists already.")}}), 409
-    data, errors = validate_visit(body, current_user, now=datetime.now(UTC))
-    if errors or data is None:
-        db.session.rollback()
-        return jsonify({"errors": errors}), 422
-    visit = record_visit(current_user, data, visit_id=vid)
-    db.session.commit()
-    resp = jsonify(visit_json(visit))
-    resp.status_code = 201
-    resp.headers["Location"] = url_for("api.visit", visit_id=visit.id)
+    if vid is None:
+        vid = str(uuidlib.uuid4())
+    elif not isinstance(vid, str) or not UUID_RE.match(vid):
+        return jsonify({"errors": {"id": _("The visit's id must be a UUID.")}}), 422
+    vid = vid.lower()
+    outcome = intake.take_one(current_user, vid, body)
+    if outcome.status == "applied":
+        assert outcome.visit is not None
+        answer = visit_json(outcome.visit)
+        try:
+            db.session.commit()
+        except IntegrityError:  # the same visit committed meanwhile by a parallel request
+            db.session.rollback()
+            again = intake.recheck(current_user, vid, body)
+            if again is None:
+                raise
+            outcome = again
+        else:
+            return _visit_answer(answer, 201)
+    db.session.rollback()
+    if outcome.status == "duplicate":
+        saved = outcome.saved_visit()
+        assert saved is not None
+        return _visit_answer(visit_json(saved), 200)
+    if outcome.status == "conflict":
+        return jsonify({"errors": outcome.errors or {"id": outcome.message}}), 409
+    return jsonify({"errors": outcome.errors}), 422
+
+
+def _visit_answer(answer: dict[str, Any], status: int) -> Any:
+    resp = jsonify(answer)
+    resp.status_code = status
+    resp.headers["Location"] = url_for("api.visit", visit_id=answer["id"])
     return resp
 
 

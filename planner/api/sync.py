@@ -7,7 +7,8 @@ Protocol (DESIGN.md, "Offline protocol in one paragraph"):
              "errors": {field: message}?, "message"?}], "plan": {...rep_plan...},
              "csrf_token": "..."}
 
-Each item goes through the one validator and writer (services.visits). The item's UUID is
+Each item goes to the handler of its "type" (ITEM_TYPES); a visit goes through the one
+visit intake (services.intake), as the form and POST /api/v1/visits do. The item's UUID is
 the visit's primary key, so an item applies at most once: the same UUID with the same
 payload hash is a duplicate (already applied: the phone may drop it), the same UUID with
 another payload is a conflict (reported, not applied). The batch is one transaction; a
@@ -21,29 +22,23 @@ savepoint per item, so the clashing item is rejected and the others still apply.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from ..errors import render_error
 from ..extensions import db
-from ..models import Visit
 from ..parsing import unstorable
+from ..services.intake import TRANSIENT, Intake, Outcome
 from ..services.plan import rep_plan
-from ..services.visits import (
-    LEAD_CONFLICT,
-    UUID_RE,
-    VisitLookups,
-    payload_hash,
-    record_visit,
-    validate_visit,
-)
+from ..services.visits import UUID_RE, VisitLookups
 from . import bp
 from .today import plan_metrics_json
 
@@ -84,24 +79,6 @@ def _after_known() -> None:
     request may commit the same items right after)."""
 
 
-def _known(ids: list[str]) -> dict[str, tuple[str | None, int]]:
-    """The items the server already has: id -> (payload hash, owner)."""
-    known: dict[str, tuple[str | None, int]] = {}
-    for chunk in range(0, len(ids), 500):
-        known.update(
-            (vid, (h, uid)) for vid, h, uid in db.session.execute(
-                select(Visit.id, Visit.payload_hash, Visit.user_id)
-                .where(Visit.id.in_(ids[chunk:chunk + 500]))
-            )
-        )
-    return known
-
-
-# Errors that say the database (not the item) is in trouble: the batch fails (5xx) and
-# the phone retries it later, instead of an item being rejected for good.
-TRANSIENT = (OperationalError, InterfaceError)
-
-
 @bp.post("/sync")
 @login_required
 def sync():  # type: ignore[no-untyped-def]
@@ -123,7 +100,7 @@ def sync():  # type: ignore[no-untyped-def]
     ids = [it["id"].lower() for it in items
            if isinstance(it, dict) and isinstance(it.get("id"), str) and UUID_RE.match(it["id"])]
     # One query for the items the server already has (applied by an earlier batch).
-    known = _known(ids)
+    first = _batch(user, now, ids, careful=False)
     _after_known()
     try:
         try:
@@ -131,14 +108,15 @@ def sync():  # type: ignore[no-untyped-def]
             # with the database (a lead's UUID made twice, the same batch applied by another
             # request meanwhile, a value the database refuses) sends the batch down the
             # careful path instead: again from the start, one savepoint per item.
-            results = _apply_all(items, user, now, dict(known), careful=False)
+            results = [_apply(it, first) for it in items]
             db.session.flush()
         except DBAPIError as exc:
             if isinstance(exc, TRANSIENT):
                 raise
             db.session.rollback()
             # What another request committed meanwhile is "duplicate" now, not a clash.
-            results = _apply_all(items, user, now, _known(ids), careful=True)
+            again = _batch(user, now, ids, careful=True)
+            results = [_apply(it, again) for it in items]
         _before_commit()
         db.session.commit()
     except Exception:
@@ -148,31 +126,24 @@ def sync():  # type: ignore[no-untyped-def]
     return jsonify({"results": results, "plan": plan_json(user), "csrf_token": generate_csrf()})
 
 
-def _apply_all(items: list[Any], user: Any, now: datetime,
-               known: dict[str, tuple[str | None, int]], careful: bool) -> list[dict[str, Any]]:
-    lookups = VisitLookups()
-    pending_leads: dict[str, int] = {}
-    results = []
-    for it in items:
-        result = _apply(it, user, now, known, pending_leads, lookups, careful)
-        if result.pop("_failed", False):
-            lookups = VisitLookups()  # a rolled-back savepoint: cached rows may be stale
-        results.append(result)
-    return results
+@dataclass
+class Batch:
+    """What the item handlers of one sync share: the rep, the time, the visit intake."""
+
+    user: Any
+    now: datetime
+    careful: bool
+    visits: Intake
 
 
-def _seen(raw_id: str, item_id: str, digest: str, user: Any,
-          have: tuple[str | None, int]) -> dict[str, Any]:
-    if have == (digest, user.id):
-        return {"id": raw_id, "status": "duplicate"}
-    return {"id": raw_id, "status": "conflict",
-            "message": _("The server already has a different visit with this id; "
-                         "this version was not applied.")}
+def _batch(user: Any, now: datetime, ids: list[str], careful: bool) -> Batch:
+    batch = Batch(user, now, careful, Intake(user, now=now, lookups=VisitLookups()))
+    batch.visits.prefetch(ids)
+    return batch
 
 
-def _apply(it: Any, user: Any, now: datetime, known: dict[str, tuple[str | None, int]],
-           pending_leads: dict[str, int], lookups: VisitLookups,
-           careful: bool) -> dict[str, Any]:
+def _apply(it: Any, batch: Batch) -> dict[str, Any]:
+    """One item: its envelope checked here, its payload by the handler of its type."""
     if not isinstance(it, dict):
         return _rejected(None, {"item": _("Each item must be an object.")})
     raw_id = it.get("id")
@@ -180,51 +151,33 @@ def _apply(it: Any, user: Any, now: datetime, known: dict[str, tuple[str | None,
         # Echoed only as the text it was (never false, 5 or a broken string).
         return _rejected(raw_id if isinstance(raw_id, str) and not unstorable(raw_id) else None,
                          {"id": _("The item's id must be a UUID.")})
-    item_id = raw_id.lower()
-    if it.get("type") != "visit":
+    handler = ITEM_TYPES.get(it.get("type")) if isinstance(it.get("type"), str) else None
+    if handler is None:
         return _rejected(raw_id, {"type": _("Unknown item type.")})
     payload = it.get("payload")
     if not isinstance(payload, dict):
         return _rejected(raw_id, {"payload": _("The item has no payload.")})
-    digest = payload_hash(payload)
-    if item_id in known:
-        return _seen(raw_id, item_id, digest, user, known[item_id])
-    data, errors = validate_visit(payload, user, now=now, pending_leads=pending_leads,
-                                  lookups=lookups)
-    if data is None:
-        if set(errors) == {LEAD_CONFLICT}:
-            return {"id": raw_id, "status": "conflict", "message": errors[LEAD_CONFLICT]}
-        return _rejected(raw_id, errors)
-    if not careful:
-        record_visit(user, data, visit_id=item_id, payload_hash=digest, lookups=lookups,
-                     flush=False)
-        # A later item finds a lead made here by its UUID (the query autoflushes).
-        known[item_id] = (digest, user.id)
-        return {"id": raw_id, "status": "applied"}
-    try:
-        with db.session.begin_nested():
-            visit = record_visit(user, data, visit_id=item_id, payload_hash=digest,
-                                 lookups=lookups)
-    except DBAPIError as exc:
-        if isinstance(exc, TRANSIENT):
-            raise
-        current_app.logger.info("sync item %s: %s", item_id, type(exc).__name__)
-        # Committed by another request since the batch began (two tabs, Background Sync
-        # answered by every tab): a duplicate, or a conflict if the payload differs.
-        have = db.session.execute(
-            select(Visit.payload_hash, Visit.user_id).where(Visit.id == item_id)).first()
-        if have is not None:
-            result = _seen(raw_id, item_id, digest, user, (have[0], have[1]))
-        elif isinstance(exc, IntegrityError):
-            result = _rejected(raw_id, {"item": _(
-                "This visit could not be saved: it clashes with a record already on the "
-                "server.")})
-        else:
-            result = _rejected(raw_id, {"item": _(
-                "This visit could not be saved: the database refused one of its values. "
-                "Correct it and send it again.")})
-        return {**result, "_failed": True}
-    known[item_id] = (digest, user.id)
-    if data.new_lead is not None:
-        pending_leads[data.new_lead.uuid] = visit.customer_id
-    return {"id": raw_id, "status": "applied"}
+    return {"id": raw_id, **handler(raw_id.lower(), payload, batch)}
+
+
+def _visit_item(item_id: str, payload: dict[str, Any], batch: Batch) -> dict[str, Any]:
+    outcome = batch.visits.take(item_id, payload, careful=batch.careful,
+                                flush=batch.careful)
+    return _answer(outcome)
+
+
+def _answer(outcome: Outcome) -> dict[str, Any]:
+    """An intake's outcome as the item's result."""
+    result: dict[str, Any] = {"status": outcome.status}
+    if outcome.status == "rejected":
+        result["errors"] = outcome.errors
+    elif outcome.status == "conflict":
+        result["message"] = outcome.message
+    return result
+
+
+# Item type -> handler(lower-case item id, payload, batch) -> {"status", "errors"?,
+# "message"?}. A new kind of offline record adds its handler here.
+ITEM_TYPES: dict[str, Callable[[str, dict[str, Any], Batch], dict[str, Any]]] = {
+    "visit": _visit_item,
+}

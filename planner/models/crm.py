@@ -9,7 +9,6 @@ from datetime import date, datetime
 from sqlalchemy import (
     BigInteger,
     Date,
-    DateTime,
     Enum,
     Float,
     ForeignKey,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import created_at, utcnow
+from .base import UTCDateTime, created_at, utcnow
 
 
 def new_uuid() -> str:
@@ -47,7 +46,7 @@ class Customer(db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+        UTCDateTime(), default=utcnow, onupdate=utcnow
     )
 
     stage = relationship("Stage")
@@ -70,7 +69,7 @@ class Visit(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
     kind: Mapped[VisitKind] = mapped_column(Enum(VisitKind, native_enum=False, length=16))
-    visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    visited_at: Mapped[datetime] = mapped_column(UTCDateTime())  # an instant, UTC
     local_date: Mapped[date] = mapped_column(Date)  # the company-local day of visited_at
     place: Mapped[str] = mapped_column(String(300), default="")
     latitude: Mapped[float | None] = mapped_column(Float)

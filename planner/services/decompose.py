@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -55,6 +55,7 @@ from ..models import (
     User,
 )
 from ..models.base import utcnow
+from ..money import MoneyError, parse_decimal
 from .calendar import company_calendar
 from .timeplan import fy_months, fy_quarters, split_year
 
@@ -402,16 +403,15 @@ def _short(text: str | None) -> str:
 def parse_amount(text: str | None, metric: Metric) -> int:
     """A typed value in display units (yuan for money, percent for levels) -> integer,
     at most MAX_VALUE once stored."""
-    raw = (text or "").strip().replace(",", "").replace("，", "").replace("¥", "")
-    raw = raw.rstrip("%").strip()
+    raw = (text or "").strip().rstrip("%").strip()
     if not raw:
         raise DecomposeError(_("Enter a value."))
-    try:
-        d = Decimal(raw)
-    except InvalidOperation:
-        raise DecomposeError(_("“%(text)s” is not a number.", text=_short(text))) from None
-    if not d.is_finite():
-        raise DecomposeError(_("“%(text)s” is not a number.", text=_short(text)))
+    try:  # the app's one parser for typed amounts (no 1e5, no 12,5)
+        d = parse_decimal(raw, decimals=40, signed=True)
+    except MoneyError as exc:
+        if exc.code == "not_a_number":
+            raise DecomposeError(_("“%(text)s” is not a number.", text=_short(text))) from None
+        raise DecomposeError(str(exc)) from None
     if d < 0:
         raise DecomposeError(_("A target cannot be negative."))
     scale = 100 if metric.unit in ("money", "percent") else 1
@@ -436,9 +436,11 @@ def parse_numbers(text: str | None, what: str, lo: int | None = None,
         raise DecomposeError(_("%(what)s: at most %(n)d values.", what=what, n=MAX_NUMBERS))
     out: list[Decimal] = []
     for p in parts:
-        try:
-            d = Decimal(p.strip().rstrip("%"))
-        except InvalidOperation:
+        try:  # the app's one number parser (no 1e5)
+            d = parse_decimal(p.strip().rstrip("%"), decimals=40, signed=True)
+        except MoneyError as exc:
+            if exc.code != "not_a_number":
+                raise DecomposeError(f"{what}: {exc}") from None
             raise DecomposeError(_("%(what)s: “%(text)s” is not a number.", what=what,
                                    text=_short(p))) from None
         if not d.is_finite():

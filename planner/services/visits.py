@@ -13,8 +13,7 @@ import re
 import uuid as uuidlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -33,11 +32,14 @@ from ..models import (
     VisitKind,
     VisitProduct,
 )
+from ..money import MoneyError, parse_fen
 from ..parsing import parse_day, parse_id, printable_key, unstorable
 from .company import company_tz
 
 MAX_AMOUNT_FEN = 100_000_000 * 100  # 100 million CNY in one visit is absurd
 MAX_EXPENSES_FEN = 1_000_000 * 100
+MONEY_FIELDS = {"amount_signed": MAX_AMOUNT_FEN, "amount_collected": MAX_AMOUNT_FEN,
+                "expenses": MAX_EXPENSES_FEN}
 FUTURE_SLACK = timedelta(minutes=15)  # phones' clocks drift a little
 MAX_PAST = timedelta(days=366)
 TEXT_LIMITS = {"place": 300, "purpose": 300, "outcome": 300, "materials": 300, "notes": 5000}
@@ -141,46 +143,268 @@ def _product_lines(company_id: int) -> dict[str, int]:
 
 
 def parse_money(value: Any) -> int | None:
-    """Yuan (a string like "12,345.67" or a number) -> fen. None if it is not money."""
-    if value is None or value == "":
-        return 0
-    if isinstance(value, bool):
-        return None
-    s = str(value).replace(",", "").replace("，", "").replace("¥", "").replace("￥", "").strip()
-    if len(s) > 40:  # no amount of money is written with more characters
-        return None
+    """Yuan (a string like "12,345.67" or a number) -> fen, by the app's one money parser
+    (planner.money). None if it is not a plain amount."""
     try:
-        d = Decimal(s)
-    except InvalidOperation:
+        return parse_fen(value)
+    except MoneyError:
         return None
-    if not d.is_finite() or not -30 <= d.adjusted() <= 30:  # 1e999999999: no Overflow
-        return None if not d.is_finite() or d.adjusted() < -30 else (10**17 if d > 0 else -1)
-    if abs(d) > Decimal(10) ** 15:  # far beyond any limit; the caller says "too large"
-        return 10**17 if d > 0 else -1
-    fen = d * 100
-    if fen != fen.to_integral_value():  # more than two decimals
-        return None
-    return int(fen)
+
+
+@dataclass
+class _Check:
+    """What the field validators share: the input, the rep, the company and the errors."""
+
+    raw: Mapping[str, Any]
+    user: User
+    company: Company
+    now: datetime
+    lookups: VisitLookups | None
+    pending_leads: Mapping[str, int]
+    errors: dict[str, str] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)  # every text field, trimmed
+    out: dict[str, Any] = field(default_factory=dict)  # VisitData's fields
+
+    def customer_row(self, customer_id: int) -> Customer | None:
+        # The whole row (not just its owner): record_visit then finds it in the session.
+        if self.lookups is not None:
+            return self.lookups.customer(customer_id)
+        return db.session.get(Customer, customer_id)
+
+
+def _check_nul(c: _Check) -> None:
+    """NUL bytes: PostgreSQL cannot store them, SQLite can; refused everywhere alike."""
+    for key in _nul_fields(c.raw):
+        c.errors[key] = _("This field contains an invisible NUL character that cannot be "
+                          "saved; retype it.")
+
+
+def _check_texts(c: _Check) -> None:
+    """Every text field is a string (a JSON number is taken as its digits)."""
+    for key in (*TEXT_LIMITS, *LEAD_LIMITS, "customer_uuid", "kind", "stage"):
+        v = c.raw.get(key)
+        if v is None:
+            c.texts[key] = ""
+        elif isinstance(v, str):
+            c.texts[key] = v.replace("\x00", "").strip()
+        elif isinstance(v, int | float) and not isinstance(v, bool):
+            c.texts[key] = str(v)
+        else:
+            c.errors.setdefault(key, _("Enter text here."))
+            c.texts[key] = ""
+
+
+def _check_limits(c: _Check) -> None:
+    for key, limit in TEXT_LIMITS.items():
+        if len(c.texts[key]) > limit:
+            c.errors[key] = _("At most %(n)s characters.", n=limit)
+        c.out[key] = c.texts[key]
+
+
+def _check_customer(c: _Check) -> None:
+    """One of the rep's own customers, by id or UUID, or a new lead typed in."""
+    c.out["customer_id"] = c.out["new_lead"] = None
+    cid = c.raw.get("customer_id")
+    cuuid = _lower_uuid(c.texts["customer_uuid"])
+    if cid not in (None, ""):
+        cid_int = parse_id(cid)
+        known = c.customer_row(cid_int) if cid_int is not None else None
+        if known is None or known.owner_id != c.user.id:
+            c.errors["customer_id"] = _("Unknown customer: choose one of your customers.")
+        else:
+            c.out["customer_id"] = cid_int
+    elif cuuid and not c.texts["new_customer_name"]:
+        _check_customer_uuid(c, cuuid)
+    elif c.texts["new_customer_name"]:
+        _check_new_lead(c, cuuid)
+    else:
+        c.errors["customer_id"] = _("Choose a customer, or type the name of a new one.")
+
+
+def _check_customer_uuid(c: _Check, cuuid: str) -> None:
+    """An existing customer of the rep's by its UUID, or a lead made earlier in the same
+    offline batch."""
+    row = db.session.execute(
+        select(Customer.id, Customer.owner_id).where(Customer.uuid == cuuid)
+    ).first() if UUID_RE.match(cuuid) else None
+    if row is not None and row.owner_id == c.user.id:
+        c.out["customer_id"] = row.id
+    elif cuuid in c.pending_leads:
+        c.out["customer_id"] = c.pending_leads[cuuid]
+    else:
+        c.errors["customer_id"] = _("Unknown customer: choose one of your customers.")
+
+
+def _check_new_lead(c: _Check, cuuid: str) -> None:
+    t = c.texts
+    for key, limit in LEAD_LIMITS.items():
+        if len(t[key]) > limit:
+            c.errors[key] = _("At most %(n)s characters.", n=limit)
+    lead = NewLead(uuid=cuuid or str(uuidlib.uuid4()), name=t["new_customer_name"],
+                   contact_name=t["new_customer_contact"], phone=t["new_customer_phone"])
+    existing: Any = None
+    if not UUID_RE.match(lead.uuid):
+        c.errors["new_customer_name"] = _("The new customer's id is not valid.")
+    elif cuuid:
+        existing = db.session.execute(
+            select(Customer.id, Customer.owner_id, Customer.name, Customer.contact_name,
+                   Customer.phone).where(Customer.uuid == lead.uuid)
+        ).first()
+    if existing is None and lead.uuid in c.pending_leads:
+        existing = c.customer_row(c.pending_leads[lead.uuid])
+    if existing is None:
+        if not c.errors:
+            c.out["new_lead"] = lead
+        return
+    # The lead was made already (an earlier visit of the same offline outbox carried it
+    # too): this visit is to that lead; it is not made twice. With other details it is a
+    # conflict (reported, not silently dropped).
+    if existing.owner_id != c.user.id:
+        c.errors["new_customer_name"] = _("The new customer's id is not valid.")
+    elif (existing.name, existing.contact_name or "", existing.phone or "") != (
+            lead.name, lead.contact_name, lead.phone):
+        c.errors[LEAD_CONFLICT] = _(
+            "A new customer with this id was already saved with other details "
+            "(%(name)s); this visit was not applied.", name=existing.name)
+    else:
+        c.out["customer_id"] = existing.id
+
+
+def _check_kind(c: _Check) -> None:
+    try:
+        c.out["kind"] = VisitKind(c.texts["kind"])
+    except ValueError:
+        c.errors["kind"] = _("Choose the kind of visit.")
+
+
+def _check_time(c: _Check) -> None:
+    """The time typed (or sent), else the moment the rep saved it (`logged_at`, sent by
+    the phone's outbox), else now. Stored as an instant; its company-local day counts."""
+    at_raw = c.raw.get("visited_at")
+    if at_raw in (None, ""):
+        logged = c.raw.get("logged_at")
+        at = _datetime(logged, c.company) if logged not in (None, "") else None
+        # A phone's save time that is not a time, or out of range, is not the rep's fault.
+        ok = at is not None and c.now - MAX_PAST <= at <= c.now + FUTURE_SLACK
+        visited_at: datetime | None = at if ok else c.now
+    else:
+        visited_at = _datetime(at_raw, c.company)
+    if visited_at is None:
+        c.errors["visited_at"] = _("Enter the time of the visit, like 2026-11-27 14:30.")
+        return
+    try:
+        if visited_at > c.now + FUTURE_SLACK:
+            c.errors["visited_at"] = _("The visit time is in the future.")
+        elif visited_at < c.now - MAX_PAST:
+            c.errors["visited_at"] = _("The visit time is more than a year ago.")
+        else:  # only a valid time has a local day (no overflow at year 1 or 9999)
+            c.out["visited_at"] = visited_at.astimezone(UTC)
+            c.out["local_date"] = visited_at.astimezone(company_tz(c.company)).date()
+    except (OverflowError, ValueError):
+        c.errors["visited_at"] = _("Enter the time of the visit, like 2026-11-27 14:30.")
+
+
+def _check_money(c: _Check) -> None:
+    for key, limit in MONEY_FIELDS.items():
+        c.out[key] = _money(c.raw, key, limit, c.errors)
 
 
 def _money(raw: Mapping[str, Any], key: str, limit: int, errors: dict[str, str]) -> int:
+    """Yuan in `key` (typed), or integer fen in `key_fen` (the API's JSON)."""
     fen_key = f"{key}_fen"
-    if fen_key in raw and raw[fen_key] not in (None, ""):
-        v = raw[fen_key]
-        fen = v if isinstance(v, int) and not isinstance(v, bool) else None
+    try:
+        if fen_key in raw and raw[fen_key] not in (None, ""):
+            v = raw[fen_key]
+            if not isinstance(v, int) or isinstance(v, bool):
+                raise MoneyError(_("Send the amount as a whole number of fen."))
+            if v < 0:
+                raise MoneyError(_("An amount cannot be negative."))
+            if v > limit:
+                parse_fen(str(limit + 1), limit=limit)  # raises "too large"
+            return v
+        return parse_fen(raw.get(key), limit=limit)
+    except MoneyError as exc:
+        errors[key] = str(exc)
+        return 0
+
+
+def _check_location(c: _Check) -> None:
+    c.out["latitude"] = c.out["longitude"] = None
+    lat_raw, lng_raw = c.raw.get("latitude"), c.raw.get("longitude")
+    if lat_raw in (None, "") and lng_raw in (None, ""):
+        return
+    lat, lng = _coordinate(lat_raw, 90), _coordinate(lng_raw, 180)
+    if lat is None or lng is None:
+        c.errors["place"] = _("The location from the phone is not valid.")
     else:
-        fen = parse_money(raw.get(key))
-    if fen is None:
-        errors[key] = _("Enter an amount in yuan, like 12800 or 12800.50.")
-        return 0
-    if fen < 0:
-        errors[key] = _("An amount cannot be negative.")
-        return 0
-    if fen > limit:
-        errors[key] = _("That amount is too large to be right (at most %(max)s yuan).",
-                        max=f"{limit // 100:,}")
-        return 0
-    return fen
+        c.out["latitude"], c.out["longitude"] = lat, lng
+
+
+def _check_follow_up(c: _Check) -> None:
+    c.out["next_follow_up"] = None
+    if c.raw.get("next_follow_up") in (None, ""):
+        return
+    follow = _date(c.raw.get("next_follow_up"))
+    local_date = c.out.get("local_date")
+    if follow is None:
+        c.errors["next_follow_up"] = _("Enter a date, like 2026-12-01.")
+    elif local_date is None:
+        pass  # checked against the visit's day once the visit's time is right
+    elif follow < local_date:
+        c.errors["next_follow_up"] = _("The next follow-up cannot be before the visit.")
+    elif follow > local_date + timedelta(days=366):
+        c.errors["next_follow_up"] = _("The next follow-up is more than a year away.")
+    else:
+        c.out["next_follow_up"] = follow
+
+
+def _check_stage(c: _Check) -> None:
+    c.out["stage_id"] = None
+    stage_raw = c.texts["stage"]
+    if not stage_raw:
+        return
+    if c.lookups is not None:
+        stage = c.lookups.stage(c.company.id, stage_raw)
+    else:
+        sid = parse_id(stage_raw)
+        cond = Stage.code == stage_raw
+        if sid is not None:
+            cond = cond | (Stage.id == sid)
+        stage = db.session.scalar(
+            select(Stage).where(Stage.company_id == c.company.id, Stage.active.is_(True), cond))
+    if stage is None:
+        c.errors["stage"] = _("That stage does not exist.")
+    else:
+        c.out["stage_id"] = stage.id
+
+
+def _check_products(c: _Check) -> None:
+    ids: list[int] = []
+    c.out["product_line_ids"] = ids
+    products = c.raw.get("products")
+    if products in (None, ""):
+        return
+    if isinstance(products, str):
+        products = [products]
+    if not isinstance(products, list) or not all(
+            isinstance(p, str | int) and not isinstance(p, bool) for p in products):
+        c.errors["products"] = _("Unknown product line.")
+        return
+    valid = (c.lookups.product_lines(c.company.id) if c.lookups is not None
+             else _product_lines(c.company.id))
+    by_id = set(valid.values())
+    for p in products:
+        pid = valid.get(str(p)) or (_int_or(p) if _int_or(p) in by_id else None)
+        if pid is None:
+            c.errors["products"] = _("Unknown product line.")
+        elif pid not in ids:
+            ids.append(pid)
+
+
+# The per-field validators, in order (the follow-up is checked against the visit's day).
+FIELD_CHECKS = (_check_nul, _check_texts, _check_customer, _check_kind, _check_time,
+                _check_money, _check_limits, _check_location, _check_follow_up,
+                _check_stage, _check_products)
 
 
 def _date(value: Any) -> date | None:
@@ -225,204 +449,20 @@ def validate_visit(
     lookups: VisitLookups | None = None,
 ) -> tuple[VisitData | None, dict[str, str]]:
     """Check everything; return (data, {}) or (None, {field: message}). Never raises on
-    bad input: every wrong type, size, date or character becomes a field's message."""
-    errors: dict[str, str] = {}
+    bad input: every wrong type, size, date or character becomes a field's message.
+    The form, the API and the offline sync all come here (through services.intake)."""
     if lookups is not None:
         company = lookups.get_company(user.unit.company_id)
     else:
         company = db.session.get(Company, user.unit.company_id)
     assert company is not None
-
-    # NUL bytes: PostgreSQL cannot store them, SQLite can; refused everywhere alike.
-    for key in _nul_fields(raw):
-        errors[key] = _("This field contains an invisible NUL character that cannot be "
-                        "saved; retype it.")
-
-    # Every text field is a string (a JSON number is taken as its digits).
-    texts_in: dict[str, str] = {}
-    for key in (*TEXT_LIMITS, *LEAD_LIMITS, "customer_uuid", "kind", "stage"):
-        v = raw.get(key)
-        if v is None:
-            texts_in[key] = ""
-        elif isinstance(v, str):
-            texts_in[key] = v.replace("\x00", "").strip()
-        elif isinstance(v, int | float) and not isinstance(v, bool):
-            texts_in[key] = str(v)
-        else:
-            errors.setdefault(key, _("Enter text here."))
-            texts_in[key] = ""
-
-    # Customer: one of the rep's own, or a new lead typed in.
-    customer_id: int | None = None
-    new_lead: NewLead | None = None
-    cid = raw.get("customer_id")
-    cuuid = _lower_uuid(texts_in["customer_uuid"])
-    lead_name = texts_in["new_customer_name"]
-    if cid not in (None, ""):
-        cid_int = parse_id(cid)
-        # The whole row (not just its owner): record_visit then finds it in the session.
-        if cid_int is None:
-            known = None
-        elif lookups is not None:
-            known = lookups.customer(cid_int)
-        else:
-            known = db.session.get(Customer, cid_int)
-        if known is None or known.owner_id != user.id:
-            errors["customer_id"] = _("Unknown customer: choose one of your customers.")
-        else:
-            customer_id = cid_int
-    elif cuuid and not lead_name:
-        # A customer referred to by its UUID: an existing one of the rep's, or a lead made
-        # earlier in the same offline batch.
-        row = db.session.execute(
-            select(Customer.id, Customer.owner_id).where(Customer.uuid == cuuid)
-        ).first() if UUID_RE.match(cuuid) else None
-        if row is not None and row.owner_id == user.id:
-            customer_id = row.id
-        elif cuuid in pending_leads:
-            customer_id = pending_leads[cuuid]
-        else:
-            errors["customer_id"] = _("Unknown customer: choose one of your customers.")
-    elif lead_name:
-        for key, limit in LEAD_LIMITS.items():
-            if len(texts_in[key]) > limit:
-                errors[key] = _("At most %(n)s characters.", n=limit)
-        if len(lead_name) > LEAD_LIMITS["new_customer_name"]:
-            errors["new_customer_name"] = _("A name can have at most 200 characters.")
-        lead_uuid = cuuid or str(uuidlib.uuid4())
-        lead = NewLead(uuid=lead_uuid, name=lead_name,
-                       contact_name=texts_in["new_customer_contact"],
-                       phone=texts_in["new_customer_phone"])
-        existing = None
-        if not UUID_RE.match(lead_uuid):
-            errors["new_customer_name"] = _("The new customer's id is not valid.")
-        elif cuuid:
-            existing = db.session.execute(
-                select(Customer.id, Customer.owner_id, Customer.name, Customer.contact_name,
-                       Customer.phone).where(Customer.uuid == lead_uuid)
-            ).first()
-        if existing is None and lead_uuid in pending_leads:
-            c = (lookups.customer(pending_leads[lead_uuid]) if lookups is not None
-                 else db.session.get(Customer, pending_leads[lead_uuid]))
-            existing = c
-        if existing is not None:
-            # The lead was made already (an earlier visit of the same offline outbox
-            # carried it too): this visit is to that lead; it is not made twice. With other
-            # details it is a conflict (reported, not silently dropped).
-            if existing.owner_id != user.id:
-                errors["new_customer_name"] = _("The new customer's id is not valid.")
-            elif (existing.name, existing.contact_name or "", existing.phone or "") != (
-                    lead.name, lead.contact_name, lead.phone):
-                errors[LEAD_CONFLICT] = _(
-                    "A new customer with this id was already saved with other details "
-                    "(%(name)s); this visit was not applied.", name=existing.name)
-            else:
-                customer_id = existing.id
-        elif not errors:
-            new_lead = lead
-    else:
-        errors["customer_id"] = _("Choose a customer, or type the name of a new one.")
-
-    try:
-        kind = VisitKind(texts_in["kind"])
-    except ValueError:
-        errors["kind"] = _("Choose the kind of visit.")
-        kind = VisitKind.EXISTING
-
-    at_raw = raw.get("visited_at")
-    visited_at = now if at_raw in (None, "") else _datetime(at_raw, company)
-    local_date: date | None = None
-    if visited_at is None:
-        errors["visited_at"] = _("Enter the time of the visit, like 2026-11-27 14:30.")
-        visited_at = now
-    else:
-        try:
-            if visited_at > now + FUTURE_SLACK:
-                errors["visited_at"] = _("The visit time is in the future.")
-            elif visited_at < now - MAX_PAST:
-                errors["visited_at"] = _("The visit time is more than a year ago.")
-            else:  # only a valid time has a local day (no overflow at year 1 or 9999)
-                local_date = visited_at.astimezone(company_tz(company)).date()
-        except (OverflowError, ValueError):
-            errors["visited_at"] = _("Enter the time of the visit, like 2026-11-27 14:30.")
-
-    amount_signed = _money(raw, "amount_signed", MAX_AMOUNT_FEN, errors)
-    amount_collected = _money(raw, "amount_collected", MAX_AMOUNT_FEN, errors)
-    expenses = _money(raw, "expenses", MAX_EXPENSES_FEN, errors)
-
-    texts = {}
-    for key, limit in TEXT_LIMITS.items():
-        value = texts_in[key]
-        if len(value) > limit:
-            errors[key] = _("At most %(n)s characters.", n=limit)
-        texts[key] = value
-
-    lat = lng = None
-    if raw.get("latitude") not in (None, "") or raw.get("longitude") not in (None, ""):
-        lat, lng = _coordinate(raw.get("latitude"), 90), _coordinate(raw.get("longitude"), 180)
-        if lat is None or lng is None:
-            errors["place"] = _("The location from the phone is not valid.")
-            lat = lng = None
-
-    follow: date | None = None
-    if raw.get("next_follow_up") not in (None, ""):
-        follow = _date(raw.get("next_follow_up"))
-        if follow is None:
-            errors["next_follow_up"] = _("Enter a date, like 2026-12-01.")
-        elif local_date is None:
-            pass  # checked against the visit's day once the visit's time is right
-        elif follow < local_date:
-            errors["next_follow_up"] = _("The next follow-up cannot be before the visit.")
-        elif follow > local_date + timedelta(days=366):
-            errors["next_follow_up"] = _("The next follow-up is more than a year away.")
-
-    stage_id: int | None = None
-    stage_raw = texts_in["stage"]
-    if stage_raw:
-        if lookups is not None:
-            stage = lookups.stage(company.id, stage_raw)
-        else:
-            sid = parse_id(stage_raw)
-            cond = Stage.code == stage_raw
-            if sid is not None:
-                cond = cond | (Stage.id == sid)
-            stage = db.session.scalar(
-                select(Stage).where(Stage.company_id == company.id, Stage.active.is_(True), cond)
-            )
-        if stage is None:
-            errors["stage"] = _("That stage does not exist.")
-        else:
-            stage_id = stage.id
-
-    product_ids: list[int] = []
-    products = raw.get("products")
-    if products in (None, ""):
-        products = []
-    elif isinstance(products, str):
-        products = [products]
-    if not isinstance(products, list) or not all(
-            isinstance(p, str | int) and not isinstance(p, bool) for p in products):
-        errors["products"] = _("Unknown product line.")
-        products = []
-    if products:
-        valid = (lookups.product_lines(company.id) if lookups is not None
-                 else _product_lines(company.id))
-        by_id = set(valid.values())
-        for p in products:
-            pid = valid.get(str(p)) or (_int_or(p) if _int_or(p) in by_id else None)
-            if pid is None:
-                errors["products"] = _("Unknown product line.")
-            elif pid not in product_ids:
-                product_ids.append(pid)
-
-    if errors or local_date is None:
-        return None, errors
-    return VisitData(
-        customer_id=customer_id, new_lead=new_lead, kind=kind, visited_at=visited_at,
-        local_date=local_date, latitude=lat, longitude=lng, amount_signed=amount_signed,
-        amount_collected=amount_collected, expenses=expenses, next_follow_up=follow,
-        stage_id=stage_id, product_line_ids=product_ids, **texts,
-    ), {}
+    c = _Check(raw=raw, user=user, company=company, now=now, lookups=lookups,
+               pending_leads=pending_leads)
+    for check in FIELD_CHECKS:
+        check(c)
+    if c.errors or "local_date" not in c.out:
+        return None, c.errors
+    return VisitData(**c.out), {}
 
 
 def _coordinate(value: Any, limit: int) -> float | None:
@@ -514,8 +554,8 @@ FORM_ONLY = ("csrf_token", "q", "context", "id", "lead_uuid")
 def form_payload(form: Any) -> dict[str, Any]:
     """The payload static/js/offline.js makes of the same form (formPayload + saveForm), so a
     form POST whose answer was lost and the same visit sent again from the outbox hash
-    alike: trimmed values, empty ones left out, products as a list, and a new lead carrying
-    the form's lead UUID instead of a customer id."""
+    alike: trimmed values, empty ones left out, products as a list; a customer picked
+    wins over a lead's name typed, and a new lead carries the form's lead UUID."""
     payload: dict[str, Any] = {}
     for key in form.keys():
         if key in FORM_ONLY:
@@ -527,16 +567,96 @@ def form_payload(form: Any) -> dict[str, Any]:
         filled = [v for v in values if v != ""]
         if filled:
             payload[key] = filled[-1]
-    if payload.get("new_customer_name"):
+    if payload.get("customer_id"):
+        # A customer picked: the visit is to that customer (a lead's name typed before
+        # the pick is not a new lead).
+        for key in LEAD_LIMITS:
+            payload.pop(key, None)
+    elif payload.get("new_customer_name"):
         lead = str(form.get("lead_uuid", "")).strip().lower()
         if UUID_RE.match(lead):
             payload["customer_uuid"] = lead
-        payload.pop("customer_id", None)
     return payload
 
 
-def payload_hash(payload: Mapping[str, Any]) -> str:
-    """sha256 of the canonical JSON of a sync payload: same UUID + other hash = conflict."""
+# Keys that are not part of what the visit says: the id is the key itself; `logged_at` is
+# when the phone saved it (the time of a visit whose time was left empty), which a form
+# POST does not carry: the same visit sent both ways must hash alike.
+NOT_HASHED = (*FORM_ONLY, "logged_at", "user", "type")
+
+
+_NOT_HASHED = frozenset(NOT_HASHED)
+_MONEY_KEYS = tuple((key, f"{key}_fen") for key in MONEY_FIELDS)
+_PLAIN_YUAN = re.compile(r"[0-9]{1,15}(?:\.[0-9]{0,2})?")  # the common case, parsed quickly
+
+
+def _canon_value(key: str, value: Any) -> Any:
+    if isinstance(value, str):
+        v = value.strip()
+        return v.lower() if key == "customer_uuid" else v
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, list):
+        items = [_canon_value(key, v) for v in value]
+        return sorted((v for v in items if v not in (None, "")), key=str)
+    return value
+
+
+def _canon_fen(value: Any) -> int | None:
+    if isinstance(value, str) and _PLAIN_YUAN.fullmatch(value):
+        yuan, _point, cents = value.partition(".")
+        return int(yuan) * 100 + int((cents + "00")[:2])
+    return parse_money(value)
+
+
+def canonical_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """What a visit says, the same whichever way it came (form, API, outbox): trimmed
+    text, numbers as their digits, empty values and the channel's own keys left out,
+    products in order, and money as integer fen (`12800` yuan = `amount_signed_fen`
+    1280000) where it parses."""
+    out: dict[str, Any] = {}
+    for key, value in payload.items():
+        if key in _NOT_HASHED:
+            continue
+        if type(value) is str:  # nearly every value: quickly
+            v: Any = value.strip()
+            if key == "customer_uuid":
+                v = v.lower()
+        else:
+            v = _canon_value(str(key), value)
+        if v is not None and v != "" and v != []:
+            out[str(key)] = v
+    for key, fen_key in _MONEY_KEYS:
+        if key not in out and fen_key not in out:
+            continue
+        fen_raw = payload.get(fen_key)
+        if isinstance(fen_raw, int) and not isinstance(fen_raw, bool):
+            fen: int | None = fen_raw
+        elif fen_key in out:
+            continue  # not money: hashed as sent (it is rejected anyway)
+        else:
+            fen = _canon_fen(out[key])
+        if fen is None:
+            continue
+        out.pop(key, None)
+        out.pop(fen_key, None)
+        if fen:
+            out[fen_key] = fen
+    return out
+
+
+def _digest(payload: Mapping[str, Any]) -> str:
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                            default=str)
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def payload_hash(payload: Mapping[str, Any]) -> str:
+    """sha256 of the canonical payload: same id + other hash = conflict."""
+    return _digest(canonical_payload(payload))
+
+
+def same_payload(stored: str | None, payload: Mapping[str, Any]) -> bool:
+    """Whether a stored hash is this payload's: the canonical hash, or the hash of the
+    payload exactly as sent (how hashes were made before the canonical form)."""
+    return stored is not None and (stored == payload_hash(payload) or stored == _digest(payload))

@@ -5,7 +5,6 @@ validator shared with the API and the offline sync)."""
 from __future__ import annotations
 
 import uuid as uuidlib
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, abort, redirect, request, url_for
@@ -17,16 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from .. import access
 from ..extensions import db
 from ..models import Company, Customer, ProductLine, Visit, VisitKind
+from ..parsing import parse_id
+from ..services import intake
 from ..services.company import company_tz
 from ..services.customers import active_stages, search_customers
-from ..services.visits import (
-    LEAD_CONFLICT,
-    UUID_RE,
-    form_payload,
-    payload_hash,
-    record_visit,
-    validate_visit,
-)
+from ..services.visits import LEAD_CONFLICT, LEAD_LIMITS, TEXT_LIMITS, UUID_RE, form_payload
 from . import bp
 from .render import render, wants_fragment
 
@@ -57,9 +51,10 @@ def _company() -> Company:
 def _choices(q: str, selected: str) -> list[Customer]:
     """The rep's own customers for the picker: the search result, the selected one first."""
     found = search_customers(current_user, q, owner_id=current_user.id, limit=6)
-    if selected.isdigit():
+    selected_id = parse_id(selected)  # "²" or a 20-digit number is no customer, not a 500
+    if selected_id is not None:
         sel = db.session.scalar(select(Customer).where(
-            Customer.id == int(selected), Customer.owner_id == current_user.id))
+            Customer.id == selected_id, Customer.owner_id == current_user.id))
         if sel is not None:
             found = [sel] + [c for c in found if c.id != sel.id]
     return found
@@ -76,15 +71,19 @@ def form_context(form: dict[str, Any], errors: dict[str, str] | None = None) -> 
             ProductLine.company_id == company.id, ProductLine.active.is_(True))
             .order_by(ProductLine.sort))),
         "choices": _choices(str(form.get("q", "")), str(form.get("customer_id", ""))),
+        # The server's limits, so the form's maxlength is the same number (one source).
+        "limits": {**TEXT_LIMITS, **LEAD_LIMITS},
     }
 
 
 def blank_form(context: str) -> dict[str, Any]:
-    now = datetime.now(company_tz(_company()))
+    # visited_at is left empty: the visit then takes the moment it is saved (on the
+    # server, or on the phone when offline), not the moment this form was made (a form
+    # cached by the phone may be opened hours later). The rep may type another time.
     # id: the visit's UUID, made here once per form (the idempotency key: a repeat of the
     # same POST, or the same visit from the outbox, is saved once). lead_uuid: the UUID of
     # a new lead typed into this form, made here for the same reason.
-    return {"kind": VisitKind.EXISTING.value, "visited_at": now.strftime("%Y-%m-%dT%H:%M"),
+    return {"kind": VisitKind.EXISTING.value, "visited_at": "",
             "products": [], "context": context, "customer_id": "",
             "id": str(uuidlib.uuid4()), "lead_uuid": str(uuidlib.uuid4())}
 
@@ -101,7 +100,7 @@ def visit_new():  # type: ignore[no-untyped-def]
     form = blank_form(request.args.get("context", "page"))
     cid = request.args.get("customer_id", "")
     if cid:
-        customer = access.get_or_404(current_user, Customer, _int(cid))
+        customer = access.get_or_404(current_user, Customer, cid)
         if customer.owner_id != current_user.id:
             abort(404)  # a manager sees the customer, but only its owner logs visits
         form["customer_id"] = str(customer.id)
@@ -123,49 +122,34 @@ def visit_create():  # type: ignore[no-untyped-def]
     raw["products"] = request.form.getlist("products")
     raw["id"], raw["lead_uuid"] = _form_uuid(raw["id"]), _form_uuid(raw["lead_uuid"])
     context = "today" if raw.get("context") == "today" else "page"
-    digest = payload_hash(form_payload(request.form))
-    repeat = _repeat(raw, digest)
-    if repeat is not None:
-        return repeat
-    checked = dict(raw)
-    if raw.get("new_customer_name") and not raw.get("customer_id"):
-        checked["customer_uuid"] = raw["lead_uuid"]
-    data, errors = validate_visit(checked, current_user, now=datetime.now(UTC))
-    if errors or data is None:
+    # What the visit says, as the outbox would send it (a new lead by the form's UUID).
+    payload = form_payload(request.form)
+    if payload.get("new_customer_name"):
+        payload["customer_uuid"] = raw["lead_uuid"]
+    outcome = intake.take_one(current_user, raw["id"], payload)
+    if outcome.status == "applied":
+        try:
+            db.session.commit()
+        except IntegrityError:  # the same form posted twice at once: the other POST saved it
+            db.session.rollback()
+            again = intake.recheck(current_user, raw["id"], payload)
+            if again is None:
+                raise
+            outcome = again
+    else:
         db.session.rollback()
+    if outcome.saved:
+        return _saved(outcome.saved_visit(), context)
+    if outcome.status == "conflict" and LEAD_CONFLICT not in outcome.errors:
+        # Saved already with other details: said on the form, which gets a new id (saving
+        # again makes a new visit).
+        raw["id"] = str(uuidlib.uuid4())
+        errors = {"id": _("This form was saved already with other details (see Today); "
+                          "nothing was changed. Save again to log it as another visit.")}
+    else:
+        errors = outcome.errors
         if LEAD_CONFLICT in errors:
             raw["lead_uuid"] = str(uuidlib.uuid4())
-        return render("visits/new.html", "visits/_form.html", status=422,
-                      **form_context(raw, errors))
-    visit = record_visit(current_user, data, visit_id=raw["id"], payload_hash=digest)
-    try:
-        db.session.commit()
-    except IntegrityError:  # the same form posted twice at once: the other POST saved it
-        db.session.rollback()
-        repeat = _repeat(raw, digest)
-        if repeat is None:
-            raise
-        return repeat
-    return _saved(visit, context)
-
-
-def _repeat(raw: dict[str, Any], digest: str) -> Any:
-    """A form whose id is saved already: the same visit again (a double tap, a POST whose
-    answer was lost) answers "saved" without a second visit; other details with the same
-    id are a conflict, said on the form (which gets a new id: saving again makes a new
-    visit)."""
-    have = db.session.execute(select(Visit.user_id, Visit.payload_hash)
-                              .where(Visit.id == raw["id"])).first()
-    if have is None:
-        return None
-    if have.user_id == current_user.id and have.payload_hash == digest:
-        visit = db.session.get(Visit, raw["id"])
-        context = "today" if raw.get("context") == "today" else "page"
-        return _saved(visit, context)
-    db.session.rollback()
-    raw["id"] = str(uuidlib.uuid4())
-    errors = {"id": _("This form was saved already with other details (see Today); "
-                      "nothing was changed. Save again to log it as another visit.")}
     return render("visits/new.html", "visits/_form.html", status=422,
                   **form_context(raw, errors))
 
@@ -193,11 +177,7 @@ def _saved(visit: Visit | None, context: str) -> Any:
 @login_required
 def visit_page(visit_id: str):  # type: ignore[no-untyped-def]
     visit = access.get_or_404(current_user, Visit, visit_id)
-    return render("visits/detail.html", visit=visit, kinds=dict(kind_labels()))
-
-
-def _int(v: str) -> int:
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        return -1
+    # The time of day too, in the company's time (the day a visit counts on).
+    at = visit.visited_at.astimezone(company_tz(_company()))
+    return render("visits/detail.html", visit=visit, kinds=dict(kind_labels()),
+                  visited_local=at.strftime("%Y-%m-%d %H:%M"), visited_iso=at.isoformat())

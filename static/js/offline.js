@@ -160,7 +160,7 @@
   function describe(item) {
     var p = item.payload || {};
     var parts = [];
-    var at = p.visited_at ? new Date(p.visited_at) : new Date(item.created);
+    var at = new Date(p.visited_at || p.logged_at || item.created);
     if (!isNaN(at.getTime())) parts.push(item.day + " " + hhmm(at));
     if (fen(p.amount_signed)) parts.push(msg("signed", { amount: money(fen(p.amount_signed)) }));
     if (fen(p.amount_collected)) parts.push(msg("collected", { amount: money(fen(p.amount_collected)) }));
@@ -278,20 +278,28 @@
       return form.dataset.outboxId ? getItem(id).then(function (old) { return [old, pick]; }) : [null, pick];
     }).then(function (both) {
       var old = both[0], pick = both[1];
-      if (payload.new_customer_name) {
+      if (payload.customer_id) {
+        // A customer picked: the visit is to that customer, not to a lead's name typed
+        // before the pick (as services.visits.form_payload on the server).
+        ["new_customer_name", "new_customer_contact", "new_customer_phone"].forEach(function (k) { delete payload[k]; });
+      } else if (payload.new_customer_name) {
         // The lead gets its UUID once (the form's, made by the server, when the form's id is
         // used): a resend or a later visit refers to the same lead.
         payload.customer_uuid = (old && old.payload.customer_uuid) ||
           (pick.fromForm && formValue(form, "lead_uuid")) || payload.customer_uuid || uuid();
-        delete payload.customer_id;
       }
       if (!payload.visited_at) {
-        var at = old && old.payload.visited_at;
-        payload.visited_at = at || new Date().toISOString();
+        // No time typed: the visit's time is the moment the rep saves it (kept when the
+        // item is corrected later), sent as logged_at: not part of what the visit says, so
+        // a form POST of the same visit whose answer was lost hashes alike.
+        payload.logged_at = (old && old.payload && old.payload.logged_at) || new Date().toISOString();
+      } else {
+        delete payload.logged_at;
       }
       // A datetime-local value is company time already; an ISO moment is converted.
-      var naive = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.test(payload.visited_at);
-      var day = naive ? payload.visited_at.slice(0, 10) : companyDay(new Date(payload.visited_at));
+      var when = payload.visited_at || payload.logged_at;
+      var naive = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.test(when);
+      var day = naive ? when.slice(0, 10) : companyDay(new Date(when));
       var item = {
         id: id, type: "visit", user: ui.dataset.user, payload: payload, status: "pending",
         errors: null, message: "", fails: 0, created: (old && old.created) || Date.now(), day: day,

@@ -44,6 +44,7 @@ from ..services.visits import (
     validate_visit,
 )
 from . import bp
+from .reviews import sync_item as review_item
 from .today import plan_metrics_json
 
 MAX_BATCH = 200
@@ -179,6 +180,8 @@ def _apply(it: Any, user: Any, now: datetime, known: dict[str, tuple[str | None,
         return _rejected(raw_id if isinstance(raw_id, str | int) else None,
                          {"id": _("The item's id must be a UUID.")})
     item_id = raw_id.lower()
+    if it.get("type") == "review":  # issue 11: a weekly review's transition (api/reviews.py)
+        return review_item(raw_id, item_id, it.get("payload"), user)
     if it.get("type") != "visit":
         return _rejected(raw_id, {"type": _("Unknown item type.")})
     payload = it.get("payload")

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import DEMO_PASSWORD, PHONE, screenshot
+from conftest import DEMO_PASSWORD, PHONE, SHOTS, screenshot
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -86,6 +86,17 @@ def _state(page: Any) -> str:
         "data-review-state"))
 
 
+def _view(page: Any, name: str, selector: str | None = None) -> None:
+    """What the phone's screen shows (not the whole page), to look at."""
+    if selector:
+        page.locator(selector).first.evaluate("(e) => e.scrollIntoView()")
+        page.evaluate("window.scrollBy(0, -70)")
+    else:
+        page.evaluate("window.scrollTo(0, 0)")
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
 def _fits(page: Any) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
@@ -112,6 +123,9 @@ def test_a_rep_submits_the_manager_returns_then_approves_and_it_is_read_only(
     rp.reload()
     assert rp.input_value("#rv-help_needed") in ("需要市场部的样品", "Samples for the demo")
     screenshot(rp, f"review-rep-{lang}")
+    _view(rp, f"review-rep-top-{lang}")
+    _view(rp, f"review-rep-form-{lang}", "#rv-help_needed")
+    _view(rp, f"review-rep-submit-{lang}", "[data-review-submit]")
     rp.get_by_role("button", name=t["submit"]).click()
     rp.locator(".review-state [data-review-state='submitted']").wait_for()
     review = _review(app, rep)
@@ -125,6 +139,7 @@ def test_a_rep_submits_the_manager_returns_then_approves_and_it_is_read_only(
     row.wait_for()
     _fits(mp)
     screenshot(mp, f"reviews-team-{lang}")
+    _view(mp, f"reviews-team-top-{lang}")
     row.locator("summary", has_text=t["return"]).click()
     row.locator("textarea[name=comment]").fill("请补充未达成原因" if lang != "en"
                                                 else "Say why collections were missed")

@@ -548,3 +548,20 @@ def test_the_manager_sees_a_badge_and_the_team_week_and_history_search(app: Flas
     assert f"/reviews/{rid}" in html
     rep, _rt = _client(app, "rep17")
     assert "data-reviews-waiting" not in rep.get("/today").get_data(as_text=True)
+
+
+def test_the_review_reminders_command_queues_once(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["planner", "review-reminders"])
+    assert first.exit_code == 0, first.output
+    n = int(first.output.strip().rsplit(" ", 1)[1])
+    assert n > 0
+    again = runner.invoke(args=["planner", "review-reminders"])
+    assert again.output.strip().endswith(": 0")
+    with app.app_context():
+        kinds = set(db.session.scalars(select(Reminder.kind).where(
+            Reminder.kind.like("review_overdue%"))))
+        db.session.execute(delete(Reminder).where(Reminder.kind.like("review_overdue%")))
+        db.session.commit()
+        db.session.remove()
+    assert kinds == {"review_overdue", "review_overdue_team"}

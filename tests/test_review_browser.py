@@ -15,6 +15,7 @@ import pytest
 from conftest import DEMO_PASSWORD, PHONE, SHOTS, screenshot
 from flask import Flask
 from sqlalchemy import func, select
+from test_offline_browser import CACHED, _settle
 
 from planner.extensions import db
 from planner.models import User, WeeklyReview, WeeklyReviewEvent
@@ -199,6 +200,8 @@ def test_a_rep_writes_and_submits_offline_and_it_syncs_once(
     ctx = contexts()
     page = _page(ctx, rep, "en")
     page.goto("/reviews")
+    _settle(page)  # the service worker controls the page and keeps it (network-first)
+    page.wait_for_function(CACHED, arg=["/reviews"], timeout=10_000)
     form = page.locator("form[data-review-form]")
     form.wait_for()
     page.wait_for_function("() => !!window.plannerOutbox")
@@ -207,6 +210,14 @@ def test_a_rep_writes_and_submits_offline_and_it_syncs_once(
     page.fill("#rv-next_focus", "Close the two quotes")
     page.locator("[data-review-saved]", has_text="Saved on this phone").wait_for()
     assert _review(app, rep) is None  # nothing reached the server
+    # Closing the page and opening it again with no signal: the cached page, and the
+    # draft from the phone back in the form.
+    page.reload()
+    assert page.locator("html[data-offline-at]").count() == 1
+    page.locator("[data-review-saved]", has_text="kept on this phone").wait_for()
+    assert page.input_value("#rv-completed") == "Visited 9 customers with no signal"
+    assert page.input_value("#rv-next_focus") == "Close the two quotes"
+    page.wait_for_function("() => !!window.plannerOutbox")
     page.get_by_role("button", name="Submit to manager").click()
     page.locator("[data-review-saved]", has_text="Submitted on this phone").wait_for()
     items = page.evaluate(OUTBOX)
@@ -243,3 +254,63 @@ def test_a_rep_writes_and_submits_offline_and_it_syncs_once(
         db.session.remove()
     assert n == 1
     assert json.dumps(page.problems) == "[]"  # type: ignore[attr-defined]
+
+
+def test_a_review_returned_while_the_rep_wrote_offline_is_a_conflict_shown_to_the_rep(
+        app: Flask, contexts: Any) -> None:
+    from conftest import csrf_token, login
+
+    rep = "rep18"
+    ctx = contexts()
+    page = _page(ctx, rep, "en")
+    page.goto("/reviews")
+    page.locator("form[data-review-form]").wait_for()
+    page.fill("#rv-completed", "Phone text, first part")
+    page.locator("[data-review-saved]", has_text="Draft saved").wait_for()
+    week = page.locator("[data-review-page]").get_attribute("data-week")
+    ctx.set_offline(True)
+    # Meanwhile, on the server: the rep submits from a laptop and the manager returns it.
+    laptop = app.test_client()
+    laptop.get("/login?lang=en")
+    login(laptop, rep)
+    tok = csrf_token(laptop, "/reviews")
+    v = laptop.get(f"/api/v1/reviews/week/{week}").get_json()["version"]
+    r = laptop.post(f"/api/v1/reviews/week/{week}/submit", json={
+        "version": v, "completed": "Laptop text"}, headers={"X-CSRFToken": tok})
+    assert r.status_code == 200
+    boss = app.test_client()
+    login(boss, "manager3")
+    btok = csrf_token(boss, "/reviews")
+    r = boss.post(f"/api/v1/reviews/{r.get_json()['id']}/return", json={
+        "version": r.get_json()["version"], "comment": "Name the customers"},
+        headers={"X-CSRFToken": btok})
+    assert r.status_code == 200
+    returned_version = r.get_json()["version"]
+
+    page.fill("#rv-completed", "Phone text, written with no signal")
+    page.get_by_role("button", name="Submit to manager").click()
+    page.locator("[data-review-saved]", has_text="Submitted on this phone").wait_for()
+    ctx.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    box = page.locator("[data-review-conflict]")
+    box.wait_for(state="visible", timeout=15_000)
+    assert "changed on the server meanwhile" in box.inner_text()
+    box.locator("[data-f=server]", has_text="Name the customers").wait_for()
+    server = _review(app, rep)
+    assert server is not None and server.status.value == "returned"
+    assert server.completed == "Laptop text" and server.version == returned_version
+    assert page.input_value("#rv-completed") == "Phone text, written with no signal"
+    _view(page, "review-conflict-en", "[data-review-conflict]")
+
+    # The rep keeps their text on the newest version and submits it.
+    page.get_by_role("button", name="Keep my text on the newest version").click()
+    box.wait_for(state="hidden")
+    page.locator("[data-review-saved]", has_text="Draft saved").wait_for()
+    page.get_by_role("button", name="Submit to manager").click()
+    page.locator(".review-state [data-review-state='submitted']").wait_for(timeout=15_000)
+    final = _review(app, rep)
+    assert final is not None and final.status.value == "submitted"
+    assert final.completed == "Phone text, written with no signal"
+    assert [to for _f, to in _events(app, final.id)] == ["submitted", "returned", "submitted"]
+    assert page.evaluate(OUTBOX) == []
+    assert page.problems == []  # type: ignore[attr-defined]

@@ -146,8 +146,15 @@ function repReview(form) {
     conflictBox.querySelector('[data-f="message"]').textContent = message ||
       msg("conflict", { status: page.dataset.status });
     const line = conflictBox.querySelector('[data-f="server"]');
-    line.textContent = server ? [server.status, server.review_comment].filter(Boolean).join(" · ") : "";
+    const show = (s) => { line.textContent = s && s.review_comment ? "“" + s.review_comment + "”" : ""; };
+    show(server);
     say(status, "");
+    // The server's copy: the manager's comment is what the rep needs to see next.
+    if (!server && navigator.onLine) {
+      fetch(page.dataset.apiUrl, { credentials: "same-origin", cache: "no-store",
+        headers: { Accept: "application/json" } })
+        .then((r) => (r.ok ? r.json() : null)).then(show).catch(() => {});
+    }
   }
 
   // The queued submission's fate: gone = applied (or already there): show the server's page.
@@ -243,7 +250,7 @@ function repReview(form) {
     if (local.base > version) setVersion(local.base);
     if (local.dirty) {
       say(status, msg("restored", { time: hhmm(new Date(local.at)) }));
-      save();
+      if (navigator.onLine) save();
     }
   } else if (local && local.dirty) {
     fill(local.fields || {});

@@ -175,6 +175,12 @@ function repReview(form) {
     clearTimeout(timer);
     if (inflight) await inflight;
     const f = fields();
+    // An earlier submission the server refused is replaced by this one.
+    const before = readLocal();
+    if (before && before.queued) {
+      const old = await box.get(before.queued);
+      if (old && old.status !== "pending") await box.remove(before.queued);
+    }
     const item = {
       id: box.uuid(), type: "review", user: page.dataset.user,
       payload: { action: "submit", week, version, fields: f },

@@ -565,3 +565,34 @@ def test_the_review_reminders_command_queues_once(app: Flask) -> None:
         db.session.commit()
         db.session.remove()
     assert kinds == {"review_overdue", "review_overdue_team"}
+
+
+def test_the_weeks_planned_visits_are_shown_beside_what_happened(app: Flask) -> None:
+    from planner.models import DailyPlan, DailyPlanItem
+
+    rep = "rep19"
+    monday = date(2026, 10, 19)
+    c, tok = _client(app, rep)
+    uid = _uid(app, rep)
+    ids = []
+    names = ("Planned lead A", "Planned lead B")  # new leads: no other visits
+    for name in names:
+        r = c.post("/api/v1/visits", json={"new_customer_name": name, "kind": "cold",
+                                           "visited_at": "2026-10-12T10:00"},
+                   headers={"X-CSRFToken": tok})
+        assert r.status_code == 201, r.get_json()
+        ids.append(r.get_json()["customer_id"])
+    with app.app_context():
+        plan = DailyPlan(user_id=uid, day=date(2026, 10, 21), notes="Two calls")
+        plan.items = [DailyPlanItem(customer_id=ids[0], purpose="Quote"),
+                      DailyPlanItem(customer_id=ids[1], purpose="Demo")]
+        db.session.add(plan)
+        db.session.commit()
+        db.session.remove()
+    a_id = ids[0]
+    _log(c, tok, a_id, "2026-10-21T10:00", "existing")
+    lines = _figures(app, rep, monday)["plan_lines"]
+    assert {"day": "2026-10-21", "customer": "", "purpose": "Two calls", "done": None} in lines
+    got = {(x["customer"], x["purpose"]): x["done"] for x in lines if x["customer"]}
+    assert got[(names[0], "Quote")] is True
+    assert got[(names[1], "Demo")] is False

@@ -585,8 +585,11 @@ def team_week(viewer: User, monday: date) -> dict[str, Any]:
         late = (r is None or r.status in (ReviewStatus.DRAFT,)) and now >= due or (
             r is not None and r.submitted_at is not None and _aware(r.submitted_at) > due
             and r.status == ReviewStatus.SUBMITTED)
+        # Everyone listed is in the viewer's unit (team_users): a manager or an admin
+        # decides any of their submitted reviews (can_decide, without a query per row).
         rows.append({"user": u, "review": r, "state": state, "late": late,
-                     "can_decide": r is not None and can_decide(viewer, r)})
+                     "can_decide": r is not None and r.status == ReviewStatus.SUBMITTED
+                     and viewer.role in (Role.MANAGER, Role.ADMIN)})
     rows.sort(key=lambda x: (order[x["state"]], not x["late"]))
     counts: dict[str, int] = defaultdict(int)
     for x in rows:

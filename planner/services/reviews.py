@@ -50,6 +50,7 @@ from ..models import (
     DailyPlan,
     DailyPlanItem,
     OrgUnit,
+    Reminder,
     ReviewStatus,
     Role,
     User,
@@ -716,12 +717,19 @@ def remind_overdue(company: Company, now: datetime | None = None) -> int:
         .where(OrgUnit.company_id == company.id, User.role == Role.REP,
                User.active.is_(True), User.id.not_in(done))
         .options(joinedload(User.unit)).order_by(User.id)))
-    queued = 0
+    kinds = ("review_overdue", "review_overdue_team")
+
+    def rows() -> int:  # counted in the database: the reminders this week already has
+        return int(db.session.scalar(select(func.count(Reminder.id)).where(
+            Reminder.kind.in_(kinds),
+            Reminder.dedupe_key.like(f"%:{monday.isoformat()}"))) or 0)
+
+    before = rows()
     missing: dict[int, list[User]] = defaultdict(list)
     managers: dict[int, User] = {}
     for rep in reps:
         with force_locale(_locale_of(rep)):
-            queued += notify.enqueue(
+            notify.enqueue(
                 rep.id, "review_overdue", monday.isoformat(), now,
                 title=_("Your weekly review is overdue"),
                 body=_("The review of the week %(week)s is not submitted yet.",
@@ -734,14 +742,14 @@ def remind_overdue(company: Company, now: datetime | None = None) -> int:
     for mid, people in missing.items():
         m = managers[mid]
         with force_locale(_locale_of(m)):
-            queued += notify.enqueue(
+            notify.enqueue(
                 m.id, "review_overdue_team", monday.isoformat(), now,
                 title=_("Weekly reviews not submitted"),
                 body=_("%(n)s of your team have not submitted the review of the week "
                        "%(week)s: %(names)s", n=len(people), week=_week_label(monday),
                        names=", ".join(p.display_name for p in people[:10])),
                 url=_url("web.reviews_team", week=monday.isoformat()))
-    return queued
+    return rows() - before
 
 
 # ------------------------------------------------------------------ JSON

@@ -314,3 +314,38 @@ def test_a_review_returned_while_the_rep_wrote_offline_is_a_conflict_shown_to_th
     assert [to for _f, to in _events(app, final.id)] == ["submitted", "returned", "submitted"]
     assert page.evaluate(OUTBOX) == []
     assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_a_manager_approves_offline_from_the_cached_page_and_it_syncs_once(
+        app: Flask, contexts: Any) -> None:
+    from conftest import csrf_token, login
+
+    rep, manager = "rep20", "manager4"
+    laptop = app.test_client()
+    login(laptop, rep)
+    tok = csrf_token(laptop, "/reviews")
+    week = laptop.get("/reviews").get_data(as_text=True).split('data-week="', 1)[1][:10]
+    r = laptop.post(f"/api/v1/reviews/week/{week}/submit", json={
+        "version": 0, "completed": "Four new leads"}, headers={"X-CSRFToken": tok})
+    assert r.status_code == 200
+    rid = r.get_json()["id"]
+
+    ctx = contexts()
+    page = _page(ctx, manager, "en")
+    page.goto("/reviews")
+    _settle(page)
+    page.wait_for_function(CACHED, arg=["/reviews"], timeout=10_000)
+    row = page.locator(f"[data-review-row='{rep}']")
+    row.wait_for()
+    ctx.set_offline(True)
+    row.get_by_role("button", name="Approve").click()
+    row.locator("[data-review-saved]", has_text="kept on this phone").wait_for()
+    assert _review(app, rep).status.value == "submitted"  # type: ignore[union-attr]
+    ctx.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.locator(f"[data-review-row='{rep}'].state-approved").wait_for(timeout=15_000)
+    final = _review(app, rep)
+    assert final is not None and final.status.value == "approved"
+    assert _events(app, rid) == [(None, "submitted"), ("submitted", "approved")]
+    assert page.evaluate(OUTBOX) == []
+    assert page.problems == []  # type: ignore[attr-defined]

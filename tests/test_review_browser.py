@@ -117,6 +117,7 @@ def test_a_rep_submits_the_manager_returns_then_approves_and_it_is_read_only(
     rp.fill("#rv-support_department", "市场部" if lang != "en" else "Marketing")
     rp.fill("#rv-next_visits", "20")
     rp.locator("[data-review-saved]", has_text=t["saved"]).wait_for()
+    assert _state(rp) == "draft"  # was "none" (not started) when the page opened
     draft = _review(app, rep)
     assert draft is not None and draft.status.value == "draft"
     assert draft.support_department in ("市场部", "Marketing")

@@ -122,6 +122,8 @@ function repReview(form) {
           const now = readLocal() || local;
           writeLocal({ ...now, base: data.version, dirty: now.at !== local.at });
           say(status, msg("saved", { time: hhmm(new Date()) }));
+          const badge = document.querySelector(".review-state [data-review-state='none']");
+          if (badge) { badge.dataset.reviewState = "draft"; badge.textContent = msg("state-draft"); }
         } else if (resp.status === 409) {
           conflict(data.error ? data.error.message : "", data.review);
         } else {

@@ -124,3 +124,21 @@ def bench_sync(database_url: str | None, items: int, batch: int) -> None:
                f"(slowest batch {result.slowest_batch_ms:.0f} ms)")
     click.echo(f"replay (all duplicates): {result.replay_s:.3f} s "
                f"= {result.replay_per_1000_s:.3f} s per 1,000")
+
+
+@planner_cli.command("review-reminders")
+def review_reminders() -> None:
+    """Queue the weekly-review reminders due now: from Monday on, last week's review
+    not submitted (to the rep, and one per manager naming who). Idempotent: run it from
+    cron as often as you like (issue 11)."""
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models import Company
+    from .services.reviews import remind_overdue
+
+    queued = 0
+    for company in db.session.scalars(select(Company)):
+        queued += remind_overdue(company)
+    db.session.commit()
+    click.echo(f"weekly review reminders queued: {queued}")

@@ -3,14 +3,21 @@ the rep's day (issue 4), pages and API, walked as rep01 against rep02's records.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from flask import Flask
 from repday_helpers import a_customer_of, client_for, snapshot, user
 from sqlalchemy import func, select
 
 from planner.extensions import db
-from planner.models import ActionPlan, CalendarOverride, DayKind, Target, Visit
+from planner.models import (
+    ActionPlan,
+    CalendarOverride,
+    DayKind,
+    Target,
+    Visit,
+    WeeklyReview,
+)
 
 
 def rep02_records(app: Flask) -> dict[str, object]:
@@ -33,11 +40,16 @@ def rep02_records(app: Flask) -> dict[str, object]:
 # What each record id in a route's address names. A new route whose address takes
 # another argument fails the test below until its record is added here.
 RECORD_ARGS = {"customer_id": "customer", "visit_id": "visit", "node_id": "node",
-               "override_id": "override"}
-OTHER_ARGS = {"action": ("edit", "lock", "decompose", "time")}  # not records
+               "override_id": "override", "review_id": "review"}
+# Not records: a weekly review's week is always the viewer's own review of that week.
+REVIEW_WEEK = (date.today() - timedelta(days=date.today().weekday() + 14)).isoformat()
+OTHER_ARGS = {"action": ("edit", "lock", "decompose", "time"), "week": (REVIEW_WEEK,)}
 NOT_RECORDS = {"static", "web.vendor"}  # file names, not records
-# Answers other than 404, with the reason (none today: every one is a 404).
-EXPECTED: dict[tuple[str, str], int] = {}
+# Answers other than 404, with the reason: the viewer's own review of a week (issue 11)
+# is theirs to read (200); a POST without its version is refused (422), nothing written.
+EXPECTED: dict[tuple[str, str], int] = {
+    ("web.review_week", "GET"): 200, ("api.get_own_review", "GET"): 200,
+    ("web.review_week_post", "POST"): 422, ("api.submit_review", "POST"): 422}
 
 
 def test_every_route_with_a_record_id_in_its_address_answers_404_for_another_reps_record(
@@ -54,8 +66,16 @@ def test_every_route_with_a_record_id_in_its_address_answers_404_for_another_rep
                                  kind=DayKind.HOLIDAY, note="access test")
             db.session.add(o)
             db.session.commit()
+        review = db.session.scalar(select(WeeklyReview.id).where(
+            WeeklyReview.user_id == r["user"]))
+        if review is None:  # rep02's weekly review (issue 11)
+            rv = WeeklyReview(user_id=r["user"], week_start=date(2026, 1, 5),
+                              completed="rep02's secret review")
+            db.session.add(rv)
+            db.session.commit()
+            review = rv.id
         records = {"customer": r["customer"], "visit": r["visit"], "node": r["node"],
-                   "override": o.id}
+                   "override": o.id, "review": review}
         oid = o.id
     c, token = client_for(app, "rep01")
     urls = app.url_map.bind("localhost")
@@ -84,7 +104,8 @@ def test_every_route_with_a_record_id_in_its_address_answers_404_for_another_rep
     assert {e for _m, e in checked} >= {
         "web.customer_page", "web.customer_move", "web.visit_page", "api.customer",
         "api.visit", "web.calendar_delete", "web.target_children", "web.target_preview",
-        "web.target_apply", "web.target_time"}
+        "web.target_apply", "web.target_time", "web.review", "api.get_review",
+        "api.list_comments", "web.review_decide"}
     with app.app_context():
         assert db.session.get(CalendarOverride, oid) is not None  # not deleted by rep01
         if made:

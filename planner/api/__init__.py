@@ -18,4 +18,4 @@ def me():  # type: ignore[no-untyped-def]
 
 
 # sync: issue 5 (offline outbox sync + CSRF refresh)
-from . import openapi, records, sync, today  # noqa: E402,F401
+from . import openapi, records, reviews, sync, today  # noqa: E402,F401

@@ -40,6 +40,7 @@ from ..services.intake import TRANSIENT, Intake, Outcome
 from ..services.plan import rep_plan
 from ..services.visits import UUID_RE, VisitLookups
 from . import bp
+from .reviews import sync_item as review_item
 from .today import plan_metrics_json
 
 MAX_BATCH = 200
@@ -178,6 +179,14 @@ def _answer(outcome: Outcome) -> dict[str, Any]:
 
 # Item type -> handler(lower-case item id, payload, batch) -> {"status", "errors"?,
 # "message"?}. A new kind of offline record adds its handler here.
+def _review_item(item_id: str, payload: dict[str, Any], batch: Batch) -> dict[str, Any]:
+    """A weekly review's transition (submit, approve, return): api/reviews.py."""
+    result = review_item(item_id, item_id, payload, batch.user)
+    result.pop("id", None)
+    return result
+
+
 ITEM_TYPES: dict[str, Callable[[str, dict[str, Any], Batch], dict[str, Any]]] = {
     "visit": _visit_item,
+    "review": _review_item,
 }

@@ -13,6 +13,8 @@ from .plans import (
     ReminderStatus,
     ReviewStatus,
     WeeklyReview,
+    WeeklyReviewComment,
+    WeeklyReviewEvent,
 )
 from .targets import (
     AuditLog,
@@ -58,5 +60,7 @@ __all__ = [
     "VisitKind",
     "VisitProduct",
     "WeeklyReview",
+    "WeeklyReviewComment",
+    "WeeklyReviewEvent",
     "new_uuid",
 ]

@@ -106,6 +106,59 @@ class WeeklyReview(db.Model):
     review_comment: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = created_at()
+    # Issue 11: the support needed comes from a department; next week's focus and numbers
+    # ({row key: value}, money in fen) become next week's plan.
+    support_department: Mapped[str] = mapped_column(String(120), default="")
+    next_focus: Mapped[str] = mapped_column(Text, default="")
+    next_numbers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    # Optimistic concurrency: every UPDATE says WHERE version = <the version read>, so two
+    # writers cannot both win (the loser gets StaleDataError; services.reviews reports it).
+    __mapper_args__ = {"version_id_col": version}
+
+    author = relationship("User", foreign_keys=[user_id])
+    events: Mapped[list[WeeklyReviewEvent]] = relationship(
+        back_populates="review", cascade="all, delete-orphan",
+        order_by="WeeklyReviewEvent.id")
+    comments: Mapped[list[WeeklyReviewComment]] = relationship(
+        back_populates="review", cascade="all, delete-orphan",
+        order_by="WeeklyReviewComment.id")
+
+
+class WeeklyReviewEvent(db.Model):
+    """One transition of a weekly review (who, when, from, to, with the comment).
+    `op_id` is the id of the outbox item that made it (a sync applies it at most once)."""
+
+    __tablename__ = "weekly_review_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(
+        ForeignKey("weekly_review.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[datetime] = created_at()
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    op_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    op_hash: Mapped[str | None] = mapped_column(String(64))
+
+    review: Mapped[WeeklyReview] = relationship(back_populates="events")
+    actor = relationship("User")
+
+
+class WeeklyReviewComment(db.Model):
+    """The comment thread of a weekly review."""
+
+    __tablename__ = "weekly_review_comment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(
+        ForeignKey("weekly_review.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at()
+
+    review: Mapped[WeeklyReview] = relationship(back_populates="comments")
+    author = relationship("User")
 
 
 class PushSubscription(db.Model):

@@ -130,7 +130,7 @@
   };
   function applyLocal(items) {
     var today = ui.dataset.day || companyDay(new Date());
-    var pending = items.filter(function (i) { return i.status === "pending" && isMine(i); });
+    var pending = items.filter(function (i) { return i.status === "pending" && isMine(i) && (i.type || "visit") === "visit"; });
     function sum(source, sameDay) {
       var f = DELTAS[source];
       if (!f) return 0;
@@ -206,7 +206,7 @@
           // A pending one can be discarded too (after a confirmation); a rejected one or one
           // that failed on the server can be corrected and sent again.
           var correctable = item.status === "rejected" || item.status === "failed";
-          f("correct").hidden = !correctable || !ui.dataset.formUrl;
+          f("correct").hidden = !correctable || !ui.dataset.formUrl || (item.type || "visit") !== "visit";
           f("correct").href = (ui.dataset.formUrl || "#") + "?outbox=" + encodeURIComponent(item.id);
           f("discard").dataset.id = item.id;
         }
@@ -635,6 +635,11 @@
     }
     render().then(drain);
   }
+  // Other pages' scripts queue their own items (type "review": static/js/review.js) in the
+  // same outbox and let the same drain send them.
+  window.plannerOutbox = { put: function (item) { return putItem(item).then(render); },
+    get: getItem, remove: function (id) { return deleteItem(id).then(render); },
+    drain: function () { return drain(); }, uuid: uuid };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

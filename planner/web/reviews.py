@@ -1,0 +1,246 @@
+"""The weekly self-review pages (周总结): the rep's review of a week, the manager's week
+(the team's reviews), one review, and the history. Thin views over services.reviews; the
+forms work without JavaScript, and static/js/review.js adds the debounced autosave, the
+draft kept on the phone and the offline outbox."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import access
+from ..extensions import db
+from ..models import Company, ReviewStatus, Role, User, WeeklyReview
+from ..parsing import parse_day
+from ..services import reviews as svc
+from ..services.company import local_today
+from . import bp, roles_required
+from .render import render
+
+
+def _today() -> date:
+    company = db.session.get(Company, current_user.unit.company_id)
+    assert company is not None
+    return local_today(company)
+
+
+def _week_or_404(raw: str) -> date:
+    try:
+        return svc.check_week(raw, _today())
+    except svc.ReviewError:
+        abort(404)
+
+
+def _context(review: WeeklyReview | None, author: User, monday: date,
+             errors: dict[str, str] | None = None, form: dict[str, Any] | None = None,
+             problem: str = "") -> dict[str, Any]:
+    me = current_user
+    own = author.id == me.id
+    editable = own and (review is None or review.status in (ReviewStatus.DRAFT,
+                                                            ReviewStatus.RETURNED))
+    if form is None:
+        form = svc.review_json(review, author, monday, figures=False)
+        for k in svc.NEXT_KEYS:
+            v = form["next_numbers"].get(k)
+            form[f"next_{k}"] = "" if v is None else (
+                _yuan(v) if k in svc.MONEY_ROWS else str(v))
+    today = _today()
+    this_week = svc.week_start(today)
+    return {
+        "review": review, "author": author, "monday": monday,
+        "sunday": monday + timedelta(days=6),
+        "figures": svc.figures_of(review, author, monday),
+        "own": own, "editable": editable,
+        "can_decide": review is not None and review.status == ReviewStatus.SUBMITTED
+        and svc.can_decide(me, review),
+        "can_comment": review is not None and review.status != ReviewStatus.APPROVED,
+        "form": form, "errors": errors or {}, "problem": problem,
+        "prev": monday - timedelta(days=7),
+        "next": monday + timedelta(days=7) if monday < this_week else None,
+        "svc": svc, "status_labels": svc.STATUS_LABELS,
+        "recent": svc.history(me, user_id=author.id, limit=8) if own else [],
+    }
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen // 100}" if fen % 100 == 0 else f"{fen / 100:.2f}"
+
+
+@bp.get("/reviews")
+@login_required
+def reviews():  # type: ignore[no-untyped-def]
+    """The Review tab: a rep's review of the week to review now; a manager's week."""
+    monday = svc.default_week(_today())
+    if current_user.role == Role.REP:
+        return render("reviews/review.html",
+                      **_context(svc.find(current_user.id, monday), current_user, monday))
+    return _team(monday)
+
+
+@bp.get("/reviews/week/<week>")
+@login_required
+def review_week(week: str):  # type: ignore[no-untyped-def]
+    monday = _week_or_404(week)
+    return render("reviews/review.html",
+                  **_context(svc.find(current_user.id, monday), current_user, monday))
+
+
+@bp.post("/reviews/week/<week>")
+@login_required
+def review_week_post(week: str):  # type: ignore[no-untyped-def]
+    """Without JavaScript: save the draft, or submit."""
+    monday = _week_or_404(week)
+    action = request.form.get("action", "save")
+    raw = request.form.to_dict()
+    try:
+        if action == "submit":
+            svc.submit(current_user, monday, raw, request.form.get("version"))
+            flash(_("Review submitted to your manager."), "ok")
+        else:
+            svc.save_draft(current_user, monday, raw, request.form.get("version"))
+            flash(_("Draft saved."), "ok")
+    except svc.ReviewError as e:
+        db.session.rollback()
+        review = svc.find(current_user.id, monday)
+        errors = e.errors if isinstance(e, svc.ReviewFieldErrors) else {}
+        return render("reviews/review.html", status=e.status if e.status != 403 else 409,
+                      **_context(review, current_user, monday, errors=errors, form=raw,
+                                 problem=e.message))
+    db.session.commit()
+    return redirect(url_for("web.review_week", week=monday.isoformat()), code=303)
+
+
+@bp.get("/reviews/<review_id>")
+@login_required
+def review(review_id: str):  # type: ignore[no-untyped-def]
+    r = svc.get_visible(current_user, review_id)
+    if r.user_id == current_user.id:
+        return redirect(url_for("web.review_week", week=r.week_start.isoformat()))
+    return render("reviews/review.html", **_context(r, r.author, r.week_start))
+
+
+def _back(r: WeeklyReview) -> str:
+    nxt = request.form.get("next", "")
+    if nxt == "team":
+        return url_for("web.reviews_team", week=r.week_start.isoformat())
+    return url_for("web.review", review_id=r.id)
+
+
+@bp.post("/reviews/<review_id>/decide")
+@login_required
+def review_decide(review_id: str):  # type: ignore[no-untyped-def]
+    r = svc.get_visible(current_user, review_id)
+    action = request.form.get("action")
+    try:
+        if action == "approve":
+            svc.approve(current_user, r, request.form.get("version"),
+                        request.form.get("comment", ""))
+            flash(_("Approved: %(name)s, week of %(week)s.", name=r.author.display_name,
+                    week=r.week_start.isoformat()), "ok")
+        elif action == "return":
+            svc.return_(current_user, r, request.form.get("version"),
+                        request.form.get("comment", ""))
+            flash(_("Returned to %(name)s with your comment.", name=r.author.display_name),
+                  "ok")
+        else:
+            abort(404)
+    except svc.ReviewError as e:
+        db.session.rollback()
+        msg = e.message
+        if isinstance(e, svc.ReviewFieldErrors):
+            msg = next(iter(e.errors.values()))
+        flash(msg, "error")
+    else:
+        db.session.commit()
+    return redirect(_back(r), code=303)
+
+
+@bp.post("/reviews/<review_id>/comments")
+@login_required
+def review_comment(review_id: str):  # type: ignore[no-untyped-def]
+    r = svc.get_visible(current_user, review_id)
+    try:
+        svc.add_comment(current_user, r, request.form.get("body"))
+    except svc.ReviewError as e:
+        db.session.rollback()
+        msg = next(iter(e.errors.values())) if isinstance(e, svc.ReviewFieldErrors) \
+            else e.message
+        flash(msg, "error")
+    else:
+        db.session.commit()
+    if r.user_id == current_user.id:
+        return redirect(url_for("web.review_week", week=r.week_start.isoformat()) +
+                        "#comments", code=303)
+    return redirect(url_for("web.review", review_id=r.id) + "#comments", code=303)
+
+
+def _team(monday: date):  # type: ignore[no-untyped-def]
+    data = svc.team_week(current_user, monday)
+    this_week = svc.week_start(_today())
+    return render("reviews/team.html", data=data, monday=monday,
+                  sunday=monday + timedelta(days=6), svc=svc,
+                  status_labels=svc.STATUS_LABELS,
+                  prev=monday - timedelta(days=7),
+                  next=monday + timedelta(days=7) if monday < this_week else None)
+
+
+@bp.get("/reviews/team")
+@roles_required(Role.MANAGER, Role.ADMIN)
+def reviews_team():  # type: ignore[no-untyped-def]
+    raw = request.args.get("week", "")
+    monday = svc.default_week(_today()) if not raw else None
+    if monday is None:
+        day = parse_day(raw)
+        if day is None:
+            flash(_("“%(text)s” is not a date: showing the week to review now.",
+                    text=raw[:40]), "error")
+            monday = svc.default_week(_today())
+        else:
+            monday = min(svc.week_start(day), svc.week_start(_today()))
+    return _team(monday)
+
+
+@bp.get("/reviews/history")
+@login_required
+def reviews_history():  # type: ignore[no-untyped-def]
+    q = request.args.get("q", "")
+    subject = None
+    if request.args.get("user"):
+        subject = access.get_or_404(current_user, User, request.args["user"])
+    found = svc.history(current_user, q, subject.id if subject else None, limit=100)
+    return render("reviews/history.html", "reviews/_history_rows.html", reviews=found, q=q,
+                  subject=subject, status_labels=svc.STATUS_LABELS)
+
+
+def waiting_badge() -> int:
+    """Reviews waiting for the viewer's decision (nav badge, manager's home)."""
+    if not current_user.is_authenticated:
+        return 0
+    return svc.waiting_count(current_user)
+
+
+@bp.app_context_processor
+def _review_badge() -> dict[str, Any]:
+    return {"reviews_waiting": waiting_badge}
+
+
+def review_time(at: Any) -> str:
+    """A moment in the company's timezone, like 2026-12-02 10:31."""
+    if at is None:
+        return ""
+    from ..services.company import company_tz
+
+    company = db.session.get(Company, current_user.unit.company_id)
+    assert company is not None
+    if at.tzinfo is None:
+        from datetime import UTC
+
+        at = at.replace(tzinfo=UTC)
+    return str(at.astimezone(company_tz(company)).strftime("%Y-%m-%d %H:%M"))
+
+
+bp.add_app_template_filter(review_time, "review_time")

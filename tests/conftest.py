@@ -107,6 +107,35 @@ def rep_client(client: FlaskClient) -> FlaskClient:
 # ---------------------------------------------------------------- browser tests
 
 
+@pytest.fixture()
+def today_is_a_working_day(app: Flask) -> Iterator[None]:
+    """Run rates are 0 on a day off; make today a company workday for the test."""
+    from sqlalchemy import select
+
+    from planner.models import CalendarOverride, Company, DayKind
+    from planner.services.calendar import company_calendar
+    from planner.services.company import local_today
+
+    added = None
+    with app.app_context():
+        company = db.session.scalars(select(Company)).first()
+        assert company is not None
+        day = local_today(company)
+        if not company_calendar(company).is_working_day(day):
+            added = CalendarOverride(company_id=company.id, day=day, kind=DayKind.WORKDAY,
+                                     note="browser test")
+            db.session.add(added)
+            db.session.commit()
+            added = added.id
+    yield
+    if added is not None:
+        with app.app_context():
+            db.session.delete(db.session.get(CalendarOverride, added))
+            db.session.commit()
+
+
+
+
 class LiveServer:
     def __init__(self, app: Flask) -> None:
         from werkzeug.serving import make_server
@@ -159,11 +188,63 @@ PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2,
          "is_mobile": True, "has_touch": True}
 
 
+# Every CSP violation reaches the console, with what was blocked and where (Chromium
+# reports some only as a "Refused to ..." line; the event also names the directive).
+CSP_TO_CONSOLE = """document.addEventListener('securitypolicyviolation', (e) => {
+  console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline')
+    + ' at ' + (e.sourceFile || location.pathname) + ':' + e.lineNumber
+    + (e.sample ? ' (' + e.sample + ')' : ''));
+});"""
+
+# A validation error answers 422 on purpose (the form comes back with its messages); the
+# browser logs any 4xx as a failed resource. That line is expected; nothing else is.
+EXPECTED_CONSOLE = [re.compile(r"Failed to load resource: the server responded with a "
+                               r"status of 422")]
+
+
+class ConsoleWatch:
+    """Collects console errors, uncaught page errors and CSP violations of a browser
+    context. A browser test with any (beyond `allow`ed patterns) fails at teardown."""
+
+    def __init__(self, context: Any) -> None:
+        self.problems: list[str] = []
+        self.allowed: list[re.Pattern[str]] = list(EXPECTED_CONSOLE)
+        context.add_init_script(CSP_TO_CONSOLE)
+        context.on("console", self._console)
+        context.on("weberror", lambda e: self.problems.append(f"page error: {e.error}"))
+
+    def _console(self, msg: Any) -> None:
+        if msg.type == "error" or (msg.type == "warning" and "htmx" in msg.text.lower()):
+            where = ""
+            try:
+                where = f" [{msg.page.url}]" if msg.page else ""
+            except Exception:  # noqa: BLE001 - the page may be gone already
+                where = ""
+            self.problems.append(f"console {msg.type}: {msg.text}{where}")
+
+    def allow(self, pattern: str) -> None:
+        """An error the test provokes on purpose (say why where you call it)."""
+        self.allowed.append(re.compile(pattern))
+
+    def unexpected(self) -> list[str]:
+        return [p for p in self.problems if not any(a.search(p) for a in self.allowed)]
+
+
+def watch_console(context: Any) -> ConsoleWatch:
+    watch = ConsoleWatch(context)
+    context.console_watch = watch
+    return watch
+
+
 @pytest.fixture()
 def phone(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     context = browser.new_context(base_url=live_server.url, **PHONE)
+    watch = watch_console(context)
     yield context
     context.close()
+    bad = watch.unexpected()
+    if bad:
+        pytest.fail("the browser console was not clean:\n" + "\n".join(bad), pytrace=False)
 
 
 SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts"

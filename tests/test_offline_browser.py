@@ -129,11 +129,12 @@ def _counts(app: Flask, username: str) -> tuple[int, int]:
 
 
 def _figure(page: Any, source: str, cls: str = "achieved-today") -> int:
-    return int(page.locator(f"[data-metric-source='{source}'] .{cls}").get_attribute("data-value"))
+    return int(page.locator(f"#today-metrics [data-metric-source='{source}'] .{cls}")
+               .get_attribute("data-value"))
 
 
 def _shown(page: Any, source: str, cls: str = "achieved-today") -> str:
-    return str(page.locator(f"[data-metric-source='{source}'] .{cls}").inner_text())
+    return str(page.locator(f"#today-metrics [data-metric-source='{source}'] .{cls}").inner_text())
 
 
 def _log_visit_offline(page: Any, *, amount: str = "", collected: str = "",
@@ -161,11 +162,12 @@ def _log_visit_offline(page: Any, *, amount: str = "", collected: str = "",
 
 def test_the_app_is_installable(browser: Any, live_server: Any, tmp_path: Any) -> None:
     # A persistent profile: Chromium refuses installation in incognito-like contexts.
-    from conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
+    from conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, watch_console
 
     context = browser.browser_type.launch_persistent_context(
         str(tmp_path / "profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS,
         headless=True, base_url=live_server.url, **PHONE)
+    watch = watch_console(context)
     try:
         page = _login(context, "rep19")
         manifest = page.evaluate("fetch(document.querySelector('link[rel=manifest]').href)"
@@ -183,6 +185,7 @@ def test_the_app_is_installable(browser: Any, live_server: Any, tmp_path: Any) -
         assert page.errors == []  # type: ignore[attr-defined]
     finally:
         context.close()
+    assert watch.unexpected() == []
 
 
 def test_today_offline_shows_the_cached_plan_and_the_offline_banner(phone: Any) -> None:

@@ -217,7 +217,8 @@ class ConsoleWatch:
         if msg.type == "error" or (msg.type == "warning" and "htmx" in msg.text.lower()):
             where = ""
             try:
-                where = f" [{msg.page.url}]" if msg.page else ""
+                source = (msg.location or {}).get("url") or ""
+                where = f" [{source or (msg.page.url if msg.page else '')}]"
             except Exception:  # noqa: BLE001 - the page may be gone already
                 where = ""
             self.problems.append(f"console {msg.type}: {msg.text}{where}")
@@ -236,12 +237,27 @@ def watch_console(context: Any) -> ConsoleWatch:
     return watch
 
 
+def close_context(context: Any) -> None:
+    """Close a browser context with nothing in flight. A page can still be starting a
+    navigation when the test ends: offline.js reloads a page served from the cache once
+    the phone is back online and the outbox has drained, a moment after set_offline(False)
+    returns. Chromium closing the context in the middle of that navigation (answered by the
+    service worker) could hang until pytest-timeout. about:blank first ends every page's
+    scripts and navigations (the worker does not handle it), so nothing is left to race."""
+    for page in list(context.pages):
+        try:
+            page.goto("about:blank", wait_until="commit", timeout=15_000)
+        except Exception:  # noqa: BLE001 - a page closing by itself is fine too
+            pass
+    context.close()
+
+
 @pytest.fixture()
 def phone(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     context = browser.new_context(base_url=live_server.url, **PHONE)
     watch = watch_console(context)
     yield context
-    context.close()
+    close_context(context)
     bad = watch.unexpected()
     if bad:
         pytest.fail("the browser console was not clean:\n" + "\n".join(bad), pytrace=False)
@@ -255,6 +271,14 @@ def screenshot(page: Any, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that drives Chromium is a browser test (`-m browser` / `-m "not browser"`),
+    marked or not: CI runs those on SQLite only (.ci/run)."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

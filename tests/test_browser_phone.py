@@ -211,13 +211,15 @@ def test_the_phones_javascript_formats_money_as_the_server_does(phone: Any, lang
 
 
 def _in_view(page: Any, selector: str) -> bool:
-    """Wholly inside the viewport and not under the sticky top bar."""
+    """Wholly inside the viewport, not under the sticky top bar nor the tab bar."""
     return bool(page.evaluate("""(sel) => {
       const el = document.querySelector(sel);
       if (!el) return false;
       const r = el.getBoundingClientRect();
       const bar = document.querySelector('header.topbar').getBoundingClientRect();
-      return r.height > 0 && r.top >= bar.bottom - 1 && r.bottom <= window.innerHeight + 1;
+      const tabs = document.querySelector('nav.tabbar');
+      const bottom = tabs ? tabs.getBoundingClientRect().top : window.innerHeight;
+      return r.height > 0 && r.top >= bar.bottom - 1 && r.bottom <= bottom + 1;
     }""", selector))
 
 
@@ -231,28 +233,28 @@ def test_every_tap_in_the_visit_sheet_shows_its_result_in_view(
     page.wait_for_url("**/today")
     page.evaluate("window.scrollTo(0, 400)")
     page.click("#log-visit")
-    page.locator("#visit-form").wait_for()
-    page.wait_for_function("() => document.activeElement.matches('.sheet-head h2')")
+    page.locator("#visit-form[data-shown]").wait_for()  # htmx has settled the swap
     assert _in_view(page, ".sheet-head h2")
     assert _in_view(page, ".sheet-head [data-close-sheet]")
+    assert page.evaluate("document.activeElement.matches('.sheet-head h2')")
 
     # Save with no customer chosen, from the bottom of the long form.
     save = page.get_by_role("button", name="Save visit")
     save.scroll_into_view_if_needed()
     save.click()
-    page.locator("#err-customer_id").wait_for()
-    page.wait_for_function("() => document.activeElement.name === 'customer_id'")
+    page.locator("#visit-form[data-shown] #err-customer_id").wait_for()
     assert _in_view(page, "#err-customer_id")
+    assert page.evaluate("document.activeElement.name") == "customer_id"
 
     page.locator("#customer-choices input[name=customer_id]:not([data-new-lead])").first.check()
     page.fill("#v-signed", "100")
     save = page.get_by_role("button", name="Save visit")
     save.scroll_into_view_if_needed()
     save.click()
-    page.locator("#visit-saved").wait_for()
-    page.wait_for_function("() => document.activeElement.id === 'visit-saved'")
+    page.locator("#visit-saved[data-shown]").wait_for()
     assert _in_view(page, "#visit-saved")
     assert _in_view(page, "#today-summary #s-revenue")  # the numbers that moved
+    assert page.evaluate("document.activeElement.id") == "visit-saved"
     page.screenshot(path=str(_shot("today-visit-saved-screen")))
 
 

@@ -101,6 +101,7 @@ def test_no_page_scrolls_sideways_or_has_a_tap_target_under_44px(
     page = _login(phone, username, lang)
     wide: dict[str, int] = {}
     small: dict[str, list[str]] = {}
+    broken: dict[str, list[str]] = {}
     for path in pages(username, ids):
         resp = page.goto(path)
         assert resp is not None and resp.status == 200, path
@@ -112,6 +113,17 @@ def test_no_page_scrolls_sideways_or_has_a_tap_target_under_44px(
         found = page.evaluate(SMALL_TARGETS)
         if found:
             small[path] = found
+        bad = page.evaluate(WRAPPED_FIGURES) + page.evaluate(CUT_FIGURES)
+        if bad:
+            broken[path] = bad
+    if username == "rep01":  # and the visit sheet open on Today
+        page.goto("/today")
+        page.click("#log-visit")
+        page.locator("#visit-form[data-shown]").wait_for()
+        found = page.evaluate(SMALL_TARGETS)
+        if found:
+            small["/today + visit sheet"] = found
+    assert broken == {}, broken  # a figure wrapped inside itself or cut at the edge
     assert wide == {}, wide
     assert small == {}, "\n".join(f"{p}: {len(v)} {v[:8]}" for p, v in small.items())
 
@@ -127,7 +139,8 @@ def test_the_login_page_fits_and_its_targets_are_44px(phone: Any, lang: str) -> 
 # ------------------------------------------------------------------ Today's first screen
 
 # Elements whose text runs over more than one line (a number broken inside itself).
-WRAPPED_FIGURES = """() => [...document.querySelectorAll('.fig')].filter((el) => {
+FIGURES = ".fig, .today-figs dd, .month-achieved, .month-target"
+WRAPPED_FIGURES = """() => [...document.querySelectorAll('""" + FIGURES + """')].filter((el) => {
   if (!el.checkVisibility()) return false;
   const r = document.createRange();
   r.selectNodeContents(el);
@@ -289,7 +302,8 @@ def test_saving_a_visit_leaves_the_browser_console_clean(
 
 
 # Figures cut off at the screen's edge (a row wider than the phone, clipped by a card).
-CUT_FIGURES = """() => [...document.querySelectorAll('.fig, td.num')].filter((el) => {
+CUT_FIGURES = """() => [...document.querySelectorAll('""" + FIGURES + """, td.num')]
+.filter((el) => {
   if (!el.checkVisibility() || el.closest('.board, .scroll-x')) return false;
   const r = el.getBoundingClientRect();
   return r.left < 0 || r.right > document.documentElement.clientWidth;

@@ -136,11 +136,29 @@ def today_is_a_working_day(app: Flask) -> Iterator[None]:
 
 
 
+def buffered(app: Any) -> Any:
+    """The app with each answer read whole before werkzeug sends it. Werkzeug's dev server
+    skips closing a response (a static file: an open file) when the browser drops the
+    connection mid-answer (a page navigated away, a context closed): the file is left to
+    the garbage collector, whose ResourceWarning then fails whichever test runs next
+    (filterwarnings = error). Read whole and closed here, nothing is left open."""
+
+    def wsgi(environ: Any, start_response: Any) -> Any:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
+
+
 class LiveServer:
     def __init__(self, app: Flask) -> None:
         from werkzeug.serving import make_server
 
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, buffered(app), threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -107,11 +107,58 @@ def rep_client(client: FlaskClient) -> FlaskClient:
 # ---------------------------------------------------------------- browser tests
 
 
+@pytest.fixture()
+def today_is_a_working_day(app: Flask) -> Iterator[None]:
+    """Run rates are 0 on a day off; make today a company workday for the test."""
+    from sqlalchemy import select
+
+    from planner.models import CalendarOverride, Company, DayKind
+    from planner.services.calendar import company_calendar
+    from planner.services.company import local_today
+
+    added = None
+    with app.app_context():
+        company = db.session.scalars(select(Company)).first()
+        assert company is not None
+        day = local_today(company)
+        if not company_calendar(company).is_working_day(day):
+            added = CalendarOverride(company_id=company.id, day=day, kind=DayKind.WORKDAY,
+                                     note="browser test")
+            db.session.add(added)
+            db.session.commit()
+            added = added.id
+    yield
+    if added is not None:
+        with app.app_context():
+            db.session.delete(db.session.get(CalendarOverride, added))
+            db.session.commit()
+
+
+
+
+def buffered(app: Any) -> Any:
+    """The app with each answer read whole before werkzeug sends it. Werkzeug's dev server
+    skips closing a response (a static file: an open file) when the browser drops the
+    connection mid-answer (a page navigated away, a context closed): the file is left to
+    the garbage collector, whose ResourceWarning then fails whichever test runs next
+    (filterwarnings = error). Read whole and closed here, nothing is left open."""
+
+    def wsgi(environ: Any, start_response: Any) -> Any:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
+
+
 class LiveServer:
     def __init__(self, app: Flask) -> None:
         from werkzeug.serving import make_server
 
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, buffered(app), threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -159,11 +206,79 @@ PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2,
          "is_mobile": True, "has_touch": True}
 
 
+# Every CSP violation reaches the console, with what was blocked and where (Chromium
+# reports some only as a "Refused to ..." line; the event also names the directive).
+CSP_TO_CONSOLE = """document.addEventListener('securitypolicyviolation', (e) => {
+  console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline')
+    + ' at ' + (e.sourceFile || location.pathname) + ':' + e.lineNumber
+    + (e.sample ? ' (' + e.sample + ')' : ''));
+});"""
+
+# A validation error answers 422 on purpose (the form comes back with its messages); the
+# browser logs any 4xx as a failed resource. That line is expected; nothing else is.
+EXPECTED_CONSOLE = [re.compile(r"Failed to load resource: the server responded with a "
+                               r"status of 422")]
+
+
+class ConsoleWatch:
+    """Collects console errors, uncaught page errors and CSP violations of a browser
+    context. A browser test with any (beyond `allow`ed patterns) fails at teardown."""
+
+    def __init__(self, context: Any) -> None:
+        self.problems: list[str] = []
+        self.allowed: list[re.Pattern[str]] = list(EXPECTED_CONSOLE)
+        context.add_init_script(CSP_TO_CONSOLE)
+        context.on("console", self._console)
+        context.on("weberror", lambda e: self.problems.append(f"page error: {e.error}"))
+
+    def _console(self, msg: Any) -> None:
+        if msg.type == "error" or (msg.type == "warning" and "htmx" in msg.text.lower()):
+            where = ""
+            try:
+                source = (msg.location or {}).get("url") or ""
+                where = f" [{source or (msg.page.url if msg.page else '')}]"
+            except Exception:  # noqa: BLE001 - the page may be gone already
+                where = ""
+            self.problems.append(f"console {msg.type}: {msg.text}{where}")
+
+    def allow(self, pattern: str) -> None:
+        """An error the test provokes on purpose (say why where you call it)."""
+        self.allowed.append(re.compile(pattern))
+
+    def unexpected(self) -> list[str]:
+        return [p for p in self.problems if not any(a.search(p) for a in self.allowed)]
+
+
+def watch_console(context: Any) -> ConsoleWatch:
+    watch = ConsoleWatch(context)
+    context.console_watch = watch
+    return watch
+
+
+def close_context(context: Any) -> None:
+    """Close a browser context with nothing in flight. A page can still be starting a
+    navigation when the test ends: offline.js reloads a page served from the cache once
+    the phone is back online and the outbox has drained, a moment after set_offline(False)
+    returns. Chromium closing the context in the middle of that navigation (answered by the
+    service worker) could hang until pytest-timeout. about:blank first ends every page's
+    scripts and navigations (the worker does not handle it), so nothing is left to race."""
+    for page in list(context.pages):
+        try:
+            page.goto("about:blank", wait_until="commit", timeout=15_000)
+        except Exception:  # noqa: BLE001 - a page closing by itself is fine too
+            pass
+    context.close()
+
+
 @pytest.fixture()
 def phone(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     context = browser.new_context(base_url=live_server.url, **PHONE)
+    watch = watch_console(context)
     yield context
-    context.close()
+    close_context(context)
+    bad = watch.unexpected()
+    if bad:
+        pytest.fail("the browser console was not clean:\n" + "\n".join(bad), pytrace=False)
 
 
 SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -174,6 +289,14 @@ def screenshot(page: Any, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that drives Chromium is a browser test (`-m browser` / `-m "not browser"`),
+    marked or not: CI runs those on SQLite only (.ci/run)."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -130,11 +130,12 @@ def _counts(app: Flask, username: str) -> tuple[int, int]:
 
 
 def _figure(page: Any, source: str, cls: str = "achieved-today") -> int:
-    return int(page.locator(f"[data-metric-source='{source}'] .{cls}").get_attribute("data-value"))
+    return int(page.locator(f"#today-metrics [data-metric-source='{source}'] .{cls}")
+               .get_attribute("data-value"))
 
 
 def _shown(page: Any, source: str, cls: str = "achieved-today") -> str:
-    return str(page.locator(f"[data-metric-source='{source}'] .{cls}").inner_text())
+    return str(page.locator(f"#today-metrics [data-metric-source='{source}'] .{cls}").inner_text())
 
 
 def _log_visit_offline(page: Any, *, amount: str = "", collected: str = "",
@@ -162,11 +163,12 @@ def _log_visit_offline(page: Any, *, amount: str = "", collected: str = "",
 
 def test_the_app_is_installable(browser: Any, live_server: Any, tmp_path: Any) -> None:
     # A persistent profile: Chromium refuses installation in incognito-like contexts.
-    from conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
+    from conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, close_context, watch_console
 
     context = browser.browser_type.launch_persistent_context(
         str(tmp_path / "profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS,
         headless=True, base_url=live_server.url, **PHONE)
+    watch = watch_console(context)
     try:
         page = _login(context, "rep19")
         manifest = page.evaluate("fetch(document.querySelector('link[rel=manifest]').href)"
@@ -183,7 +185,8 @@ def test_the_app_is_installable(browser: Any, live_server: Any, tmp_path: Any) -
         assert errors == []
         assert page.errors == []  # type: ignore[attr-defined]
     finally:
-        context.close()
+        close_context(context)
+    assert watch.unexpected() == []
 
 
 def test_today_offline_shows_the_cached_plan_and_the_offline_banner(phone: Any) -> None:
@@ -286,6 +289,8 @@ PUT = """async (items) => {
 def test_a_batch_sent_three_times_or_cut_off_mid_request_applies_once(
     phone: Any, app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The server fails on purpose below; Chromium logs each such answer as a failed resource.
+    phone.console_watch.allow(r"status of 500 .*\[.*/api/v1/sync\]")
     page = _login(phone, "rep22")
     cid = int(page.locator("#today-lists a[href*='/customers/']").first.get_attribute("href")
               .rstrip("/").split("/")[-1]) if page.locator(
@@ -418,6 +423,8 @@ def _a_customer(app: Flask, username: str) -> int:
 def test_a_batch_failing_on_the_server_twice_is_sent_one_by_one_and_the_bad_item_kept(
     phone: Any, app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The server fails on purpose below; Chromium logs each such answer as a failed resource.
+    phone.console_watch.allow(r"status of 500 .*\[.*/api/v1/sync\]")
     page = _login(phone, "rep09")
     base = _counts(app, "rep09")[0]
     syncs: list[str] = []
@@ -471,7 +478,10 @@ def test_a_batch_failing_on_the_server_twice_is_sent_one_by_one_and_the_bad_item
     page.wait_for_function("() => !document.querySelector('#outbox .outbox-item.is-pending')")
     assert dialogs and "Discard this visit?" in dialogs[0]
     assert [i["status"] for i in page.evaluate(OUTBOX)] == ["failed"]
-    phone.set_offline(False)
+    # Back online, the page served from the cache reloads from the server (offline.js):
+    # wait for it, so the test ends with nothing in flight.
+    with page.expect_navigation():
+        phone.set_offline(False)
     assert page.errors == []  # type: ignore[attr-defined]
 
 
@@ -529,5 +539,8 @@ def test_another_user_on_the_same_phone_never_sees_the_first_users_pages_or_send
     for path in ("/today", "/visits/new"):
         page.goto(path)
         assert page.locator("#offline-ui").get_attribute("data-user") == str(second), path
-    phone.set_offline(False)
+    # Back online, the page served from the cache reloads from the server (offline.js):
+    # wait for it, so the test ends with nothing in flight.
+    with page.expect_navigation():
+        phone.set_offline(False)
     assert page.errors == []  # type: ignore[attr-defined]

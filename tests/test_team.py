@@ -49,3 +49,31 @@ def test_the_team_page_renders_for_managers_and_is_404_for_reps(app: Flask) -> N
     rep = app.test_client()
     login(rep, "rep01")
     assert rep.get("/team").status_code == 404
+
+
+def test_every_rep_on_team_links_to_their_plans_action_plan_and_customers(app: Flask) -> None:
+    """Issue 8 item 18: a manager reaches each rep's week and month plan, action plan and
+    customers from Team, and each link opens that rep's page (not the manager's own)."""
+    import re
+
+    with app.app_context():
+        reps = {u.id: u.display_name for u in db.session.scalars(
+            select(User).where(User.username.in_([f"rep{n:02d}" for n in range(1, 7)])))}
+        other = db.session.scalar(select(User.id).where(User.username == "rep07"))
+    client = app.test_client()
+    login(client, "manager1")
+    page = client.get("/team?lang=en").get_data(as_text=True)
+    for uid, name in reps.items():
+        links = [f"/plans/week?user={uid}", f"/plans/month?user={uid}",
+                 f"/plans/action?user={uid}&amp;period=month", f"/customers?user={uid}"]
+        for link in links:
+            assert f'href="{link}"' in page, (name, link)
+            resp = client.get(link.replace("&amp;", "&"))
+            assert resp.status_code == 200, link
+            heading = re.search(r"<h1>(.*?)</h1>", resp.get_data(as_text=True), re.S)
+            assert heading and name in heading.group(1), (link, heading)
+    # Another team's rep is out of the manager's reach: no link, and typing the URL is a 404.
+    assert f"user={other}" not in page
+    for path in ("/plans/week", "/plans/month", "/plans/action", "/customers",
+                 "/customers/board"):
+        assert client.get(f"{path}?user={other}").status_code == 404, path

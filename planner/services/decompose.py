@@ -35,6 +35,7 @@ from flask_babel import gettext
 from sqlalchemy import Connection, func, select
 
 from .. import engine
+from .. import fmt as display
 from ..engine import AllocationError, Period
 from ..extensions import db
 from ..models import (
@@ -1113,17 +1114,8 @@ def decompose_year(fy: FiscalYear, metric: Metric, dims: Sequence[str],
 
 
 def fmt(value: int, metric: Metric) -> str:
-    """Display a stored integer: money in CNY from fen, percent from hundredths."""
-    unit = str(metric.unit)
-    if unit == "money":
-        yuan, fen = divmod(abs(value), 100)
-        sign = "-" if value < 0 else ""
-        s = f"¥{sign}{yuan:,}"
-        return s + (f".{fen:02d}" if fen else "")
-    if unit == "percent":
-        whole, frac = divmod(abs(value), 100)
-        return f"{whole}.{frac:02d}%".replace(".00%", "%")
-    return f"{value:,}"
+    """Display a stored integer of the metric's unit (planner.fmt, the one formatter)."""
+    return display.value(value, metric.unit)
 
 
 def tier_roots(fy: FiscalYear, metric: Metric) -> dict[str, int]:

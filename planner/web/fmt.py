@@ -1,14 +1,14 @@
-"""Template filters for the rep's pages: money from fen, counts, localized names."""
+"""Template filters: money from fen, counts, metric values (all through planner.fmt, the one
+formatter), localized names."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from babel.numbers import format_currency, format_decimal
 from flask_babel import get_locale
+from markupsafe import Markup, escape
 
-from ..models import MetricUnit
+from .. import fmt
 from . import bp
 
 
@@ -16,27 +16,22 @@ def _locale() -> str:
     return str(get_locale() or "zh_Hans_CN")
 
 
-def cny(fen: int | None) -> str:
-    """Integer fen -> CNY for display (¥12,800 or ¥12,800.50)."""
-    fen = int(fen or 0)
-    amount = Decimal(fen) / 100
-    if fen % 100 == 0:
-        return format_currency(amount, "CNY", format="¤#,##0", locale=_locale(),
-                               currency_digits=False)
-    return format_currency(amount, "CNY", locale=_locale())
+def cny(fen: int | None, style: str = "exact") -> str:
+    """Integer fen -> CNY for display (planner.fmt.money: exact, whole or short)."""
+    return fmt.money(fen, style)
 
 
 def count(n: int | None) -> str:
-    return format_decimal(int(n or 0), locale=_locale())
+    return fmt.count(n)
 
 
-def metric_value(value: int | None, metric: Any) -> str:
-    unit = getattr(metric, "unit", None)
-    if unit == MetricUnit.MONEY:
-        return cny(value)
-    if unit == MetricUnit.PERCENT:
-        return format_decimal(Decimal(int(value or 0)) / 100, locale=_locale()) + "%"
-    return count(value)
+def metric_value(value: int | None, metric: Any, style: str = "exact") -> str:
+    return fmt.value(value, getattr(metric, "unit", None), style)
+
+
+def money_pattern() -> Markup:
+    """The <html> attributes that hand the phone's JavaScript the money pattern."""
+    return Markup("".join(f' {k}="{escape(v)}"' for k, v in fmt.js_pattern().items()))
 
 
 def lname(obj: Any) -> str:
@@ -58,3 +53,4 @@ bp.add_app_template_filter(count, "count")
 bp.add_app_template_filter(metric_value, "metric_value")
 bp.add_app_template_filter(lname, "lname")
 bp.add_app_template_filter(pct_class, "pct_class")
+bp.add_app_template_global(money_pattern, "money_pattern")

@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import engine
+from .. import fmt as display
 from ..access import visible_units
 from ..extensions import db
 from ..models import FiscalYear, Metric, Role, Target, Tier
@@ -94,10 +95,7 @@ class View:
         return self.ctx.label(n)
 
     def input_value(self, v: int) -> str:
-        if str(self.metric.unit) in ("money", "percent"):
-            whole, frac = divmod(v, 100)
-            return f"{whole}.{frac:02d}" if frac else str(whole)
-        return str(v)
+        return display.plain(v, self.metric.unit)
 
     def tiers_of(self, n: dc.Node) -> list[tuple[str, str]]:
         vals = self.scopes.get(n.scope, {})

@@ -50,7 +50,9 @@
     var n = parseFloat(String(v).replace(/[,，¥￥\s]/g, ""));
     return isFinite(n) && n > 0 ? Math.round(n * 100) : 0;
   }
-  function money(f) {
+  function money(f, style) {
+    // The one formatter's rules (planner/fmt.py), handed over by static/js/app.js.
+    if (window.planner && window.planner.money) return window.planner.money(f, style || "exact");
     try {
       var digits = f % 100 === 0 ? 0 : 2; // like the server: ¥12,800 or ¥12,800.50
       return new Intl.NumberFormat(lang(), {
@@ -150,7 +152,7 @@
         var v = Math.max(0, Number(el.dataset.value) + delta);
         if (v === Number(el.dataset.value)) { el.textContent = el.dataset.serverText; el.classList.remove("pending-local"); return; }
         el.title = msg("pending");
-        el.textContent = box.dataset.metricUnit === "money" ? money(v) : new Intl.NumberFormat(lang()).format(v);
+        el.textContent = box.dataset.metricUnit === "money" ? money(v, el.dataset.money) : new Intl.NumberFormat(lang()).format(v);
         el.classList.add("pending-local");
       });
     });

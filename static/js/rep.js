@@ -27,6 +27,50 @@
       if (sheet) { evt.preventDefault(); sheet.innerHTML = ""; }
     }
   });
+  // The user sees the result of every tap (issue 8 item 19). After a swap into the visit
+  // sheet: a saved visit scrolls Today's summary (the numbers that moved) and the
+  // confirmation into view and takes the focus; a form sent back with errors shows and
+  // focuses the first field in error; a newly opened sheet focuses its heading. The sticky
+  // top bar never covers them (scroll-margin-top in rep.css).
+  function reveal(el, block) {
+    if (!el) return;
+    if (!el.hasAttribute("tabindex") && !el.matches("input, select, textarea, button, a[href]")) {
+      el.setAttribute("tabindex", "-1");
+    }
+    el.focus({ preventScroll: true });
+    el.scrollIntoView({ block: block || "start" });
+  }
+  document.addEventListener("htmx:afterSettle", function () {
+    var saved = document.getElementById("visit-saved");
+    if (saved && !saved.hasAttribute("data-shown")) {
+      saved.setAttribute("data-shown", "");
+      reveal(saved, "end");
+      var summary = document.getElementById("today-summary");
+      // Both fit on one phone screen: the summary first, else the confirmation alone.
+      if (summary && saved.getBoundingClientRect().bottom - summary.getBoundingClientRect().top
+          <= window.innerHeight - 72) {
+        summary.scrollIntoView({ block: "start" });
+      }
+      return;
+    }
+    var form = document.getElementById("visit-form");
+    if (!form || form.hasAttribute("data-shown")) return;
+    form.setAttribute("data-shown", "");
+    var err = form.querySelector(".field-error");
+    if (err) {
+      var name = err.id.replace(/^err-/, "");
+      var field = form.querySelector("[name='" + name + "']:not([type=hidden])");
+      var box = err.closest("fieldset") || err.parentElement;
+      if (field) field.focus({ preventScroll: true });
+      box.scrollIntoView({ block: "center" });
+      return;
+    }
+    var alert = form.querySelector("[role=alert]");
+    if (alert) { reveal(alert, "center"); return; }
+    var head = form.querySelector(".sheet-head h2");
+    if (head) reveal(head, "start");
+  });
+
   // Choosing "a new lead" opens the fields for its name.
   document.addEventListener("change", function (evt) {
     if (evt.target.matches("[data-new-lead]")) {

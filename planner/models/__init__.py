@@ -24,6 +24,7 @@ from .targets import (
     TargetCell,
     Tier,
 )
+from .tracking import StageMove
 
 __all__ = [
     "ActionPlan",
@@ -49,6 +50,7 @@ __all__ = [
     "ReviewStatus",
     "Role",
     "Stage",
+    "StageMove",
     "Target",
     "TargetCell",
     "Tier",

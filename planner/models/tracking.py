@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Date, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import created_at
@@ -29,3 +29,5 @@ class StageMove(db.Model):
     day: Mapped[date] = mapped_column(Date)
     visit_id: Mapped[str | None] = mapped_column(String(36))  # the visit that moved it
     at: Mapped[datetime] = created_at()
+
+    customer = relationship("Customer")  # set before the customer has an id (a sync batch)

@@ -106,9 +106,12 @@ class Pace:
             return self.target
         return self.target * self.elapsed_days // self.total_days
 
-    def at_risk(self, factor: float = 1.25) -> bool:
-        """The run rate now needed is well above the pace so far (``factor`` times)."""
+    def at_risk(self, factor: float = 1.25, min_elapsed: float = 0.2) -> bool:
+        """The run rate now needed is well above the pace so far (``factor`` times), once
+        enough of the period has gone to tell (``min_elapsed`` of its working days)."""
         if self.gap == 0 or self.elapsed_days == 0 or self.days_left <= 0:
+            return False
+        if self.time_elapsed < min_elapsed:
             return False
         per_day = self.pace_per_day or 0.0
         return self.needed_per_day > per_day * factor

@@ -106,8 +106,8 @@ class BarChart:
 
 def bar_chart(rows: list[tuple[str, int, int, str | None]], elapsed: float) -> BarChart:
     """Completion bars (achieved / target, 100% = full width) with the time-elapsed mark."""
-    row_h, label_w = 34, 0
-    bar_w = W - 40
+    row_h, label_w = 40, 0
+    bar_w = W - 48
     bars = []
     for label, achieved, target, href in rows:
         share = achieved / target if target > 0 else 0.0

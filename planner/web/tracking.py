@@ -52,6 +52,9 @@ def period_name(period: Any) -> str:
     return label
 
 
+RISK_SHOWN = 8
+
+
 class Params:
     """What the page was asked for; every link keeps it (period and metric stay chosen
     while drilling)."""
@@ -115,13 +118,15 @@ def tracking():  # type: ignore[no-untyped-def]
                   p.url(scope=ln.scope) if ln.scope is not None else None)
                  for ln in ranked[:10]]
     ranking = charts.bar_chart(rank_rows, tr.total.figs[metric.code].time_elapsed)
-    risk = tr.at_risk(metric.code)[:20] if current_user.role != Role.REP else []
+    risk = tr.at_risk(metric.code) if current_user.role != Role.REP else []
+    risk_more = max(0, len(risk) - RISK_SHOWN)
     dims = tk.by_dimension(tr, p.dim, _english()) if p.dim else []
     prev_on = tr.period.start - timedelta(days=1)
     next_on = tr.period.end + timedelta(days=1)
     return render("tracking/index.html", tr=tr, p=p, metric=metric, burn=burn, chart=chart,
                   bars=bars, ranking=ranking, ranked=ranked[:10], rank_level=rank_level,
-                  risk=risk, dims=dims, prev_on=prev_on, next_on=next_on,
+                  risk=risk[:RISK_SHOWN], risk_more=risk_more, dims=dims, prev_on=prev_on,
+                  next_on=next_on,
                   kinds=tk.PERIOD_KINDS, dimensions=tk.DIMENSIONS, period_label=period_label,
                   dim_label=dim_label, period_name=period_name, today=_today())
 

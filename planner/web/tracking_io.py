@@ -153,11 +153,12 @@ def tracking_import_template(kind: str, fmt: str):  # type: ignore[no-untyped-de
     return file_response(sheets.export(fmt, kind, cols, rows), f"{kind}-template.{fmt}", fmt)
 
 
-@bp.before_app_request
-def _bigger_uploads() -> None:
+@bp.app_url_value_preprocessor
+def _bigger_uploads(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """Imports take files up to 5 MB (the app's limit is 2 MB); the service refuses
-    anything above 5 MB with a message, so the body may be a little larger."""
-    if request.endpoint == "web.tracking_import_post":
+    anything above 5 MB with a message, so the body may be a little larger. (A URL value
+    preprocessor runs before the CSRF check reads the form.)"""
+    if endpoint == "web.tracking_import_post":
         request.max_content_length = sheets.MAX_BYTES + 256 * 1024
 
 
@@ -174,6 +175,7 @@ def tracking_import_post(kind: str):  # type: ignore[no-untyped-def]
         error = _("Choose a file to import.")
     else:
         data = upload.stream.read(sheets.MAX_BYTES + 1)
+        upload.close()
         try:
             result = im.run_import(kind, data, upload.filename, current_user,
                                    dry_run=request.form.get("check") == "1")

@@ -1,9 +1,10 @@
 """tracking: the lead-stage history and the indexes the tracking queries need
 
 stage_move keeps every move of a customer between lead stages (the funnel's source).
-ix_visit_day_user_cover lets the per-period actuals (visits grouped by rep between two
-days) read one index instead of the table; ix_customer_won_owner does the same for new
-customers (first wins by owner and day).
+Covering indexes for the tracking queries (they read the index, never the table):
+ix_visit_user_day_cover (visits grouped by rep between two days), ix_visit_day_user_cover
+(the burn-up: visits grouped by day), ix_target_track (the reps' leaf targets of a year,
+metric and tier with their year values), ix_customer_won_owner (first wins by day).
 
 Revision ID: c7a3e1f0d2b4
 Revises: ebc1f4db4fbc
@@ -43,6 +44,11 @@ def upgrade():
     with op.batch_alter_table('visit', schema=None) as batch_op:
         batch_op.create_index('ix_visit_day_user_cover', ['local_date', 'user_id', 'kind',
                               'amount_signed', 'amount_collected'], unique=False)
+        batch_op.create_index('ix_visit_user_day_cover', ['user_id', 'local_date', 'kind',
+                              'amount_signed', 'amount_collected'], unique=False)
+    with op.batch_alter_table('target', schema=None) as batch_op:
+        batch_op.create_index('ix_target_track', ['fiscal_year_id', 'tier', 'metric_id',
+                              'user_id', 'value'], unique=False)
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.create_index('ix_customer_won_owner', ['first_won_on', 'owner_id'],
                               unique=False)
@@ -51,7 +57,10 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.drop_index('ix_customer_won_owner')
+    with op.batch_alter_table('target', schema=None) as batch_op:
+        batch_op.drop_index('ix_target_track')
     with op.batch_alter_table('visit', schema=None) as batch_op:
+        batch_op.drop_index('ix_visit_user_day_cover')
         batch_op.drop_index('ix_visit_day_user_cover')
     with op.batch_alter_table('stage_move', schema=None) as batch_op:
         batch_op.drop_index('ix_stage_move_user_day')

@@ -73,6 +73,8 @@ class Visit(db.Model):
         # tracking: per-period actuals by rep read this index alone (covering)
         Index("ix_visit_day_user_cover", "local_date", "user_id", "kind", "amount_signed",
               "amount_collected"),
+        Index("ix_visit_user_day_cover", "user_id", "local_date", "kind", "amount_signed",
+              "amount_collected"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))

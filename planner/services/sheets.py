@@ -47,31 +47,46 @@ def _cell(value: Any, kind: str) -> Any:
 
 
 def to_xlsx(title: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> bytes:
+    """A workbook written in openpyxl's streaming (write-only) mode: real numbers with
+    number formats, a bold frozen header row."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
-    wb = Workbook(write_only=False)
-    ws = wb.active
-    ws.title = (title or "Sheet")[:31]
-    ws.append([c.header for c in columns])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    n = 1
-    for row in rows:
-        ws.append([_cell(v, c.kind) for v, c in zip(row, columns, strict=True)])
-        n += 1
-    for i, c in enumerate(columns, start=1):
-        letter = get_column_letter(i)
-        if c.kind != "text":
-            fmt = FORMATS[c.kind]
-            for (cell,) in ws.iter_rows(min_row=2, max_row=n, min_col=i, max_col=i):
-                cell.number_format = fmt
-        ws.column_dimensions[letter].width = max(10, min(40, len(c.header) * 2 + 2))
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet((title or "Sheet")[:31])
     ws.freeze_panes = "A2"
+    for i, c in enumerate(columns):
+        letter = _letter(i + 1)
+        ws.column_dimensions[letter].width = max(10, min(40, len(c.header) * 2 + 2))
+    bold = Font(bold=True)
+    head = []
+    for c in columns:
+        cell = WriteOnlyCell(ws, value=c.header)
+        cell.font = bold
+        head.append(cell)
+    ws.append(head)
+    fmts = [FORMATS[c.kind] if c.kind != "text" else None for c in columns]
+    for row in rows:
+        out: list[Any] = []
+        for v, c, fmt in zip(row, columns, fmts, strict=True):
+            value = _cell(v, c.kind)
+            if fmt is None or value is None:
+                out.append(value)
+            else:
+                cell = WriteOnlyCell(ws, value=value)
+                cell.number_format = fmt
+                out.append(cell)
+        ws.append(out)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _letter(n: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return str(get_column_letter(n))
 
 
 def _csv_value(value: Any, kind: str) -> str:

@@ -227,38 +227,50 @@ def _leaf() -> Any:
 
 def target_rows(scope: Scope, fy: FiscalYear | None, period: Period,
                 by: str = "user") -> dict[tuple[Any, int], dict[date, int]]:
-    """{(group key, metric id): {month start: value}} of the leaf month cells in the
-    period (grouped by rep by default, or by a dimension column). Month-aligned periods
-    get one summed entry per key under the period's start."""
+    """{(group key, metric id): {month start: value}} of the reps' leaf targets (base
+    tier) in the period, grouped by rep (default) or by a dimension column. A period that
+    is a whole fiscal year reads the targets' year values, a fiscal quarter its quarter
+    cells, a month its month cells (one figure per target, entered under the period's
+    start); a period cutting months gets the month cells of the (at most two) months."""
     if fy is None:
         return {}
     starts = [s for s in month_starts(period) if fy.start <= s <= fy.end]
     if not starts:
         return {}
     key_col = Target.user_id if by == "user" else getattr(Target, f"{by}_id")
-    aligned = month_aligned(period)
+    year = engine.fiscal_year(fy.year, fy.first_month)
     cols: list[Any] = [key_col, Target.metric_id]
-    if not aligned:
-        cols.append(TargetCell.start)
-    stmt = (select(*cols, func.sum(TargetCell.value))
-            .join(TargetCell, and_(TargetCell.target_id == Target.id,
-                                   TargetCell.kind == "month"))
-            .where(Target.fiscal_year_id == fy.id, Target.tier == Tier.BASE,
-                   Target.user_id.is_not(None), TargetCell.start >= starts[0],
-                   TargetCell.start <= starts[-1], _leaf())
-            .group_by(*cols))
+    where = [Target.fiscal_year_id == fy.id, Target.tier == Tier.BASE,
+             Target.user_id.is_not(None), _leaf()]
     if scope.user is not None:
-        stmt = stmt.where(Target.user_id == scope.user.id)
+        where.append(Target.user_id == scope.user.id)
     elif scope.kind != "company":
-        stmt = stmt.where(Target.user_id.in_(_user_ids(scope)))
-    out: dict[tuple[Any, int], dict[date, int]] = defaultdict(dict)
-    for row in db.session.execute(stmt):
-        if aligned:
-            k, mid, v = row
-            out[(k, mid)][period.start] = int(v or 0)
+        where.append(Target.user_id.in_(_user_ids(scope)))
+    whole = month_aligned(period)
+    if whole and (period.start, period.end) == (year.start, year.end):
+        stmt = select(*cols, func.sum(Target.value)).where(*where).group_by(*cols)
+    else:
+        quarter = period.kind == "quarter" and any(
+            (q.start, q.end) == (period.start, period.end) for q in engine.quarters(year))
+        cell_kind = "quarter" if quarter else "month"
+        cond = [TargetCell.target_id == Target.id, TargetCell.kind == cell_kind]
+        if quarter or (whole and len(starts) == 1):
+            cond.append(TargetCell.start == starts[0])
         else:
+            cond += [TargetCell.start >= starts[0], TargetCell.start <= starts[-1]]
+            if not whole:
+                cols.append(TargetCell.start)
+        stmt = (select(*cols, func.sum(TargetCell.value))
+                .join(TargetCell, and_(*cond)).where(*where).group_by(*cols))
+    out: dict[tuple[Any, int], dict[date, int]] = defaultdict(dict)
+    split = len(cols) == 3
+    for row in db.session.execute(stmt):
+        if split:
             k, mid, start, v = row
             out[(k, mid)][start] = int(v or 0)
+        else:
+            k, mid, v = row
+            out[(k, mid)][period.start] = int(v or 0)
     return out
 
 
@@ -294,6 +306,8 @@ def actual_rows(scope: Scope, start: date, end: date, group: str | None = None,
     ).where(v.local_date >= start, v.local_date <= end, v.user_id.in_(users)).group_by(vkey)
     if vjoin is not None:
         stmt = vjoin(stmt)
+    if group == "day":  # read in date order from the (local_date, user_id, ...) index
+        stmt = stmt.with_hint(Visit.__table__, "INDEXED BY ix_visit_day_user_cover", "sqlite")
     for k, n, cold, ret, contracts, signed, collected in db.session.execute(stmt):
         out[(k, "visits")] += int(n)
         out[(k, "visits_cold")] += int(cold or 0)
@@ -572,20 +586,31 @@ def burnup(tr: Tracking, code: str) -> Burnup:
 
 
 def _scope_month_totals(tr: Tracking, metric: Metric) -> dict[date, int]:
+    """The scope's target per month of the period: for the company, the month cells of
+    the company target (the tree adds up month by month, so they are the reps' sums);
+    below, the sum of the reps' leaf month cells."""
     fy = tr.fy
     assert fy is not None
     starts = [s for s in month_starts(tr.period) if fy.start <= s <= fy.end]
     if not starts:
         return {}
+    in_months = and_(TargetCell.kind == "month", TargetCell.start >= starts[0],
+                     TargetCell.start <= starts[-1])
+    if tr.scope.kind == "company":
+        stmt = (select(TargetCell.start, func.sum(TargetCell.value))
+                .join(Target, Target.id == TargetCell.target_id)
+                .where(Target.fiscal_year_id == fy.id, Target.tier == Tier.BASE,
+                       Target.metric_id == metric.id, Target.parent_id.is_(None), in_months)
+                .group_by(TargetCell.start))
+        return {s: int(v or 0) for s, v in db.session.execute(stmt)}
     stmt = (select(TargetCell.start, func.sum(TargetCell.value))
             .join(Target, Target.id == TargetCell.target_id)
             .where(Target.fiscal_year_id == fy.id, Target.tier == Tier.BASE,
                    Target.metric_id == metric.id, Target.user_id.is_not(None),
-                   TargetCell.kind == "month", TargetCell.start >= starts[0],
-                   TargetCell.start <= starts[-1], _leaf())
+                   in_months, _leaf())
             .group_by(TargetCell.start))
     if tr.scope.user is not None:
         stmt = stmt.where(Target.user_id == tr.scope.user.id)
-    elif tr.scope.kind != "company":
+    else:
         stmt = stmt.where(Target.user_id.in_(_user_ids(tr.scope)))
     return {s: int(v or 0) for s, v in db.session.execute(stmt)}

@@ -66,16 +66,25 @@ def to_xlsx(title: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]]
         cell.font = bold
         head.append(cell)
     ws.append(head)
-    fmts = [FORMATS[c.kind] if c.kind != "text" else None for c in columns]
+    # One styled cell per column, its value replaced row by row: a write-only sheet
+    # writes each row out when it is appended, so the cells (and their style lookups)
+    # are made once, not once per value.
+    templates: list[Any] = []
+    for c in columns:
+        if c.kind == "text":
+            templates.append(None)
+        else:
+            cell = WriteOnlyCell(ws, value=0)
+            cell.number_format = FORMATS[c.kind]
+            templates.append(cell)
     for row in rows:
         out: list[Any] = []
-        for v, c, fmt in zip(row, columns, fmts, strict=True):
+        for v, c, cell in zip(row, columns, templates, strict=True):
             value = _cell(v, c.kind)
-            if fmt is None or value is None:
+            if cell is None or value is None:
                 out.append(value)
             else:
-                cell = WriteOnlyCell(ws, value=value)
-                cell.number_format = fmt
+                cell.value = value
                 out.append(cell)
         ws.append(out)
     buf = io.BytesIO()

@@ -17,7 +17,7 @@ visits and are not tracked here.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -262,15 +262,13 @@ def target_rows(scope: Scope, fy: FiscalYear | None, period: Period,
                 cols.append(TargetCell.start)
         stmt = (select(*cols, func.sum(TargetCell.value))
                 .join(TargetCell, and_(*cond)).where(*where).group_by(*cols))
+    rows = db.session.execute(stmt).all()
+    if len(cols) == 2:
+        start = period.start
+        return {(k, mid): {start: int(v or 0)} for k, mid, v in rows}
     out: dict[tuple[Any, int], dict[date, int]] = defaultdict(dict)
-    split = len(cols) == 3
-    for row in db.session.execute(stmt):
-        if split:
-            k, mid, start, v = row
-            out[(k, mid)][start] = int(v or 0)
-        else:
-            k, mid, v = row
-            out[(k, mid)][period.start] = int(v or 0)
+    for k, mid, start, v in rows:
+        out[(k, mid)][start] = int(v or 0)
     return out
 
 
@@ -306,9 +304,7 @@ def actual_rows(scope: Scope, start: date, end: date, group: str | None = None,
     ).where(v.local_date >= start, v.local_date <= end, v.user_id.in_(users)).group_by(vkey)
     if vjoin is not None:
         stmt = vjoin(stmt)
-    if group == "day":  # read in date order from the (local_date, user_id, ...) index
-        stmt = stmt.with_hint(Visit.__table__, "INDEXED BY ix_visit_day_user_cover", "sqlite")
-    for k, n, cold, ret, contracts, signed, collected in db.session.execute(stmt):
+    for k, n, cold, ret, contracts, signed, collected in _visits_query(stmt, group == "day"):
         out[(k, "visits")] += int(n)
         out[(k, "visits_cold")] += int(cold or 0)
         out[(k, "visits_return")] += int(ret or 0)
@@ -323,7 +319,50 @@ def actual_rows(scope: Scope, start: date, end: date, group: str | None = None,
     return out
 
 
+def _visits_query(stmt: Any, by_day: bool) -> Any:
+    """Run a visits aggregate. By day on SQLite, read the (local_date, user_id, ...)
+    covering index in date order (no sort for the GROUP BY): SQLite's planner would take
+    the rep-first index for the rep filter and sort 250,000 entries (measured: 70 ms
+    instead of 100 ms of CPU for the company's year). The statement holds only internal
+    values (dates, enum names, numbers), rendered inline."""
+    bind = db.session.get_bind()
+    if not by_day or bind.dialect.name != "sqlite":
+        return db.session.execute(stmt)
+    sql = str(stmt.compile(dialect=bind.dialect, compile_kwargs={"literal_binds": True}))
+    sql = sql.replace("FROM visit ", "FROM visit INDEXED BY ix_visit_day_user_cover ", 1)
+    rows = db.session.connection().exec_driver_sql(sql).all()
+    return [(date.fromisoformat(k) if isinstance(k, str) else k, *rest) for k, *rest in rows]
+
+
 # ------------------------------------------------------------------ the tracking view
+
+
+class Figs(Mapping[str, Pace]):
+    """A line's figures per metric code, held as two lists of integers (target and
+    achieved, in the metrics' order) and made into Pace objects only when asked for."""
+
+    __slots__ = ("_base", "_cache", "_codes", "achieved", "target")
+
+    def __init__(self, codes: dict[str, int], base: Pace, target: list[int],
+                 achieved: list[int]) -> None:
+        self._codes, self._base = codes, base
+        self.target, self.achieved = target, achieved
+        self._cache: dict[str, Pace] = {}
+
+    def __getitem__(self, code: str) -> Pace:
+        got = self._cache.get(code)
+        if got is None:
+            i = self._codes[code]
+            b = self._base
+            got = self._cache[code] = Pace(self.target[i], self.achieved[i], b.elapsed_days,
+                                           b.total_days, b.days_left)
+        return got
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._codes)
+
+    def __len__(self) -> int:
+        return len(self._codes)
 
 
 @dataclass
@@ -332,7 +371,7 @@ class Line:
 
     label: str
     scope: Scope | None
-    figs: dict[str, Pace] = field(default_factory=dict)
+    figs: Figs
     obj: Any = None
 
 
@@ -383,22 +422,16 @@ def _behind(p: Pace) -> float:
     return (p.achieved - p.expected) / p.target if p.target else 0.0
 
 
-def _combine(lines: Iterable[tuple[str, Pace]]) -> dict[str, Pace]:
-    out: dict[str, Pace] = {}
-    for code, p in lines:
-        got = out.get(code)
-        out[code] = p if got is None else Pace(got.target + p.target, got.achieved + p.achieved,
-                                              p.elapsed_days, p.total_days, p.days_left)
-    return out
-
-
-def _sum_lines(label: str, scope: Scope | None, parts: list[Line], metrics: list[Metric],
+def _sum_lines(label: str, scope: Scope | None, parts: list[Line], codes: dict[str, int],
                base: Pace, obj: Any = None) -> Line:
-    figs = {m.code: Pace(sum(p.figs[m.code].target for p in parts),
-                         sum(p.figs[m.code].achieved for p in parts),
-                         base.elapsed_days, base.total_days, base.days_left)
-            for m in metrics}
-    return Line(label, scope, figs, obj)
+    n = len(codes)
+    t, a = [0] * n, [0] * n
+    for p in parts:
+        pt, pa = p.figs.target, p.figs.achieved
+        for i in range(n):
+            t[i] += pt[i]
+            a[i] += pa[i]
+    return Line(label, scope, Figs(codes, base, t, a), obj)
 
 
 def as_of(period: Period, today: date) -> date:
@@ -427,17 +460,36 @@ def track(viewer: User, scope: Scope, kind: str = "month", on: date | None = Non
             return str(obj.name_en)
         return str(getattr(obj, "name", getattr(obj, "display_name", "")))
 
+    codes = {m.code: i for i, m in enumerate(metrics)}
+    n = len(metrics)
+    index = {m.id: i for i, m in enumerate(metrics)}
+    by_source: dict[str, list[int]] = defaultdict(list)
+    for i, m in enumerate(metrics):
+        by_source[m.source].append(i)
+    tgt = {r.id: [0] * n for r in reps}
+    act = {r.id: [0] * n for r in reps}
+    aligned = month_aligned(period)
+    for (uid, mid), months in targets.items():
+        i = index.get(mid)
+        row = tgt.get(uid)
+        if i is None or row is None:
+            continue
+        if aligned:
+            for v in months.values():
+                row[i] += v
+        else:
+            row[i] = _period_target(months, period, cal)
+    for (uid, source), v in actual.items():
+        row = act.get(uid)
+        if row is None:
+            continue
+        for i in by_source.get(source, ()):
+            row[i] = v
     rep_lines: dict[int, Line] = {}
     for r in reps:
-        figs = {}
-        for m in metrics:
-            t = _period_target(targets.get((r.id, m.id), {}), period, cal)
-            figs[m.code] = Pace(t, actual.get((r.id, m.source), 0), base.elapsed_days,
-                                base.total_days, base.days_left)
-        rep_lines[r.id] = Line(r.name, None, figs, obj=r)
-    for rid, ln in rep_lines.items():
-        ln.scope = Scope("rep", user=scope.user) if scope.user is not None \
-            else Scope("rep", rep_id=rid)
+        sc = Scope("rep", user=scope.user) if scope.user is not None \
+            else Scope("rep", rep_id=r.id)
+        rep_lines[r.id] = Line(r.name, sc, Figs(codes, base, tgt[r.id], act[r.id]), r)
     units = {u.id: u for u in db.session.scalars(select(OrgUnit).where(
         OrgUnit.company_id == company.id))}
     by_path = {u.path: u for u in units.values()}
@@ -446,7 +498,7 @@ def track(viewer: User, scope: Scope, kind: str = "month", on: date | None = Non
     team_parts: dict[int, list[Line]] = defaultdict(list)
     for r in reps:
         team_parts[r.unit_id].append(rep_lines[r.id])
-    teams = [_sum_lines(name(units[uid]), _unit_scope(units[uid]), parts, metrics, base,
+    teams = [_sum_lines(name(units[uid]), _unit_scope(units[uid]), parts, codes, base,
                         units[uid]) for uid, parts in team_parts.items()]
     teams.sort(key=lambda ln: (ln.obj.sort, ln.obj.id))
 
@@ -467,12 +519,12 @@ def track(viewer: User, scope: Scope, kind: str = "month", on: date | None = Non
                              key=lambda u: (u.sort, u.id))
         for u in child_units:
             children.append(_sum_lines(name(u), _unit_scope(u), groups.get(("unit", u.id), []),
-                                       metrics, base, u))
+                                       codes, base, u))
         for r in reps:
             if r.unit_id == scope.unit.id:
                 children.append(rep_lines[r.id])
     total = _sum_lines(name(scope.obj) if scope.unit is not None else scope.user.display_name,  # type: ignore[union-attr]
-                       scope, list(rep_lines.values()), metrics, base, scope.obj)
+                       scope, list(rep_lines.values()), codes, base, scope.obj)
     return Tracking(scope, breadcrumbs(viewer, scope), period, kind, day, fy, metrics, total,
                     children, list(rep_lines.values()), teams, cal, targets)
 
@@ -510,15 +562,14 @@ def by_dimension(tr: Tracking, dim: str, english: bool = False) -> list[Line]:
     actual = actual_rows(tr.scope, tr.period.start, tr.day, vkey=vkey, vjoin=vjoin, ckey=ckey)
     base = tr.total.figs[tr.metrics[0].code] if tr.metrics else pace(0, 0, tr.period, tr.day,
                                                                      tr.cal)
+    codes = {m.code: i for i, m in enumerate(tr.metrics)}
     lines: list[Line] = []
     for key, obj in [(o.id, o) for o in values] + [(None, None)]:
-        figs = {}
-        for m in tr.metrics:
-            t = _period_target(targets.get((key, m.id), {}), tr.period, tr.cal)
-            figs[m.code] = Pace(t, actual.get((key, m.source), 0), base.elapsed_days,
-                                base.total_days, base.days_left)
+        t = [_period_target(targets.get((key, m.id), {}), tr.period, tr.cal)
+             for m in tr.metrics]
+        a = [actual.get((key, m.source), 0) for m in tr.metrics]
         label = "" if obj is None else (obj.name_en if english and obj.name_en else obj.name)
-        lines.append(Line(label, None, figs, obj))
+        lines.append(Line(label, None, Figs(codes, base, t, a), obj))
     return lines
 
 

@@ -156,6 +156,11 @@ def bench_tracking(database_url: str | None, runs: int) -> None:
     click.echo(_machine(url))
     click.echo(f"company: 2,000 reps, {result.customers:,} customers, {result.visits:,} visits "
                f"(built in {result.build_s:.1f} s)")
+    click.echo(f"load average before the timings: {result.load}")
+    click.echo("server time per request (wall clock; CPU time of this process), median of "
+               f"{runs}:")
     for name, times in result.timings_ms.items():
-        click.echo(f"{name:<42} median {statistics.median(times):7.1f} ms  "
-                   f"({', '.join(f'{t:.0f}' for t in times)})")
+        cpu = result.cpu_ms[name]
+        click.echo(f"  {name:<40} {statistics.median(times):7.1f} ms "
+                   f"(CPU {statistics.median(cpu):6.1f} ms)  "
+                   f"runs: {', '.join(f'{t:.0f}' for t in times)}")

@@ -27,7 +27,9 @@ def record_move(customer: Customer, to_stage_id: int | None, day: date,
 def backfill_demo(company: Company, today: date) -> int:
     """The demo company's stage history, made once and deterministically: each customer
     walks the pipeline from the first stage to the stage it is in now (a lost customer
-    is lost after a stage or two; a won customer's win is its first_won_on)."""
+    is lost after a stage or two; a won customer's win is its first_won_on, which for
+    half of the won customers moves into this year, so the demo year has new customers
+    and wins in its funnel)."""
     have = db.session.scalar(select(func.count()).select_from(StageMove).join(
         Customer, Customer.id == StageMove.customer_id).where(
         Customer.company_id == company.id))
@@ -48,6 +50,8 @@ def backfill_demo(company: Company, today: date) -> int:
             continue
         if current.is_won and won is not None:
             path = pipeline[:rng.randint(2, len(pipeline))] + [current]
+            if c.id % 2 == 0 and span > 30:  # half of them were won this year
+                c.first_won_on = start + timedelta(days=rng.randint(20, span - 1))
         elif current.is_lost:
             path = pipeline[:rng.randint(1, 3)] + [current]
         else:

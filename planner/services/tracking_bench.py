@@ -50,6 +50,8 @@ class TrackingBench:
     customers: int
     build_s: float
     timings_ms: dict[str, list[float]] = field(default_factory=dict)
+    cpu_ms: dict[str, list[float]] = field(default_factory=dict)  # this process's CPU time
+    load: str = ""
 
     def median(self, key: str) -> float:
         return statistics.median(self.timings_ms[key])
@@ -159,18 +161,24 @@ def run(app: Flask, runs: int = 5, today: date | None = None) -> TrackingBench:
         }
         db.session.remove()
     result = TrackingBench(n_visits, n_customers, build_s)
+    try:
+        result.load = " ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:
+        result.load = "?"
     client = app.test_client()
     with client.session_transaction() as sess:
         sess["_user_id"] = login
         sess["_fresh"] = True
     for name, url in urls.items():
         client.get(url)  # warm: calendar caches, templates
-        times = []
+        times, cpu = [], []
         for _ in range(runs):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             resp = client.get(url)
             times.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
             if resp.status_code != 200:
                 raise RuntimeError(f"{url}: HTTP {resp.status_code}")
         result.timings_ms[name] = times
+        result.cpu_ms[name] = cpu
     return result

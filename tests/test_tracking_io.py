@@ -230,6 +230,24 @@ def _csv(rows: list[list[Any]]) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode()
 
 
+def test_a_managers_own_export_reimports_and_their_team_total_stays_theirs_to_keep(
+        app: Flask) -> None:
+    c, token = _client(app, "manager3")
+    data = c.get("/tracking/targets.csv?lang=en").data
+    with app.app_context():
+        before = _targets_state()
+    resp = _upload(c, token, "targets", data, "mine.csv")
+    assert resp.status_code == 200, resp.get_data(as_text=True)[-1500:]
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    team = next(r for r in rows[1:] if r[0] == "gz" and r[4] == "visits" and r[5] == "base")
+    team[7] = str(int(team[7]) + 1)
+    resp = _upload(c, token, "targets", _csv([rows[0][:8], team[:8]]), "team.csv")
+    assert resp.status_code == 422
+    assert "Only the level above can change this target." in resp.get_data(as_text=True)
+    with app.app_context():
+        assert _targets_state() == before
+
+
 def test_a_manager_cannot_import_targets_outside_their_unit(app: Flask) -> None:
     c, token = _client(app, "manager1")
     resp = _upload(c, token, "targets", _csv([

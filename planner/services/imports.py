@@ -373,9 +373,6 @@ def _import_targets(viewer: User, cols: dict[str, int], head: list[str],
             row.error("scope", _("There is no such target in this year's tree (or it is "
                                  "not in your unit)."))
             continue
-        if not admin and (node.parent is None or node.parent.unit_id not in mine):
-            row.error("value", _("Only the level above can change this target."))
-            continue
         dup = (*key, node.id)
         if dup in seen:
             row.error("scope", _("The same target is on row %(n)d too.", n=seen[dup]))
@@ -390,6 +387,9 @@ def _import_targets(viewer: User, cols: dict[str, int], head: list[str],
         tree, ctx, _index = trees[key]
         if value == node.value:
             continue  # unchanged: nothing to do (an export re-imported changes nothing)
+        if not admin and (node.parent is None or node.parent.unit_id not in mine):
+            row.error("value", _("Only the level above can change this target."))
+            continue
         try:
             plan = dc.plan_edit(tree, ctx, node, value)
         except dc.DecomposeError as exc:

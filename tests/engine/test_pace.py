@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner.engine import WorkCalendar, daily_targets, month_period
@@ -13,6 +13,7 @@ from planner.engine.pace import month_cumulative, month_part, pace
 CAL = WorkCalendar()
 
 
+@settings(deadline=None)
 @given(st.integers(1, 12), st.integers(0, 10**12), st.integers(1, 31), st.integers(0, 30))
 def test_a_months_part_is_the_sum_of_its_days(month: int, value: int, a: int, span: int) -> None:
     mp = month_period(2026, month)
@@ -22,6 +23,7 @@ def test_a_months_part_is_the_sum_of_its_days(month: int, value: int, a: int, sp
     assert month_part(value, mp.start, date(2026, month, lo), date(2026, month, hi), CAL) == want
 
 
+@settings(deadline=None)
 @given(st.integers(1, 12), st.integers(0, 10**9))
 def test_the_cumulative_target_ends_at_the_month(month: int, value: int) -> None:
     cum = month_cumulative(value, date(2026, month, 1), CAL)

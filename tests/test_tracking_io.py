@@ -459,3 +459,38 @@ def test_at_risk_lists_those_whose_needed_rate_is_well_above_their_pace(
     assert behind == sorted(behind)
     fine = [ln for ln in tr.reps if ln not in risky]
     assert all(not ln.figs["revenue"].at_risk() for ln in fine)
+
+
+def test_a_visit_that_moves_the_stage_or_makes_a_lead_is_kept_in_the_history(
+        app: Flask) -> None:
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    c, token = _client(app, "rep23")
+    now = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai"))
+    with app.app_context():
+        cu = db.session.scalars(select(Customer).join(Stage).where(
+            Customer.owner_id == _uid("rep23"), Stage.code == "lead")).first()
+        assert cu is not None
+        cid, from_stage = cu.id, cu.stage_id
+    form = {"csrf_token": token, "context": "today", "customer_id": str(cid),
+            "kind": "existing", "visited_at": (now - timedelta(minutes=5)).strftime(
+                "%Y-%m-%dT%H:%M"), "place": "", "purpose": "跟进", "outcome": "",
+            "notes": "", "amount_signed": "", "amount_collected": "", "expenses": "",
+            "materials": "", "next_follow_up": "", "stage": "contacted"}
+    assert c.post("/visits/new", data=form).status_code == 303
+    lead_form = {**form, "customer_id": "", "stage": "", "new_customer_name": "历史测试线索",
+                 "new_customer_phone": "13900000000"}
+    assert c.post("/visits/new", data=lead_form).status_code == 303
+    with app.app_context():
+        contacted = db.session.scalar(select(Stage.id).where(Stage.code == "contacted"))
+        move = db.session.scalars(select(StageMove).where(StageMove.customer_id == cid)
+                                  .order_by(StageMove.id.desc())).first()
+        assert move is not None and move.visit_id is not None
+        assert (move.from_stage_id, move.to_stage_id, move.day) == (from_stage, contacted,
+                                                                    now.date())
+        lead = db.session.scalar(select(Customer).where(Customer.name == "历史测试线索"))
+        assert lead is not None
+        moves = db.session.scalars(select(StageMove).where(
+            StageMove.customer_id == lead.id)).all()
+        assert [(m.from_stage_id, m.to_stage_id) for m in moves] == [(None, lead.stage_id)]

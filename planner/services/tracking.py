@@ -319,6 +319,35 @@ def actual_rows(scope: Scope, start: date, end: date, group: str | None = None,
     return out
 
 
+def daily_actual(scope: Scope, start: date, end: date, source: str) -> dict[date, int]:
+    """{day: value} of one actual from start to end (the burn-up): one GROUP BY day that
+    computes only that actual."""
+    if end < start:
+        return {}
+    users = _user_ids(scope)
+    if source == "new_customers":
+        c = Customer.__table__.c
+        return {d: int(n) for d, n in db.session.execute(
+            select(c.first_won_on, func.count()).where(
+                c.first_won_on >= start, c.first_won_on <= end, c.owner_id.in_(users))
+            .group_by(c.first_won_on))}
+    v = Visit.__table__.c
+    expr = {
+        "visits": func.count(),
+        "visits_cold": func.sum(case((v.kind == VisitKind.COLD.value, 1), else_=0)),
+        "visits_return": func.sum(case((v.kind == VisitKind.RETURN.value, 1), else_=0)),
+        "contracts": func.sum(case((v.amount_signed > 0, 1), else_=0)),
+        "amount_signed": func.coalesce(func.sum(v.amount_signed), 0),
+        "amount_collected": func.coalesce(func.sum(v.amount_collected), 0),
+    }.get(source)
+    if expr is None:
+        return {}
+    stmt = (select(v.local_date, expr)
+            .where(v.local_date >= start, v.local_date <= end, v.user_id.in_(users))
+            .group_by(v.local_date))
+    return {d: int(x or 0) for d, x in _visits_query(stmt, True)}
+
+
 def _visits_query(stmt: Any, by_day: bool) -> Any:
     """Run a visits aggregate. By day on SQLite, read the (local_date, user_id, ...)
     covering index in date order (no sort for the GROUP BY): SQLite's planner would take
@@ -623,13 +652,13 @@ def burnup(tr: Tracking, code: str) -> Burnup:
                     if period.start <= d <= period.end:
                         step[d] += cum - prev
                     prev = cum
-    daily = actual_rows(tr.scope, period.start, tr.day, group="day")
+    daily = daily_actual(tr.scope, period.start, tr.day, metric.source)
     points: list[BurnPoint] = []
     t_cum = a_cum = 0
     d = period.start
     while d <= period.end:
         t_cum += step.get(d, 0)
-        a_cum += daily.get((d, metric.source), 0)
+        a_cum += daily.get(d, 0)
         points.append(BurnPoint(d, t_cum, a_cum if d <= tr.day else None))
         d += timedelta(days=1)
     # Targets on days outside the period (a month cut by a week) are not in the period.

@@ -390,6 +390,19 @@ def test_the_funnel_matches_a_query_of_the_stage_history(app: Flask, app_ctx: No
         by_code["need"].reached / by_code["lead"].reached)
 
 
+def test_the_funnel_exports_its_figures(app: Flask) -> None:
+    c, _t = _client(app, "director")
+    body = c.get("/tracking/export.csv?table=funnel&period=year&lang=en").data
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["Period", "Stage", "Reached", "Entered"]
+    with app.app_context():
+        director = db.session.scalar(select(User).where(User.username == "director"))
+        assert director is not None
+        tr = tk.track(director, tk.top_scope(director), "year")
+        fn = funnel(tr.scope, director.unit.company_id, tr.period.start, tr.day, tr.day)
+        assert [int(r[2]) for r in rows[1:len(fn.rows) + 1]] == [r.reached for r in fn.rows]
+
+
 def test_a_stage_moved_on_the_board_is_kept_in_the_history(app: Flask) -> None:
     c, token = _client(app, "rep24")
     with app.app_context():

@@ -92,6 +92,20 @@ def tracking_export(fmt: str):  # type: ignore[no-untyped-def]
                 Column("target", _("Target, cumulative"), k),
                 Column("actual", _("Actual, cumulative"), k)]
         rows = [[pt.day, pt.target, pt.actual] for pt in b.points]
+    elif table == "funnel":
+        from ..services.funnel import funnel
+
+        fn = funnel(tr.scope, current_user.unit.company_id, tr.period.start, tr.day, _today())
+        cols = [Column("period", _("Period")), Column("stage", _("Stage")),
+                Column("reached", _("Reached"), "count"), Column("entered", _("Entered"), "count"),
+                Column("conversion", _("To next"), "percent"),
+                Column("avg_days", _("Avg. days"), "number"),
+                Column("stays", _("Stays ended"), "count")]
+        stage_rows = [*fn.rows, *([fn.lost] if fn.lost else [])]
+        rows = [[period, r.stage.name_en if _english() and r.stage.name_en else r.stage.name,
+                 r.reached, r.entered, r.conversion,
+                 round(r.avg_days, 1) if r.avg_days is not None else None, r.stays]
+                for r in stage_rows]
     else:
         abort(404)
     data = sheets.export(fmt, _("Tracking"), cols, rows)

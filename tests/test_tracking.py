@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from conftest import login
 from flask import Flask
 from sqlalchemy import func, select
 
 from planner.extensions import db
 from planner.models import User, Visit
 from planner.services import tracking as tk
-from planner.services.company import local_today
 from planner.services.plan import rep_plan
 
 
@@ -28,8 +28,7 @@ def test_the_company_total_is_the_sum_over_reps_for_every_metric(app: Flask, app
     director = _user("director")
     scope = tk.top_scope(director)
     assert scope.kind == "company"
-    today = local_today(director.unit.company) if hasattr(director.unit, "company") else None
-    tr = tk.track(director, scope, kind, today=today)
+    tr = tk.track(director, scope, kind)
     assert len(tr.reps) == 24
     assert tr.metrics and all(m.additive for m in tr.metrics)
     some_target = False
@@ -49,7 +48,7 @@ def test_the_company_total_is_the_sum_over_reps_for_every_metric(app: Flask, app
             assert total.achieved == n
     assert some_target or kind == "day"
     for region in tr.children:
-        sub = tk.track(director, region.scope, kind, today=today)
+        sub = tk.track(director, region.scope, kind)
         for m in tr.metrics:
             assert sub.total.figs[m.code].target == region.figs[m.code].target
             assert sub.total.figs[m.code].target == sum(
@@ -107,3 +106,10 @@ def test_the_dimension_lines_add_up_to_the_total(app: Flask, app_ctx: None, dim:
     for m in tr.metrics:
         assert sum(ln.figs[m.code].target for ln in lines) == tr.total.figs[m.code].target
         assert sum(ln.figs[m.code].achieved for ln in lines) == tr.total.figs[m.code].achieved
+
+
+def test_a_bad_date_shows_the_current_period_and_says_so(app: Flask) -> None:
+    c = app.test_client()
+    login(c, "manager1")
+    page = c.get("/tracking?on=2026-13-45&lang=en").get_data(as_text=True)
+    assert "is not a date between" in page and "Burn-up" in page

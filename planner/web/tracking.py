@@ -7,14 +7,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Response, abort, request, url_for
+from flask import Response, abort, flash, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..models import Company, Role
-from ..parsing import parse_day, parse_id
+from ..parsing import MAX_YEAR, MIN_YEAR, parse_day, parse_id
 from ..services import tracking as tk
 from ..services.company import local_today
 from . import bp, charts
@@ -63,6 +63,10 @@ class Params:
         a = request.args
         self.kind = a.get("period", "month") if a.get("period") in tk.PERIOD_KINDS else "month"
         self.on = parse_day(a.get("on")) if a.get("on") else None
+        if a.get("on") and self.on is None:
+            flash(_("“%(text)s” is not a date between %(lo)s and %(hi)s: showing today "
+                    "instead.", text=(a.get("on") or "")[:40], lo=MIN_YEAR, hi=MAX_YEAR),
+                  "error")
         self.unit_id = parse_id(a.get("unit")) if a.get("unit") else None
         self.rep_id = parse_id(a.get("rep")) if a.get("rep") else None
         if (a.get("unit") and self.unit_id is None) or (a.get("rep") and self.rep_id is None):

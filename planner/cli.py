@@ -142,3 +142,43 @@ def review_reminders() -> None:
         queued += remind_overdue(company)
     db.session.commit()
     click.echo(f"weekly review reminders queued: {queued}")
+
+
+@planner_cli.command("bench-tracking")
+@click.option("--database-url", default=None,
+              help="Throwaway database (default: a temporary SQLite file). "
+                   "Its schema is dropped and recreated.")
+@click.option("--runs", default=5, show_default=True, help="Timed runs per page.")
+def bench_tracking(database_url: str | None, runs: int) -> None:
+    """The tracking page and the company export on 2,000 reps with a year of visits."""
+    import statistics
+    import tempfile
+
+    from flask_migrate import upgrade
+
+    from . import create_app
+    from .extensions import db
+    from .services import tracking_bench
+
+    tmp = tempfile.TemporaryDirectory(prefix="planner-bench-tracking-")
+    url = _scratch_database(database_url, tmp.name)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False,
+                      "SESSION_COOKIE_SECURE": False})
+    with app.app_context():
+        upgrade()
+    result = tracking_bench.run(app, runs=runs)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    tmp.cleanup()
+    click.echo(_machine(url))
+    click.echo(f"company: 2,000 reps, {result.customers:,} customers, {result.visits:,} visits "
+               f"(built in {result.build_s:.1f} s)")
+    click.echo(f"load average before the timings: {result.load}")
+    click.echo("server time per request (wall clock; CPU time of this process), median of "
+               f"{runs}:")
+    for name, times in result.timings_ms.items():
+        cpu = result.cpu_ms[name]
+        click.echo(f"  {name:<40} {statistics.median(times):7.1f} ms "
+                   f"(CPU {statistics.median(cpu):6.1f} ms)  "
+                   f"runs: {', '.join(f'{t:.0f}' for t in times)}")

@@ -26,6 +26,7 @@ from .targets import (
     TargetCell,
     Tier,
 )
+from .tracking import StageMove
 
 __all__ = [
     "ActionPlan",
@@ -51,6 +52,7 @@ __all__ = [
     "ReviewStatus",
     "Role",
     "Stage",
+    "StageMove",
     "Target",
     "TargetCell",
     "Tier",

@@ -28,7 +28,10 @@ def new_uuid() -> str:
 
 class Customer(db.Model):
     __tablename__ = "customer"
-    __table_args__ = (Index("ix_customer_owner_stage", "owner_id", "stage_id"),)
+    __table_args__ = (
+        Index("ix_customer_owner_stage", "owner_id", "stage_id"),
+        Index("ix_customer_won_owner", "first_won_on", "owner_id"),  # tracking
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     # Made on the phone when the customer is created offline; the sync applies it once.
     uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
@@ -64,7 +67,14 @@ class Visit(db.Model):
     """A customer visit, keyed by a UUID made on the phone (so a sync applies it once)."""
 
     __tablename__ = "visit"
-    __table_args__ = (Index("ix_visit_user_day", "user_id", "local_date"),)
+    __table_args__ = (
+        Index("ix_visit_user_day", "user_id", "local_date"),
+        # tracking: per-period actuals by rep read this index alone (covering)
+        Index("ix_visit_day_user_cover", "local_date", "user_id", "kind", "amount_signed",
+              "amount_collected"),
+        Index("ix_visit_user_day_cover", "user_id", "local_date", "kind", "amount_signed",
+              "amount_collected"),
+    )
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)

@@ -79,6 +79,8 @@ class Target(db.Model):
     __table_args__ = (
         Index("ix_target_lookup", "fiscal_year_id", "metric_id", "tier", "user_id"),
         Index("ix_target_unit", "fiscal_year_id", "unit_id"),
+        # tracking: the reps' leaf targets with their year values, from the index alone
+        Index("ix_target_track", "fiscal_year_id", "tier", "metric_id", "user_id", "value"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     fiscal_year_id: Mapped[int] = mapped_column(ForeignKey("fiscal_year.id", ondelete="CASCADE"))

@@ -14,6 +14,7 @@ from .. import access
 from ..extensions import db
 from ..models import Customer, Stage, User, Visit
 from ..parsing import parse_id
+from . import stage_history
 
 NAME_MAX = 120
 
@@ -95,6 +96,7 @@ def move_stage(customer: Customer, raw_stage: str, today: date) -> str | None:
     stage = find_stage(customer.company_id, raw_stage)
     if stage is None:
         return _("That stage does not exist.")
+    stage_history.record_move(customer, stage.id, today)
     if stage.id != customer.stage_id:
         customer.stage_id = stage.id
         if stage.is_won and customer.first_won_on is None:

@@ -220,6 +220,10 @@ def load_demo(today: date | None = None) -> list[Login]:
     ensure_company_targets(fy, company_targets_spec())
     db.session.commit()
     _decompose(company, fy)
+    from .stage_history import backfill_demo  # tracking: the funnel's stage history
+
+    backfill_demo(company, today)
+    db.session.commit()
     return logins
 
 

@@ -34,6 +34,7 @@ from ..models import (
 )
 from ..money import MoneyError, parse_fen
 from ..parsing import parse_day, parse_id, printable_key, unstorable
+from . import stage_history
 from .company import company_tz
 
 MAX_AMOUNT_FEN = 100_000_000 * 100  # 100 million CNY in one visit is absurd
@@ -502,6 +503,7 @@ def record_visit(user: User, data: VisitData, visit_id: str | None = None,
             phone=data.new_lead.phone, stage_id=lead_stage.id,
         )
         db.session.add(customer)
+        stage_history.record_move(customer, lead_stage.id, data.local_date, new=True)
         if flush:
             db.session.flush()
             if lookups is not None:
@@ -524,6 +526,7 @@ def record_visit(user: User, data: VisitData, visit_id: str | None = None,
     if data.product_line_ids and data.amount_signed:
         visit.products[0].amount_signed = data.amount_signed
     db.session.add(visit)
+    stage_history.record_move(customer, data.stage_id, data.local_date, visit.id)
     if data.stage_id is not None and data.stage_id != customer.stage_id:
         customer.stage_id = data.stage_id
         stage = db.session.get(Stage, data.stage_id)

@@ -14,6 +14,7 @@ NAV = [
     ("web.week_plan", _l("Plans"), "▦", {Role.REP}),
     ("web.reviews", _l("Review"), "✓", {Role.REP, Role.MANAGER}),
     ("web.team", _l("Team"), "◎", {Role.MANAGER, Role.ADMIN}),
+    ("web.tracking", _l("Tracking"), "↗", {Role.MANAGER, Role.ADMIN}),
     ("web.targets", _l("Targets"), "◆", {Role.MANAGER, Role.ADMIN}),
     ("web.calendar", _l("Calendar"), "▤", {Role.ADMIN}),
     ("web.stages", _l("Stages"), "☷", {Role.ADMIN}),

@@ -1,0 +1,221 @@
+"""Excel (.xlsx, openpyxl) and CSV (UTF-8 with BOM) in and out.
+
+Out: a table is columns (a header in the user's language and a kind: text, money, count,
+percent, date) and rows of plain values; money goes out in yuan with two decimals as a
+real number, counts as integers, shares as fractions formatted as percentages; the header
+row is frozen.
+
+In: a file is refused unless it really is an .xlsx (a zip holding an Excel workbook) or
+a text CSV (UTF-8, with or without BOM, or GB18030 as Excel on a Chinese Windows writes
+it), and at most 5 MB. Rows come back as dicts keyed by the column's canonical key,
+whichever language the headers were in.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 50_000
+
+FORMATS = {"money": "#,##0.00", "count": "#,##0", "percent": "0.0%", "date": "yyyy-mm-dd",
+           "number": "#,##0.##", "text": "@"}
+
+
+@dataclass
+class Column:
+    key: str
+    header: str
+    kind: str = "text"  # text | money (fen in, yuan out) | count | percent | date | number
+
+
+def _cell(value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    if kind == "money":
+        return Decimal(int(value)) / 100
+    if kind == "percent":
+        return float(value)
+    return value
+
+
+def to_xlsx(title: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> bytes:
+    """A workbook written in openpyxl's streaming (write-only) mode: real numbers with
+    number formats, a bold frozen header row."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet((title or "Sheet")[:31])
+    ws.freeze_panes = "A2"
+    for i, c in enumerate(columns):
+        letter = _letter(i + 1)
+        ws.column_dimensions[letter].width = max(10, min(40, len(c.header) * 2 + 2))
+    bold = Font(bold=True)
+    head = []
+    for c in columns:
+        cell = WriteOnlyCell(ws, value=c.header)
+        cell.font = bold
+        head.append(cell)
+    ws.append(head)
+    # One styled cell per column, its value replaced row by row: a write-only sheet
+    # writes each row out when it is appended, so the cells (and their style lookups)
+    # are made once, not once per value.
+    templates: list[Any] = []
+    for c in columns:
+        if c.kind == "text":
+            templates.append(None)
+        else:
+            cell = WriteOnlyCell(ws, value=0)
+            cell.number_format = FORMATS[c.kind]
+            templates.append(cell)
+    for row in rows:
+        out: list[Any] = []
+        for v, c, cell in zip(row, columns, templates, strict=True):
+            value = _cell(v, c.kind)
+            if cell is None or value is None:
+                out.append(value)
+            else:
+                cell.value = value
+                out.append(cell)
+        ws.append(out)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _letter(n: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return str(get_column_letter(n))
+
+
+def _csv_value(value: Any, kind: str) -> str:
+    if value is None:
+        return ""
+    if kind == "money":
+        fen = int(value)
+        sign = "-" if fen < 0 else ""
+        return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
+    if kind == "percent":
+        return f"{float(value) * 100:.1f}%"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def to_csv(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([c.header for c in columns])
+    for row in rows:
+        w.writerow([_csv_value(v, c.kind) for v, c in zip(row, columns, strict=True)])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def export(fmt: str, title: str, columns: Sequence[Column],
+           rows: Iterable[Sequence[Any]]) -> bytes:
+    return to_xlsx(title, columns, rows) if fmt == "xlsx" else to_csv(columns, rows)
+
+
+# ------------------------------------------------------------------ reading
+
+
+class SheetError(ValueError):
+    """The file as a whole cannot be read (too large, not xlsx/csv, no header)."""
+
+
+def sniff(data: bytes, filename: str) -> str:
+    """'xlsx' or 'csv' by content (not by name); SheetError otherwise."""
+    if len(data) > MAX_BYTES:
+        raise SheetError("too_large")
+    if not data:
+        raise SheetError("empty")
+    if data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                names = set(z.namelist())
+        except zipfile.BadZipFile:
+            raise SheetError("not_sheet") from None
+        if "xl/workbook.xml" in names and "[Content_Types].xml" in names:
+            return "xlsx"
+        raise SheetError("not_sheet")
+    head = data[:4096]
+    if b"\x00" in head:
+        raise SheetError("not_sheet")
+    try:
+        _decode(data)
+    except UnicodeDecodeError:
+        raise SheetError("not_sheet") from None
+    return "csv"
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")
+
+
+def read_rows(data: bytes, kind: str) -> list[list[Any]]:
+    """Every row of the first sheet (xlsx) or of the CSV, header first, as cell values
+    (xlsx numbers stay numbers; CSV cells are text)."""
+    if kind == "xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception:  # a broken workbook: say so, never a 500
+            raise SheetError("not_sheet") from None
+        ws = wb.worksheets[0]
+        out: list[list[Any]] = []
+        for row in ws.iter_rows(values_only=True):
+            out.append(list(row))
+            if len(out) > MAX_ROWS + 1:
+                raise SheetError("too_many_rows")
+        wb.close()
+        return out
+    text = _decode(data)
+    rows = list(csv.reader(io.StringIO(text)))
+    if len(rows) > MAX_ROWS + 1:
+        raise SheetError("too_many_rows")
+    return rows
+
+
+def _norm(h: Any) -> str:
+    return "".join(str(h or "").split()).lower().replace("_", "")
+
+
+def map_header(header: Sequence[Any], aliases: dict[str, Sequence[str]]) -> dict[str, int]:
+    """{key: column index} for the columns whose header is one of the key's aliases (zh
+    or en, any case and spacing)."""
+    lookup = {_norm(a): key for key, names in aliases.items() for a in (key, *names)}
+    out: dict[str, int] = {}
+    for i, h in enumerate(header):
+        key = lookup.get(_norm(h))
+        if key is not None and key not in out:
+            out[key] = i
+    return out
+
+
+def text(value: Any) -> str:
+    """A cell as trimmed text (whole floats from Excel without the .0)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()

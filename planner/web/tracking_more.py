@@ -1,0 +1,126 @@
+"""Tracking: the pipeline funnel, and adjusting a rep's remaining target from tracking
+(the same plan_edit preview, lock rules and audit rows as /targets)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..access import visible_units
+from ..extensions import db
+from ..models import Metric, Role, Tier, User
+from ..parsing import parse_id
+from ..services import decompose as dc
+from ..services import tracking as tk
+from ..services.funnel import funnel
+from . import bp, roles_required
+from .render import render
+from .tracking import Params, _english, _today, _tracking, period_label, period_name
+
+
+@bp.get("/tracking/funnel")
+@login_required
+def tracking_funnel():  # type: ignore[no-untyped-def]
+    p = Params()
+    tr = _tracking(p)
+    fn = funnel(tr.scope, current_user.unit.company_id, tr.period.start, tr.day, _today())
+    return render("tracking/funnel.html", tr=tr, p=p, fn=fn, kinds=tk.PERIOD_KINDS,
+                  period_label=period_label, period_name=period_name)
+
+
+# ------------------------------------------------------------------ adjusting
+
+
+class Adjust:
+    """A rep's year target for a metric (base tier), what is done this year and what is
+    left; the new remaining becomes the new year value (done + remaining) and goes through
+    decompose.plan_edit like an edit on /targets."""
+
+    def __init__(self) -> None:
+        rep_id = parse_id(request.values.get("rep"))
+        if rep_id is None:
+            abort(404)
+        self.rep_scope = tk.resolve_scope(current_user, None, rep_id)
+        if current_user.role == Role.REP or self.rep_scope.user is None:
+            abort(404)
+        self.rep: User = self.rep_scope.user
+        metrics = tk.tracked_metrics(current_user.unit.company_id)
+        code = request.values.get("metric", "")
+        metric = next((m for m in metrics if m.code == code), metrics[0] if metrics else None)
+        if metric is None:
+            abort(404)
+        self.metric: Metric = metric
+        self.tr = tk.track(current_user, self.rep_scope, "year", today=_today(),
+                           english=_english())
+        self.fig = self.tr.total.figs[metric.code]
+        self.error: str | None = None
+        self.node: dc.Node | None = None
+        fy = self.tr.fy
+        if fy is None:
+            self.error = _("There is no fiscal year for today.")
+            return
+        self.tree = dc.load_tree(fy, metric, Tier.BASE)
+        self.ctx = dc.Context(fy, metric, english=_english())
+        leaves = [n for n in self.tree.nodes.values()
+                  if n.user_id == self.rep.id and not n.children]
+        if not leaves:
+            self.error = _("This rep has no target for this metric yet.")
+        elif len(leaves) > 1:
+            self.error = _("This rep's target is split by product line, channel or customer "
+                           "type: adjust each part on Targets.")
+        else:
+            self.node = leaves[0]
+            mine = set(db.session.scalars(visible_units(current_user)))
+            parent = self.node.parent
+            if current_user.role != Role.ADMIN and (parent is None or parent.unit_id not in mine):
+                abort(404)
+
+    def fmt(self, v: int) -> str:
+        return dc.fmt(v, self.metric)
+
+    def input_value(self, v: int) -> str:
+        if str(self.metric.unit) == "money":
+            whole, frac = divmod(v, 100)
+            return f"{whole}.{frac:02d}" if frac else str(whole)
+        return str(v)
+
+    def plan(self) -> dc.Plan:
+        assert self.node is not None
+        remaining = dc.parse_amount(request.form.get("remaining"), self.metric)
+        return dc.plan_edit(self.tree, self.ctx, self.node, self.fig.achieved + remaining)
+
+
+def _page(a: Adjust, plan: Any = None, error: str | None = None, status: int = 200) -> Any:
+    return render("tracking/adjust.html", status=status, a=a, plan=plan,
+                  error=error or a.error, form=request.form)
+
+
+@bp.get("/tracking/adjust")
+@roles_required(Role.MANAGER, Role.ADMIN)
+def tracking_adjust():  # type: ignore[no-untyped-def]
+    return _page(Adjust())
+
+
+@bp.post("/tracking/adjust/<step>")
+@roles_required(Role.MANAGER, Role.ADMIN)
+def tracking_adjust_post(step: str):  # type: ignore[no-untyped-def]
+    if step not in ("preview", "apply"):
+        abort(404)
+    a = Adjust()
+    if a.node is None:
+        return _page(a, status=422)
+    try:
+        plan = a.plan()
+    except dc.DecomposeError as exc:
+        db.session.rollback()
+        return _page(a, error=str(exc), status=422)
+    if step == "preview":
+        db.session.rollback()  # a preview never writes
+        return _page(a, plan=plan)
+    dc.apply_plan(plan, current_user)
+    flash(_("Applied: %(n)d targets changed.", n=len(plan.changes)))
+    return redirect(url_for("web.tracking", rep=a.rep.id, period="year", metric=a.metric.code))
+

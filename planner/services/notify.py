@@ -55,8 +55,12 @@ def enqueue(
     }
     dialect = db.session.get_bind().dialect.name
     insert = sqlite_insert if dialect == "sqlite" else pg_insert
-    stmt = insert(Reminder).values(**values).on_conflict_do_nothing(
-        index_elements=["dedupe_key"]
+    stmt = (
+        insert(Reminder.__table__)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Reminder.__table__.c.id)
     )
-    result = db.session.execute(stmt)
-    return bool(result.rowcount)
+    # RETURNING gives a row only when one was inserted (rowcount is not reliable for
+    # ON CONFLICT DO NOTHING through every driver).
+    return db.session.execute(stmt).first() is not None

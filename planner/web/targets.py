@@ -9,6 +9,7 @@ from typing import Any
 from flask import abort, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -276,18 +277,27 @@ def target_apply(node_id: int, action: str):  # type: ignore[no-untyped-def]
     view, node = _view_for(node_id)
     plan, refused = _planned(view, node, action)
     if refused is not None:
+        # The refusal shows in the panel under the form the user tapped (scrolled into
+        # view), not in place of the tree.
+        refused.headers["HX-Retarget"] = f"#panel-{node_id}"
+        refused.headers["HX-Reswap"] = "innerHTML show:top"
         return refused
-    dc.apply_plan(plan, current_user)
+    changed = dc.apply_plan(plan, current_user)
     fresh = View(view.fy, view.metric, view.tier)
     tops = fresh.tops()
     target = fresh.tree.nodes.get(node_id)
     open_ids = {n.id for n in tops if n.id is not None} | _ancestors(target)
     if action == "decompose" and target is not None:
         open_ids.add(node_id)
-    message = _("Applied: %(n)d targets changed.", n=len(plan.changes) + len(plan.new_nodes))
+    message = ngettext("Applied: %(num)d target changed.", "Applied: %(num)d targets changed.",
+                       changed)
+    # The result shows on the card the user changed (the page scrolls to it), or above the
+    # tree when that card is not on the page.
+    shown = target is not None and bool(_ancestors(target) & {n.id for n in tops})
     return render("targets/index.html", "targets/_tree.html", view=fresh, tops=tops,
                   open_ids=open_ids, years=_years(), metrics=_metrics(),
-                  tiers=[t.value for t in Tier], message=message)
+                  tiers=[t.value for t in Tier], message=message,
+                  message_node=node_id if shown else None)
 
 
 @bp.post("/targets/tier")

@@ -32,6 +32,7 @@ from typing import Any
 
 from flask import has_request_context
 from flask_babel import gettext
+from flask_babel import ngettext as _ngettext
 from sqlalchemy import Connection, event, func, select
 
 from .. import engine
@@ -70,6 +71,13 @@ def _(msgid: str, /, **variables: Any) -> str:
     if has_request_context():
         return str(gettext(msgid, **variables))
     return msgid % variables if variables else msgid
+
+
+def ngettext(singular: str, plural: str, num: int, /, **variables: Any) -> str:
+    """A count said in the right number; %(num)d is the count."""
+    if has_request_context():
+        return str(_ngettext(singular, plural, num, **variables))
+    return (singular if num == 1 else plural) % {"num": num, **variables}
 
 
 class DecomposeError(ValueError):
@@ -724,8 +732,9 @@ def _weights(ctx: Context, members: list[Member], method: str,
     if method == "weights":
         ws = params.get("weights") or []
         if len(ws) != n:
-            raise DecomposeError(_(
-                "Type %(n)d weights, one per %(dim)s (got %(got)d).", n=n,
+            raise DecomposeError(ngettext(
+                "Type %(num)d weight, one per %(dim)s (got %(got)d).",
+                "Type %(num)d weights, one per %(dim)s (got %(got)d).", n,
                 dim=dim_label(members[0].dim), got=len(ws)))
         out = [Decimal(str(w)) for w in ws]
         if any(w < 0 for w in out):
@@ -737,8 +746,9 @@ def _weights(ctx: Context, members: list[Member], method: str,
     if method == "growth":
         gs = params.get("growth") or []
         if len(gs) != n:
-            raise DecomposeError(_(
-                "Type %(n)d growth rates, one per %(dim)s (got %(got)d).", n=n,
+            raise DecomposeError(ngettext(
+                "Type %(num)d growth rate, one per %(dim)s (got %(got)d).",
+                "Type %(num)d growth rates, one per %(dim)s (got %(got)d).", n,
                 dim=dim_label(members[0].dim), got=len(gs)))
         ws2: list[engine.Weight] = []
         for m, g in zip(members, gs, strict=True):
@@ -802,9 +812,10 @@ def plan_decompose(tree: Tree, ctx: Context, node: Node, dims: Sequence[str], me
         else:
             levels = params.get("levels") if first else None
             if levels is not None and len(levels) != len(members):
-                raise DecomposeError(_("Type %(n)d levels, one per %(dim)s (got %(got)d).",
-                                       n=len(members), dim=dim_label(dims[level]),
-                                       got=len(levels)))
+                raise DecomposeError(ngettext(
+                    "Type %(num)d level, one per %(dim)s (got %(got)d).",
+                    "Type %(num)d levels, one per %(dim)s (got %(got)d).", len(members),
+                    dim=dim_label(dims[level]), got=len(levels)))
             vals, mat = [], []
             for i in range(len(members)):
                 if levels is not None:

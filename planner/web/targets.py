@@ -7,9 +7,8 @@ from datetime import date
 from typing import Any
 
 from flask import abort, request
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -110,6 +109,22 @@ class View:
 
     def method_label(self, m: str | None) -> str:
         return dc.method_label(m)
+
+    def time_rows(self, plan: dc.Plan) -> dict[str, list[tuple[str, int, int]]] | None:
+        """The changed target's quarters and months, (label, now, new) each, or None when
+        its months stay as they are."""
+        ch = next((c for c in plan.changes if c.node is plan.target), None)
+        if ch is None or ch.old_months == ch.new_months:
+            return None
+        additive = self.tree.additive
+        q_old = dc.quarters_of(ch.old_months, additive)
+        q_new = dc.quarters_of(ch.new_months, additive)
+        return {
+            "quarters": [(p.label[-2:], o, n) for p, o, n in zip(
+                fy_quarters(self.fy), q_old, q_new, strict=True)],
+            "months": [(p.label, o, n) for p, o, n in zip(
+                fy_months(self.fy), ch.old_months, ch.new_months, strict=True)],
+        }
 
     def args(self, **extra: Any) -> dict[str, Any]:
         return {"fy": self.fy.year, "metric": self.metric.code, "tier": str(self.tier), **extra}
@@ -369,6 +384,14 @@ def time_label(method: str) -> str:
 @bp.app_template_global()
 def dekad_label(i: int) -> str:
     return (_("Early month"), _("Mid month"), _("Late month"))[i]
+
+
+@bp.app_template_global()
+def weekday_heads() -> list[tuple[str, str]]:
+    """(short, full) weekday names, Monday first, for a month grid's header row."""
+    return [(_("Mo"), _("Monday")), (_("Tu"), _("Tuesday")), (_("We"), _("Wednesday")),
+            (_("Th"), _("Thursday")), (_("Fr"), _("Friday")), (_("Sa"), _("Saturday")),
+            (_("Su"), _("Sunday"))]
 
 
 @bp.app_template_global()

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import login
+from conftest import csrf_token, login
 from flask import Flask
 from sqlalchemy import select
 
@@ -128,3 +128,63 @@ def test_counts_are_said_with_ngettext_everywhere() -> None:
                 if noun not in ("is", "was", "has", "this", "as"):
                     found.append((path.name, msgid))
     assert found == []
+
+
+# ---------------------------------------------------------------- item 21: still to go
+
+
+def test_still_to_go_is_not_red_once_todays_target_is_met(app: Flask) -> None:
+    client = app.test_client()
+    assert login(client, "rep20").status_code == 302
+    token = csrf_token(client, "/today")
+    with app.app_context():
+        rep = db.session.scalar(select(User.id).where(User.username == "rep20"))
+        customer = db.session.scalar(select(Customer.id).where(Customer.owner_id == rep)
+                                     .order_by(Customer.id))
+    resp = client.post("/visits/new", data={
+        "csrf_token": token, "context": "page", "customer_id": str(customer),
+        "kind": "existing", "purpose": "签约", "amount_signed": "900000"})
+    assert resp.status_code in (200, 303), resp.get_data(as_text=True)[:500]
+    body = client.get("/today?lang=en").get_data(as_text=True)
+    cells = re.findall(r'<dd class="remaining-today([^"]*)" data-value="(-?\d+)"', body)
+    assert cells
+    assert all(("met" in cls) == (int(v) <= 0) for cls, v in cells), cells
+    revenue = re.search(r'id="m-revenue".*?<dd class="remaining-today([^"]*)" '
+                        r'data-value="(-?\d+)"', body, re.S)
+    assert revenue is not None and revenue.group(2) == "0" and "met" in revenue.group(1)
+    css = (ROOT / "static/css/rep.css").read_text(encoding="utf-8")
+    assert re.search(r"dd\.remaining-today\.met\s*\{\s*color:\s*var\(--ok\)", css)
+
+
+# ---------------------------------------------------------------- item 21: contrast
+
+
+def _hex(text: str) -> tuple[float, float, float]:
+    h = text.lstrip("#")
+    if len(h) == 3:
+        h = "".join(c * 2 for c in h)
+    return tuple(int(h[i:i + 2], 16) / 255 for i in (0, 2, 4))  # type: ignore[return-value]
+
+
+def _contrast(fg: str, bg: str) -> float:
+    def lum(c: str) -> float:
+        r, g, b = (x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4
+                   for x in _hex(c))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    hi, lo = sorted((lum(fg), lum(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_badges_and_banners_have_at_least_4_5_to_1_contrast() -> None:
+    css = (ROOT / "static/css/app.css").read_text(encoding="utf-8")
+    names = dict(re.findall(r"--([\w-]+):\s*(#[0-9a-fA-F]{3,6})", css))
+    checked = []
+    for sel, body in re.findall(r"([^{}]+)\{([^}]*)\}", css):
+        fg = re.search(r"(?<![-\w])color:\s*(#[0-9a-fA-F]{3,6}|var\(--([\w-]+)\))", body)
+        bg = re.search(r"background:\s*(#[0-9a-fA-F]{3,6}|var\(--([\w-]+)\))", body)
+        if not (fg and bg) or not re.search(r"\.(badge|banner|flash|error)", sel):
+            continue
+        colors = [names[m.group(2)] if m.group(2) else m.group(1) for m in (fg, bg)]
+        checked.append((sel.strip(), round(_contrast(*colors), 2)))
+    assert any(".badge.warn" in s for s, _r in checked)
+    assert [(s, r) for s, r in checked if r < 4.5] == []

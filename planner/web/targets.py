@@ -110,20 +110,19 @@ class View:
     def method_label(self, m: str | None) -> str:
         return dc.method_label(m)
 
-    def time_rows(self, plan: dc.Plan) -> dict[str, list[tuple[str, int, int]]] | None:
-        """The changed target's quarters and months, (label, now, new) each, or None when
-        its months stay as they are."""
+    def time_rows(self, plan: dc.Plan) -> dict[str, Any]:
+        """The target's quarters and months, (label, now, new) each."""
         ch = next((c for c in plan.changes if c.node is plan.target), None)
-        if ch is None or ch.old_months == ch.new_months:
-            return None
+        old = plan.target.months
+        new = ch.new_months if ch is not None else old
         additive = self.tree.additive
-        q_old = dc.quarters_of(ch.old_months, additive)
-        q_new = dc.quarters_of(ch.new_months, additive)
+        q_old, q_new = dc.quarters_of(old, additive), dc.quarters_of(new, additive)
         return {
             "quarters": [(p.label[-2:], o, n) for p, o, n in zip(
                 fy_quarters(self.fy), q_old, q_new, strict=True)],
             "months": [(p.label, o, n) for p, o, n in zip(
-                fy_months(self.fy), ch.old_months, ch.new_months, strict=True)],
+                fy_months(self.fy), old, new, strict=True)],
+            "same": old == new,
         }
 
     def args(self, **extra: Any) -> dict[str, Any]:

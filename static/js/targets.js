@@ -24,7 +24,7 @@
   }
   document.addEventListener("htmx:responseError", function (evt) {
     var status = evt.detail && evt.detail.xhr ? evt.detail.xhr.status : "";
-    say(evt, (strings().serverError || "Error (%s)").replace("%s", String(status)));
+    say(evt, (strings().serverError || "Error ({status})").replace("{status}", String(status)));
   });
   document.addEventListener("htmx:sendError", function (evt) {
     say(evt, strings().networkError || "No connection.");

@@ -386,3 +386,15 @@ def test_json_columns_take_decimals_and_dates_in_one_representation(
     db.session.expire(row)
     assert row.details == {"when": "2026-01-05", "x": "0.25"}
     db.session.rollback()
+
+
+def test_targets_added_in_one_flush_get_distinct_fresh_ids(app: Flask, app_ctx: None) -> None:
+    fy, metric = _fy(), _metric("share")
+    top = int(db.session.scalar(select(func.max(Target.id))) or 0)
+    made = [Target(fiscal_year_id=fy.id, metric_id=metric.id, tier=Tier.CHALLENGE,
+                   unit_id=None, value=i) for i in range(3)]
+    db.session.add_all(made)
+    db.session.flush()
+    ids = [t.id for t in made]
+    assert len(set(ids)) == 3 and min(ids) > top
+    db.session.rollback()

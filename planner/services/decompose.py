@@ -902,11 +902,15 @@ def reserve_ids(conn: Connection, n: int) -> list[int]:
     if n == 0:
         return []
     if _sqlite(conn):
-        top = conn.exec_driver_sql(
+        top = int(conn.exec_driver_sql(
             "SELECT max(coalesce((SELECT max(id) FROM target), 0), "
             "coalesce((SELECT max(entity_id) FROM audit_log WHERE entity = 'target'), 0))"
-        ).scalar_one()
-        return list(range(int(top) + 1, int(top) + 1 + n))
+        ).scalar_one())
+        # Ids handed out on this connection but not inserted yet (the ORM calls the
+        # insert hook for every new Target of a flush before it inserts any of them).
+        top = max(top, int(conn.info.get("planner_target_top", 0)))
+        conn.info["planner_target_top"] = top + n
+        return list(range(top + 1, top + 1 + n))
     rows = conn.exec_driver_sql(
         "SELECT nextval(pg_get_serial_sequence('target', 'id')) "
         f"FROM generate_series(1, {int(n)})").scalars().all()

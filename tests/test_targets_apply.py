@@ -398,3 +398,48 @@ def test_targets_added_in_one_flush_get_distinct_fresh_ids(app: Flask, app_ctx: 
     ids = [t.id for t in made]
     assert len(set(ids)) == 3 and min(ids) > top
     db.session.rollback()
+
+
+# ---------------------------------------------------------------- the preview shows all
+
+
+def test_a_re_split_preview_lists_every_rep_whose_value_changes_folded_per_team(
+    app: Flask,
+) -> None:
+    with app.app_context():
+        tree = _tree("revenue", Tier.CHALLENGE)
+        root_id = tree.roots[0].id
+        names = list(db.session.scalars(select(User.display_name).where(
+            User.role == Role.REP)))
+    client, token = _director(app)
+    # First by capability, then equally: the teams may keep their values (or not), the
+    # reps' values change, and the preview must say so.
+    for method, step in (("capability", "apply"), ("equal", "preview")):
+        resp = client.post(f"/targets/node/{root_id}/decompose/{step}?lang=en", headers=HX,
+                           data={"csrf_token": token, "dim1": "team", "dim2": "rep",
+                                 "method": method})
+        assert resp.status_code == 200
+    body = resp.get_data(as_text=True)
+    assert "No value changes" not in body
+    assert all(name in body for name in names), [n for n in names if n not in body]
+    assert body.count('<details class="tfold">') == 4
+    assert body.count("6 more changes below it") == 4
+    assert "28 targets change their value" in body
+
+
+def test_a_first_split_lists_new_targets_as_new_not_from_zero(app: Flask) -> None:
+    with app.app_context():
+        fy, metric = _fy(), _metric("new_customers")
+        if not dc.load_tree(fy, metric, Tier.CHALLENGE).roots:
+            dc.create_tier(fy, metric, Tier.CHALLENGE, Decimal(20), None)
+        root = dc.load_tree(fy, metric, Tier.CHALLENGE).roots[0]
+        assert not root.children
+        root_id = root.id
+    client, token = _director(app)
+    resp = client.post(f"/targets/node/{root_id}/decompose/preview?lang=en", headers=HX,
+                       data={"csrf_token": token, "dim1": "team", "dim2": "rep",
+                             "method": "equal"})
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 200, body[:500]
+    assert "→" not in body and body.count('class="badge ok">new<') == 4 + 24
+    assert "28 targets are created" in body and "replaced" not in body

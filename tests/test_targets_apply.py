@@ -443,3 +443,43 @@ def test_a_first_split_lists_new_targets_as_new_not_from_zero(app: Flask) -> Non
     assert resp.status_code == 200, body[:500]
     assert "→" not in body and body.count('class="badge ok">new<') == 4 + 24
     assert "28 targets are created" in body and "replaced" not in body
+
+
+def test_audit_rows_serialised_beside_the_bulk_write_match_the_writers_own(
+    app: Flask, app_ctx: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The benchmark serialises a decomposition's audit rows in the engine thread; the
+    rows written that way are the ones apply_plan writes itself."""
+    fy, metric = _fy(), _metric("revenue")
+    used: list[bool] = []
+    real = dc._bulk_audits
+
+    def spy(*args: object) -> bool:
+        used.append(real(*args))  # type: ignore[arg-type]
+        return used[-1]
+
+    monkeypatch.setattr(dc, "_bulk_audits", spy)
+
+    def resplit(dims: list[str], method: str, bulk: bool) -> list[tuple[object, ...]]:
+        tree = dc.load_tree(fy, metric, Tier.CHALLENGE)
+        plan = dc.plan_decompose(tree, dc.Context(fy, metric), tree.roots[0], dims, method)
+        if bulk:
+            plan.bulk = dc.serialise_new_nodes(plan.new_nodes, tree.additive, plan.changes)
+        before = _last_audit()
+        dc.apply_plan(plan, None)
+        ids = {n.id for n in dc.load_tree(fy, metric, Tier.CHALLENGE).nodes.values()}
+        rows = db.session.scalars(select(AuditLog).where(AuditLog.id > before)).all()
+        for r in rows:
+            if r.details and not r.details.get("removed") and r.field != "split":
+                assert r.entity_id in ids
+        return sorted(repr((r.field, r.old_value, r.new_value, r.details)) for r in rows
+                      if r.field != "split")
+
+    _tree("revenue", Tier.CHALLENGE)
+    resplit(["team", "rep"], "equal", False)
+    own = resplit(["region", "team", "rep"], "capability", False)
+    resplit(["team", "rep"], "equal", False)
+    bulk = resplit(["region", "team", "rep"], "capability", True)
+    assert own and bulk == own
+    sqlite = db.session.get_bind().dialect.name == "sqlite"
+    assert used == ([True] if sqlite else [])

@@ -933,12 +933,25 @@ class Bulk:
     nodes: list[Node]
     rows: str
     cells: str
+    # The plan's audit rows, when serialised with it: per row [index of its target among
+    # the new nodes or null, the target's id if it is not new, field, old, new, details].
+    audits: str | None = None
 
 
-def serialise_new_nodes(nodes: Sequence[Node], additive: bool) -> Bulk:
-    """Pure Python, no database: safe to run in a thread beside the writer."""
+def serialise_new_nodes(nodes: Sequence[Node], additive: bool,
+                        changes: Sequence[Change] | None = None) -> Bulk:
+    """Pure Python, no database: safe to run in a thread beside the writer. With
+    `changes` (a decomposition's), its audit rows are serialised too."""
     ordered = sorted(nodes, key=lambda n: n.depth)
     index = {id(n): k for k, n in enumerate(ordered)}
+    audits = None
+    if changes is not None:
+        audit_rows = []
+        for ch in changes:
+            k = index.get(id(ch.node))
+            for row in _change_audits("decompose", ch):
+                audit_rows.append((k, row[1] if k is None else None, *row[2:]))
+        audits = json.dumps(audit_rows, ensure_ascii=False)
     rows = []
     for n in ordered:
         p = n.parent
@@ -948,7 +961,8 @@ def serialise_new_nodes(nodes: Sequence[Node], additive: bool) -> Bulk:
                      n.product_line_id, n.channel_id, n.customer_type_id, n.value,
                      int(n.locked), n.weight, n.split_dim, n.split_method,
                      json.dumps(n.split_params) if n.split_params is not None else None))
-    return Bulk(ordered, json.dumps(rows), json.dumps(_cell_values(ordered, additive)))
+    return Bulk(ordered, json.dumps(rows), json.dumps(_cell_values(ordered, additive)),
+                audits)
 
 
 def insert_nodes(conn: Connection, tree_fy_id: int, metric_id: int, tier: Tier,
@@ -1126,6 +1140,12 @@ def apply_plan(plan: Plan, user: User | None) -> int:
         audits.append(("decompose", node.id, "split", _split_text(node),
                        json.dumps(plan.split, ensure_ascii=False),
                        {"created": len(plan.new_nodes), "removed": len(plan.removed_ids)}))
+        bulk = plan.bulk
+        if (bulk is not None and bulk.audits is not None and bulk.nodes
+                and _sqlite(conn) and _bulk_audits(conn, now, uid, bulk)):
+            _insert_audits(conn, now, uid, audits)
+            db.session.commit()
+            return len(plan.changed)
     else:
         trows, mrows = [], []
         for ch in plan.changes:
@@ -1165,12 +1185,15 @@ def _change_audits(action: str, ch: Change) -> list[tuple[Any, ...]]:
     """(action, target id, field, old, new, details) rows for one change. The details
     carry the target's scope, so a row reads the same after the target is gone."""
     n = ch.node
-    details = {"label": ch.label, "scope": list(n.scope), "depth": n.depth}
+    scope = [n.unit_id, n.user_id, n.product_line_id, n.channel_id, n.customer_type_id]
+    if ch.created:  # the bulk of a first decomposition: one row, built directly
+        return [(action, n.id, "value", None, str(ch.new_value),
+                 {"label": ch.label, "scope": scope, "depth": n.depth, "created": True})]
+    details: dict[str, Any] = {"label": ch.label, "scope": scope, "depth": n.depth}
     rows: list[tuple[Any, ...]] = []
     if ch.value_changed:
-        rows.append((action, n.id, "value", None if ch.created else str(ch.old_value),
+        rows.append((action, n.id, "value", str(ch.old_value),
                      None if ch.removed else str(ch.new_value),
-                     {**details, "created": True} if ch.created else
                      {**details, "removed": True} if ch.removed else details))
     if ch.locked_changed and not (ch.created or ch.removed):
         rows.append((action, n.id, "locked", str(ch.old_locked), str(ch.new_locked), details))
@@ -1178,6 +1201,27 @@ def _change_audits(action: str, ch: Change) -> list[tuple[Any, ...]]:
         rows.append((action, n.id, "months", json.dumps(ch.old_months),
                      json.dumps(ch.new_months), details))
     return rows
+
+
+def _bulk_audits(conn: Connection, at: Any, user_id: int | None, bulk: Bulk) -> bool:
+    """Write the audit rows serialised with the bulk (SQLite, ids in one block after the
+    insert); False when this SQLite cannot (the caller writes them another way)."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    first = bulk.nodes[0].id
+    if first is None or not _sqlite_json(raw):
+        return False
+    ids = [n.id for n in bulk.nodes]
+    if ids[-1] - first != len(ids) - 1:  # type: ignore[operator]
+        return False
+    raw.execute(
+        "INSERT INTO audit_log (at, user_id, action, entity, entity_id, field, old_value, "
+        "new_value, details) SELECT :at, :uid, 'decompose', 'target', "
+        "coalesce(:first + (j.value ->> 0), j.value ->> 1), j.value ->> 2, j.value ->> 3, "
+        "j.value ->> 4, json(j.value -> 5) FROM json_each(:rows) AS j",
+        {"at": at.strftime("%Y-%m-%d %H:%M:%S.%f"), "uid": user_id, "first": first,
+         "rows": bulk.audits})
+    return True
 
 
 def _insert_audits(conn: Connection, at: Any, user_id: int | None,

@@ -861,6 +861,10 @@ def _replacement_changes(ctx: Context, node: Node, new_nodes: list[Node]) -> lis
     """Old -> new for every target of the new subtree (matched to the old one of the same
     scope, if any; else created) and every old one with no successor (removed)."""
     everything = [d for c in node.children for d in c.walk()]
+    label = ctx.label
+    if not everything:  # a first split: every target is new
+        return [Change(k, label(k), 0, k.value, False, k.locked, [], k.months, created=True)
+                for k in new_nodes]
     old: dict[tuple[int | None, ...], Node] = {}
     for d in everything:
         old.setdefault(d.scope, d)

@@ -188,3 +188,34 @@ def test_badges_and_banners_have_at_least_4_5_to_1_contrast() -> None:
         checked.append((sel.strip(), round(_contrast(*colors), 2)))
     assert any(".badge.warn" in s for s, _r in checked)
     assert [(s, r) for s, r in checked if r < 4.5] == []
+
+
+def test_previews_and_applies_posted_without_htmx_answer_full_pages(app: Flask) -> None:
+    """A form posted without JavaScript (or reloaded) gets a page, never a fragment."""
+    client = app.test_client()
+    assert login(client, "director").status_code == 302
+    token = csrf_token(client, "/targets")
+    with app.app_context():
+        from planner.services import decompose as dc
+
+        fy = db.session.scalar(select(FiscalYear).order_by(FiscalYear.year.desc()))
+        metric = db.session.scalar(select(Metric).where(Metric.code == "return_visits"))
+        assert fy is not None and metric is not None
+        root = dc.load_tree(fy, metric, Tier.BASE).roots[0]
+        rep = next(n for n in root.walk() if n.user_id is not None)
+        root_id, rep_id, rep_value = root.id, rep.id, rep.value
+    posts = [
+        (rep_id, "edit", {"value": str(rep_value)}),
+        (rep_id, "lock", {"locked": "0"}),
+        (root_id, "decompose", {"dim1": "region", "dim2": "team", "dim3": "rep",
+                                "method": "capability"}),
+        (root_id, "time", {"time_method": "working_days"}),
+        (root_id, "time", {"time_method": "growth", "numbers": "1"}),  # refused: 422
+    ]
+    for node_id, action, data in posts:
+        for step in ("preview", "apply"):
+            resp = client.post(f"/targets/node/{node_id}/{action}/{step}?lang=en",
+                               data={"csrf_token": token, **data})
+            body = resp.get_data(as_text=True)
+            assert resp.status_code in (200, 422), (action, step, body[:300])
+            assert "<html" in body and 'class="topbar"' in body, (action, step)

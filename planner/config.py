@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from .jsonable import dumps as jsonable_dumps
+
 
 def _secret_key(instance_path: str) -> str:
     """SECRET_KEY from the environment, else one generated once into instance/."""
@@ -45,7 +47,7 @@ def load_config(instance_path: str) -> dict[str, object]:
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "json_serializer": jsonable_dumps},
         "COMPANY_TIMEZONE": os.environ.get("COMPANY_TIMEZONE", "Asia/Shanghai"),
         "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "zh_Hans_CN"),
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("COMPANY_TIMEZONE", "Asia/Shanghai"),

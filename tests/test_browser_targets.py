@@ -61,6 +61,12 @@ def test_the_director_locks_a_rep_rebalances_the_team_and_sees_old_and_new_first
     preview.wait_for()
     text = preview.inner_text()
     assert "→" in text and "40" in text
+    # Each rep's name keeps its width at 360 px (it was squeezed to one glyph per line).
+    labels = preview.locator(".tchange .tlabel")
+    assert labels.count() >= 2
+    for i in range(labels.count()):
+        box = labels.nth(i).bounding_box()
+        assert box is not None and box["width"] > 60 and box["height"] < 30, box
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, "targets-preview")
     second.locator(".tcard").first.screenshot(path=str(SHOTS / "targets-node-forms.png"))

@@ -28,11 +28,19 @@ def main() -> None:
         catalog = read_po(fh, locale="zh_Hans_CN")
     filled = 0
     for msg in catalog:
+        if isinstance(msg.id, tuple):  # ngettext: keyed by the singular; zh has one form
+            key = msg.id[0]
+            if key in table and (force or not any(msg.string)):
+                msg.string = tuple([table[key]] * catalog.num_plurals)
+                msg.flags.discard("fuzzy")
+                filled += 1
+            continue
         if msg.id and msg.id in table and (force or not msg.string):
             msg.string = table[msg.id]
             msg.flags.discard("fuzzy")
             filled += 1
-    missing = [m.id for m in catalog if m.id and not m.string]
+    missing = [m.id for m in catalog if m.id and not (
+        any(m.string) if isinstance(m.string, tuple) else m.string)]
     with PO.open("wb") as fh:
         write_po(fh, catalog, width=100, omit_header=False)
     print(f"filled {filled}; still untranslated: {len(missing)}")

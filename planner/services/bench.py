@@ -165,7 +165,8 @@ def run(today: date | None = None, runs: int = 20) -> BenchResult:
             for tree, ctx in trees:
                 plan = plan_decompose(tree, ctx, tree.roots[0], DIMS, "capability")
                 if sqlite:  # the rows as JSON for the writer's INSERT ... SELECT, made here
-                    plan.bulk = serialise_new_nodes(plan.new_nodes, tree.additive)
+                    plan.bulk = serialise_new_nodes(plan.new_nodes, tree.additive,
+                                                    plan.changes)
                 plans.put(plan)
         except BaseException as exc:  # handed to the writer, which raises it
             plans.put(exc)

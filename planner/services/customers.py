@@ -7,6 +7,7 @@ import re
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -191,8 +192,9 @@ def set_stage_active(stage: Stage, active: bool) -> dict[str, str]:
         return {}
     n = db.session.scalar(select(func.count(Customer.id)).where(Customer.stage_id == stage.id))
     if n:
-        return {"stage": _("%(n)s customers are at this stage: move them to another stage "
-                           "first.", n=n)}
+        return {"stage": ngettext(
+            "%(num)d customer is at this stage: move them to another stage first.",
+            "%(num)d customers are at this stage: move them to another stage first.", n)}
     if len(active_stages(stage.company_id)) <= 2:
         return {"stage": _("Keep at least two active stages.")}
     if stage.is_won and sum(1 for s in active_stages(stage.company_id) if s.is_won) == 1:

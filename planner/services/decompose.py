@@ -32,12 +32,14 @@ from typing import Any
 
 from flask import has_request_context
 from flask_babel import gettext
-from sqlalchemy import Connection, func, select
+from flask_babel import ngettext as _ngettext
+from sqlalchemy import Connection, event, func, select
 
 from .. import engine
 from .. import fmt as display
 from ..engine import AllocationError, Period
 from ..extensions import db
+from ..jsonable import jsonable
 from ..models import (
     AuditLog,
     Channel,
@@ -71,6 +73,13 @@ def _(msgid: str, /, **variables: Any) -> str:
     if has_request_context():
         return str(gettext(msgid, **variables))
     return msgid % variables if variables else msgid
+
+
+def ngettext(singular: str, plural: str, num: int, /, **variables: Any) -> str:
+    """A count said in the right number; %(num)d is the count."""
+    if has_request_context():
+        return str(_ngettext(singular, plural, num, **variables))
+    return (singular if num == 1 else plural) % {"num": num, **variables}
 
 
 class DecomposeError(ValueError):
@@ -493,10 +502,14 @@ class Change:
     new_locked: bool
     old_months: list[int]
     new_months: list[int]
+    # A decomposition replaces the subtree: a target with no predecessor of the same scope
+    # is created, one with no successor is removed (both count as value changes).
+    created: bool = False
+    removed: bool = False
 
     @property
     def value_changed(self) -> bool:
-        return self.old_value != self.new_value
+        return self.created or self.removed or self.old_value != self.new_value
 
     @property
     def locked_changed(self) -> bool:
@@ -522,6 +535,46 @@ class Plan:
     @property
     def value_changes(self) -> list[Change]:
         return [c for c in self.changes if c.value_changed or c.locked_changed]
+
+    @property
+    def changed(self) -> list[Change]:
+        """Every target that changes: its value, its lock or only its months."""
+        return [c for c in self.changes
+                if c.value_changed or c.locked_changed or c.old_months != c.new_months]
+
+    def groups(self) -> list[Group]:
+        """The value changes grouped for the preview: one group per target just below the
+        one changed (or per sibling, for an edit), holding every change under it."""
+        base = self.target.depth + (0 if self.kind in ("edit", "lock") else 1)
+        out: dict[int, Group] = {}
+        order: list[Group] = []
+        for ch in self.value_changes:
+            n = ch.node
+            if n.depth < base:  # the changed target itself (an edit of the company target)
+                g = Group(n, ch)
+                order.append(g)
+                continue
+            top = n
+            while top.depth > base and top.parent is not None:
+                top = top.parent
+            g = out.get(id(top))
+            if g is None:
+                g = out[id(top)] = Group(top, None)
+                order.append(g)
+            if top is n:
+                g.head = ch
+            else:
+                g.items.append(ch)
+        return order
+
+
+@dataclass
+class Group:
+    """A target of the preview and the changes below it (folded when there are any)."""
+
+    node: Node
+    head: Change | None
+    items: list[Change] = field(default_factory=list)
 
 
 def _fail(exc: AllocationError, where: str) -> DecomposeError:
@@ -664,7 +717,9 @@ def plan_time(tree: Tree, ctx: Context, node: Node, method: str,
     rec.set(node, node.value, months)
     rec.resplit(node, node.value, months)
     plan = Plan(tree, "time", node, rec.result())
-    plan.split = {"time_method": method, "time_params": params}
+    # Stored in a JSON column: typed Decimals become ints or decimal text (jsonable), which
+    # split_year reads back the same way.
+    plan.split = {"time_method": method, "time_params": jsonable(params)}
     return plan
 
 
@@ -680,8 +735,9 @@ def _weights(ctx: Context, members: list[Member], method: str,
     if method == "weights":
         ws = params.get("weights") or []
         if len(ws) != n:
-            raise DecomposeError(_(
-                "Type %(n)d weights, one per %(dim)s (got %(got)d).", n=n,
+            raise DecomposeError(ngettext(
+                "Type %(num)d weight, one per %(dim)s (got %(got)d).",
+                "Type %(num)d weights, one per %(dim)s (got %(got)d).", n,
                 dim=dim_label(members[0].dim), got=len(ws)))
         out = [Decimal(str(w)) for w in ws]
         if any(w < 0 for w in out):
@@ -693,8 +749,9 @@ def _weights(ctx: Context, members: list[Member], method: str,
     if method == "growth":
         gs = params.get("growth") or []
         if len(gs) != n:
-            raise DecomposeError(_(
-                "Type %(n)d growth rates, one per %(dim)s (got %(got)d).", n=n,
+            raise DecomposeError(ngettext(
+                "Type %(num)d growth rate, one per %(dim)s (got %(got)d).",
+                "Type %(num)d growth rates, one per %(dim)s (got %(got)d).", n,
                 dim=dim_label(members[0].dim), got=len(gs)))
         ws2: list[engine.Weight] = []
         for m, g in zip(members, gs, strict=True):
@@ -758,9 +815,10 @@ def plan_decompose(tree: Tree, ctx: Context, node: Node, dims: Sequence[str], me
         else:
             levels = params.get("levels") if first else None
             if levels is not None and len(levels) != len(members):
-                raise DecomposeError(_("Type %(n)d levels, one per %(dim)s (got %(got)d).",
-                                       n=len(members), dim=dim_label(dims[level]),
-                                       got=len(levels)))
+                raise DecomposeError(ngettext(
+                    "Type %(num)d level, one per %(dim)s (got %(got)d).",
+                    "Type %(num)d levels, one per %(dim)s (got %(got)d).", len(members),
+                    dim=dim_label(dims[level]), got=len(levels)))
             vals, mat = [], []
             for i in range(len(members)):
                 if levels is not None:
@@ -798,10 +856,37 @@ def plan_decompose(tree: Tree, ctx: Context, node: Node, dims: Sequence[str], me
     for k in top:
         k.parent = node
     plan.summary = [(ctx.label(k), k.value) for k in top]
-    old = {c.scope: c.value for c in node.children}
-    plan.changes = [Change(k, ctx.label(k), old.get(k.scope, 0), k.value, False, k.locked,
-                           [], k.months) for k in top]
+    plan.changes = _replacement_changes(ctx, node, plan.new_nodes)
     return plan
+
+
+def _replacement_changes(ctx: Context, node: Node, new_nodes: list[Node]) -> list[Change]:
+    """Old -> new for every target of the new subtree (matched to the old one of the same
+    scope, if any; else created) and every old one with no successor (removed)."""
+    everything = [d for c in node.children for d in c.walk()]
+    label = ctx.label
+    if not everything:  # a first split: every target is new
+        return [Change(k, label(k), 0, k.value, False, k.locked, [], k.months, created=True)
+                for k in new_nodes]
+    old: dict[tuple[int | None, ...], Node] = {}
+    for d in everything:
+        old.setdefault(d.scope, d)
+    out: list[Change] = []
+    seen: set[int] = set()
+    for k in new_nodes:
+        was = old.get(k.scope)
+        if was is not None and id(was) not in seen:
+            seen.add(id(was))
+            out.append(Change(k, ctx.label(k), was.value, k.value, was.locked, k.locked,
+                              was.months, k.months))
+        else:
+            out.append(Change(k, ctx.label(k), 0, k.value, False, k.locked, [], k.months,
+                              created=True))
+    for d in everything:
+        if id(d) not in seen:
+            out.append(Change(d, ctx.label(d), d.value, 0, d.locked, False, d.months, [],
+                              removed=True))
+    return out
 
 
 def _scope(m: Member) -> tuple[int | None, ...]:
@@ -816,16 +901,33 @@ def _sqlite(conn: Connection) -> bool:
 
 
 def reserve_ids(conn: Connection, n: int) -> list[int]:
-    """n fresh target ids (a block after max(id) on SQLite, the sequence on PostgreSQL)."""
+    """n fresh target ids: the sequence on PostgreSQL; on SQLite a block after the largest
+    id that a target has now or that an audit row names. SQLite would otherwise hand out
+    max(id) + 1 again after a re-split deleted the newest targets, and one audit
+    entity_id would name two targets (the Target insert hook below does the same for
+    single ORM inserts)."""
     if n == 0:
         return []
     if _sqlite(conn):
-        top = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM target").scalar_one()
-        return list(range(int(top) + 1, int(top) + 1 + n))
+        top = int(conn.exec_driver_sql(
+            "SELECT max(coalesce((SELECT max(id) FROM target), 0), "
+            "coalesce((SELECT max(entity_id) FROM audit_log WHERE entity = 'target'), 0))"
+        ).scalar_one())
+        # Ids handed out on this connection but not inserted yet (the ORM calls the
+        # insert hook for every new Target of a flush before it inserts any of them).
+        top = max(top, int(conn.info.get("planner_target_top", 0)))
+        conn.info["planner_target_top"] = top + n
+        return list(range(top + 1, top + 1 + n))
     rows = conn.exec_driver_sql(
         "SELECT nextval(pg_get_serial_sequence('target', 'id')) "
         f"FROM generate_series(1, {int(n)})").scalars().all()
     return [int(x) for x in rows]
+
+
+@event.listens_for(Target, "before_insert")
+def _fresh_sqlite_id(_mapper: Any, conn: Connection, target: Target) -> None:
+    if target.id is None and _sqlite(conn):
+        target.id = reserve_ids(conn, 1)[0]
 
 
 @dataclass
@@ -838,12 +940,25 @@ class Bulk:
     nodes: list[Node]
     rows: str
     cells: str
+    # The plan's audit rows, when serialised with it: per row [index of its target among
+    # the new nodes or null, the target's id if it is not new, field, old, new, details].
+    audits: str | None = None
 
 
-def serialise_new_nodes(nodes: Sequence[Node], additive: bool) -> Bulk:
-    """Pure Python, no database: safe to run in a thread beside the writer."""
+def serialise_new_nodes(nodes: Sequence[Node], additive: bool,
+                        changes: Sequence[Change] | None = None) -> Bulk:
+    """Pure Python, no database: safe to run in a thread beside the writer. With
+    `changes` (a decomposition's), its audit rows are serialised too."""
     ordered = sorted(nodes, key=lambda n: n.depth)
     index = {id(n): k for k, n in enumerate(ordered)}
+    audits = None
+    if changes is not None:
+        audit_rows = []
+        for ch in changes:
+            k = index.get(id(ch.node))
+            for row in _change_audits("decompose", ch):
+                audit_rows.append((k, row[1] if k is None else None, *row[2:]))
+        audits = json.dumps(audit_rows, ensure_ascii=False)
     rows = []
     for n in ordered:
         p = n.parent
@@ -853,7 +968,8 @@ def serialise_new_nodes(nodes: Sequence[Node], additive: bool) -> Bulk:
                      n.product_line_id, n.channel_id, n.customer_type_id, n.value,
                      int(n.locked), n.weight, n.split_dim, n.split_method,
                      json.dumps(n.split_params) if n.split_params is not None else None))
-    return Bulk(ordered, json.dumps(rows), json.dumps(_cell_values(ordered, additive)))
+    return Bulk(ordered, json.dumps(rows), json.dumps(_cell_values(ordered, additive)),
+                audits)
 
 
 def insert_nodes(conn: Connection, tree_fy_id: int, metric_id: int, tier: Tier,
@@ -1005,14 +1121,15 @@ def _delete_targets(conn: Connection, ids: list[int]) -> None:
 
 
 def apply_plan(plan: Plan, user: User | None) -> int:
-    """Write a plan in bulk and audit every changed node. Returns the rows touched."""
+    """Write a plan in bulk and audit every changed node (one row per changed value, lock
+    or month split). Returns the number of targets changed."""
     tree = plan.tree
     conn = db.session.connection()
     months = fy_months(tree.fy)
     quarters = fy_quarters(tree.fy)
     uid = user.id if user is not None else None
     now = utcnow()
-    audits: list[dict[str, Any]] = []
+    audits: list[tuple[Any, ...]] = []
     t, c = Target.__table__, TargetCell.__table__
     if plan.kind == "decompose":
         node = plan.target
@@ -1027,15 +1144,15 @@ def apply_plan(plan: Plan, user: User | None) -> int:
         ordered = sorted(plan.new_nodes, key=lambda n: n.depth)
         insert_nodes(conn, tree.fy.id, tree.metric.id, tree.tier, ordered, tree.additive,
                      uid, months, quarters, plan.bulk)
-        audits.append({"action": "decompose", "entity": "target", "entity_id": node.id,
-                       "field": "split", "old_value": _split_text(node),
-                       "new_value": json.dumps(plan.split, ensure_ascii=False),
-                       "details": {"created": len(plan.new_nodes),
-                                   "removed": len(plan.removed_ids)}})
-        for ch in plan.changes:
-            audits.append({"action": "decompose", "entity": "target", "entity_id": ch.node.id,
-                           "field": "value", "old_value": None, "new_value": str(ch.new_value),
-                           "details": {"label": ch.label}})
+        audits.append(("decompose", node.id, "split", _split_text(node),
+                       json.dumps(plan.split, ensure_ascii=False),
+                       {"created": len(plan.new_nodes), "removed": len(plan.removed_ids)}))
+        bulk = plan.bulk
+        if (bulk is not None and bulk.audits is not None and bulk.nodes
+                and _sqlite(conn) and _bulk_audits(conn, now, uid, bulk)):
+            _insert_audits(conn, now, uid, audits)
+            db.session.commit()
+            return len(plan.changed)
     else:
         trows, mrows = [], []
         for ch in plan.changes:
@@ -1049,19 +1166,6 @@ def apply_plan(plan: Plan, user: User | None) -> int:
                                 strict=True):
                     mrows.append({"b_id": n.id, "b_kind": "quarter", "b_start": p.start,
                                   "b_value": v})
-            for fld, old, new, changed in (
-                ("value", ch.old_value, ch.new_value, ch.value_changed),
-                ("locked", ch.old_locked, ch.new_locked, ch.locked_changed),
-            ):
-                if changed:
-                    audits.append({"action": plan.kind, "entity": "target",
-                                   "entity_id": n.id, "field": fld, "old_value": str(old),
-                                   "new_value": str(new), "details": {"label": ch.label}})
-            if ch.old_months != ch.new_months and not ch.value_changed:
-                audits.append({"action": plan.kind, "entity": "target", "entity_id": n.id,
-                               "field": "months", "old_value": json.dumps(ch.old_months),
-                               "new_value": json.dumps(ch.new_months),
-                               "details": {"label": ch.label}})
         from sqlalchemy import bindparam
 
         if trows:
@@ -1077,11 +1181,94 @@ def apply_plan(plan: Plan, user: User | None) -> int:
                 .values(value=bindparam("b_value")), mrows)
         if plan.kind == "time" and plan.split:
             conn.execute(t.update().where(t.c.id == plan.target.id).values(**plan.split))
-    if audits:
-        a = AuditLog.__table__
-        conn.execute(a.insert(), [{"at": now, "user_id": uid, **row} for row in audits])
+    for ch in plan.changes:
+        audits.extend(_change_audits(plan.kind, ch))
+    _insert_audits(conn, now, uid, audits)
     db.session.commit()
-    return len(plan.changes) + len(plan.new_nodes)
+    return len(plan.changed)
+
+
+def _change_audits(action: str, ch: Change) -> list[tuple[Any, ...]]:
+    """(action, target id, field, old, new, details) rows for one change. The details
+    carry the target's scope, so a row reads the same after the target is gone."""
+    n = ch.node
+    scope = [n.unit_id, n.user_id, n.product_line_id, n.channel_id, n.customer_type_id]
+    if ch.created:  # the bulk of a first decomposition: one row, built directly
+        return [(action, n.id, "value", None, str(ch.new_value),
+                 {"label": ch.label, "scope": scope, "depth": n.depth, "created": True})]
+    details: dict[str, Any] = {"label": ch.label, "scope": scope, "depth": n.depth}
+    rows: list[tuple[Any, ...]] = []
+    if ch.value_changed:
+        rows.append((action, n.id, "value", str(ch.old_value),
+                     None if ch.removed else str(ch.new_value),
+                     {**details, "removed": True} if ch.removed else details))
+    if ch.locked_changed and not (ch.created or ch.removed):
+        rows.append((action, n.id, "locked", str(ch.old_locked), str(ch.new_locked), details))
+    if ch.old_months != ch.new_months and not ch.value_changed:
+        rows.append((action, n.id, "months", json.dumps(ch.old_months),
+                     json.dumps(ch.new_months), details))
+    return rows
+
+
+def _bulk_audits(conn: Connection, at: Any, user_id: int | None, bulk: Bulk) -> bool:
+    """Write the audit rows serialised with the bulk (SQLite, ids in one block after the
+    insert); False when this SQLite cannot (the caller writes them another way)."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    first = bulk.nodes[0].id
+    if first is None or not _sqlite_json(raw):
+        return False
+    ids = [n.id for n in bulk.nodes]
+    if ids[-1] - first != len(ids) - 1:  # type: ignore[operator]
+        return False
+    raw.execute(
+        "INSERT INTO audit_log (at, user_id, action, entity, entity_id, field, old_value, "
+        "new_value, details) SELECT :at, :uid, 'decompose', 'target', "
+        "coalesce(:first + (j.value ->> 0), j.value ->> 1), j.value ->> 2, j.value ->> 3, "
+        "j.value ->> 4, json(j.value -> 5) FROM json_each(:rows) AS j",
+        {"at": at.strftime("%Y-%m-%d %H:%M:%S.%f"), "uid": user_id, "first": first,
+         "rows": bulk.audits})
+    return True
+
+
+def _insert_audits(conn: Connection, at: Any, user_id: int | None,
+                   rows: list[tuple[Any, ...]]) -> None:
+    """Audit rows in bulk: one INSERT ... SELECT over json_each on SQLite (a decomposition
+    of the benchmark company audits ~72,000 targets), COPY on PostgreSQL."""
+    if not rows:
+        return
+    a = AuditLog.__table__
+    if len(rows) < 50:
+        conn.execute(a.insert(), [
+            {"at": at, "user_id": user_id, "action": r[0], "entity": "target",
+             "entity_id": r[1], "field": r[2], "old_value": r[3], "new_value": r[4],
+             "details": r[5]} for r in rows])
+        return
+    if _sqlite(conn):
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        if _sqlite_json(raw):
+            raw.execute(
+                "INSERT INTO audit_log (at, user_id, action, entity, entity_id, field, "
+                "old_value, new_value, details) SELECT :at, :uid, j.value ->> 0, 'target', "
+                "j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, "
+                "json(j.value -> 5) FROM json_each(:rows) AS j",
+                {"at": at.strftime("%Y-%m-%d %H:%M:%S.%f"), "uid": user_id,
+                 "rows": json.dumps(rows, ensure_ascii=False)})
+            return
+        conn.execute(a.insert(), [
+            {"at": at, "user_id": user_id, "action": r[0], "entity": "target",
+             "entity_id": r[1], "field": r[2], "old_value": r[3], "new_value": r[4],
+             "details": r[5]} for r in rows])
+        return
+    raw_pg = conn.connection.driver_connection
+    assert raw_pg is not None
+    with raw_pg.cursor() as cur, cur.copy(
+            "COPY audit_log (at, user_id, action, entity, entity_id, field, old_value, "
+            "new_value, details) FROM STDIN") as copy:
+        for r in rows:
+            copy.write_row((at, user_id, r[0], "target", r[1], r[2], r[3], r[4],
+                            json.dumps(r[5], ensure_ascii=False)))
 
 
 def _split_text(node: Node) -> str | None:

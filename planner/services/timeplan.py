@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import func, select
@@ -44,6 +45,17 @@ def last_year_months(
     return [got.get(s, 0) for s in ly_starts]
 
 
+def _numbers(values: Any) -> list[Decimal] | None:
+    """Typed numbers as stored (JSON: ints, or decimal text such as "12.5") or as parsed
+    (Decimal) -> Decimals; None stays None (the engine says what is missing)."""
+    if values is None:
+        return None
+    try:
+        return [Decimal(str(v)) for v in values]
+    except (InvalidOperation, TypeError):
+        raise engine.AllocationError("a value is not a number", "not_a_number") from None
+
+
 def split_year(
     fy: FiscalYear,
     metric: Metric,
@@ -72,7 +84,7 @@ def split_year(
     if method in ("working_days", "equal", "profile", "last_year"):
         kwargs: dict[str, Any] = {}
         if method == "profile":
-            kwargs["profile"] = params.get("profile")
+            kwargs["profile"] = _numbers(params.get("profile"))
         if method == "last_year":
             kwargs["last_year"] = last_year_months(metric, fy)
         month_vals = engine.split_over_time(value, months, method, calendar=calendar, **kwargs)
@@ -84,7 +96,7 @@ def split_year(
         ly_q = [sum(ly[q * 3 : q * 3 + 3]) for q in range(4)]
         q_vals = engine.split_over_time(
             value, quarters, "growth", calendar=calendar, last_year=ly_q,
-            growth=params.get("growth"),
+            growth=_numbers(params.get("growth")),
         )
         inner = "last_year" if sum(ly) > 0 else "working_days"
     elif method == "quarters":

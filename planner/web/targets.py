@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from flask import abort, request
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -107,6 +107,21 @@ class View:
 
     def method_label(self, m: str | None) -> str:
         return dc.method_label(m)
+
+    def time_rows(self, plan: dc.Plan) -> dict[str, Any]:
+        """The target's quarters and months, (label, now, new) each."""
+        ch = next((c for c in plan.changes if c.node is plan.target), None)
+        old = plan.target.months
+        new = ch.new_months if ch is not None else old
+        additive = self.tree.additive
+        q_old, q_new = dc.quarters_of(old, additive), dc.quarters_of(new, additive)
+        return {
+            "quarters": [(p.label[-2:], o, n) for p, o, n in zip(
+                fy_quarters(self.fy), q_old, q_new, strict=True)],
+            "months": [(p.label, o, n) for p, o, n in zip(
+                fy_months(self.fy), old, new, strict=True)],
+            "same": old == new,
+        }
 
     def args(self, **extra: Any) -> dict[str, Any]:
         return {"fy": self.fy.year, "metric": self.metric.code, "tier": str(self.tier), **extra}
@@ -274,18 +289,27 @@ def target_apply(node_id: int, action: str):  # type: ignore[no-untyped-def]
     view, node = _view_for(node_id)
     plan, refused = _planned(view, node, action)
     if refused is not None:
+        # The refusal shows in the panel under the form the user tapped (scrolled into
+        # view), not in place of the tree.
+        refused.headers["HX-Retarget"] = f"#panel-{node_id}"
+        refused.headers["HX-Reswap"] = "innerHTML show:top"
         return refused
-    dc.apply_plan(plan, current_user)
+    changed = dc.apply_plan(plan, current_user)
     fresh = View(view.fy, view.metric, view.tier)
     tops = fresh.tops()
     target = fresh.tree.nodes.get(node_id)
     open_ids = {n.id for n in tops if n.id is not None} | _ancestors(target)
     if action == "decompose" and target is not None:
         open_ids.add(node_id)
-    message = _("Applied: %(n)d targets changed.", n=len(plan.changes) + len(plan.new_nodes))
+    message = ngettext("Applied: %(num)d target changed.", "Applied: %(num)d targets changed.",
+                       changed)
+    # The result shows on the card the user changed (the page scrolls to it), or above the
+    # tree when that card is not on the page.
+    shown = target is not None and bool(_ancestors(target) & {n.id for n in tops})
     return render("targets/index.html", "targets/_tree.html", view=fresh, tops=tops,
                   open_ids=open_ids, years=_years(), metrics=_metrics(),
-                  tiers=[t.value for t in Tier], message=message)
+                  tiers=[t.value for t in Tier], message=message,
+                  message_node=node_id if shown else None)
 
 
 @bp.post("/targets/tier")
@@ -357,6 +381,14 @@ def time_label(method: str) -> str:
 @bp.app_template_global()
 def dekad_label(i: int) -> str:
     return (_("Early month"), _("Mid month"), _("Late month"))[i]
+
+
+@bp.app_template_global()
+def weekday_heads() -> list[tuple[str, str]]:
+    """(short, full) weekday names, Monday first, for a month grid's header row."""
+    return [(_("Mo"), _("Monday")), (_("Tu"), _("Tuesday")), (_("We"), _("Wednesday")),
+            (_("Th"), _("Thursday")), (_("Fr"), _("Friday")), (_("Sa"), _("Saturday")),
+            (_("Su"), _("Sunday"))]
 
 
 @bp.app_template_global()

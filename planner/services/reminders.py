@@ -463,6 +463,10 @@ def _sep(locale: str) -> str:
     return "、" if locale.startswith("zh") else ", "
 
 
+def _join(locale: str, sentences: list[str]) -> str:
+    return ("" if locale.startswith("zh") else " ").join(sentences)
+
+
 @dataclass
 class Text:
     title: str
@@ -507,7 +511,7 @@ def morning_plan_text(user: User, day: date, locale: str) -> Text | None:
         overdue = sum(1 for c in due if c.next_follow_up and c.next_follow_up < day)
         lines.append(_("Follow-ups due: %(n)s (%(overdue)s overdue).", n=len(due),
                        overdue=overdue))
-    return Text(_("Today's plan"), " ".join(lines), _path("web.today", "/today"))
+    return Text(_("Today's plan"), _join(locale, lines), _path("web.today", "/today"))
 
 
 def follow_up_text(user: User, day: date, locale: str) -> Text | None:
@@ -533,12 +537,12 @@ def end_of_day_text(user: User, day: date, locale: str) -> Text | None:
         return None
     plan = rep_plan(user, day)
     run = [m for m in plan.metrics if m.run is not None and m.remaining_today > 0]
-    body = _("Nothing logged today yet.")
+    lines = [_("Nothing logged today yet.")]
     if run:
-        body += " " + _("Still to go today: %(figures)s.", figures=_sep(locale).join(
-            f"{_name(m.metric)} {_fmt(m.remaining_today, m.metric)}" for m in run))
-    body += " " + _("Log today's visits and plan tomorrow.")
-    return Text(_("End of the day"), body, _path("web.today", "/today"))
+        lines.append(_("Still to go today: %(figures)s.", figures=_sep(locale).join(
+            f"{_name(m.metric)} {_fmt(m.remaining_today, m.metric)}" for m in run)))
+    lines.append(_("Log today's visits and plan tomorrow."))
+    return Text(_("End of the day"), _join(locale, lines), _path("web.today", "/today"))
 
 
 def weekly_review_text(user: User, day: date, locale: str) -> Text | None:
@@ -577,6 +581,16 @@ def behind(m: Any, cal: Any, day: date) -> tuple[int, float] | None:
     return None
 
 
+def _pace(pace: float, metric: Any) -> str:
+    """Money to the fen; counts with one decimal (0.6 visits a day, not 1)."""
+    if str(getattr(metric, "unit", "")) == "money":
+        return _fmt(int(round(pace)), metric)
+    from babel.numbers import format_decimal
+    from flask_babel import get_locale
+
+    return format_decimal(round(pace, 1), locale=str(get_locale() or "zh_Hans_CN"))
+
+
 def behind_target_text(user: User, day: date, locale: str) -> Text | None:
     from .calendar import company_calendar
     from .plan import rep_plan
@@ -596,7 +610,7 @@ def behind_target_text(user: User, day: date, locale: str) -> Text | None:
               "working day for %(days)s days; your pace so far is %(pace)s per day.",
               metric=_name(m.metric), achieved=_fmt(m.achieved - m.achieved_today, m.metric),
               target=_fmt(m.target, m.metric), need=_fmt(need, m.metric),
-              days=m.run.working_days_left, pace=_fmt(int(round(pace)), m.metric)),
+              days=m.run.working_days_left, pace=_pace(pace, m.metric)),
             _path("web.today", "/today"))
     return None
 
@@ -630,7 +644,7 @@ def team_digest_text(user: User, day: date, locale: str) -> Text | None:
                        metric=_name(m), achieved=_fmt(total.achieved if total else 0, m),
                        target=_fmt(total.target if total else 0, m), behind=behind_n,
                        pct=int(round(tp.time_elapsed * 100))))
-    return Text(_("Team digest"), " ".join(lines), _path("web.team", "/team"))
+    return Text(_("Team digest"), _join(locale, lines), _path("web.team", "/team"))
 
 
 BUILDERS = {

@@ -124,3 +124,80 @@ def bench_sync(database_url: str | None, items: int, batch: int) -> None:
                f"(slowest batch {result.slowest_batch_ms:.0f} ms)")
     click.echo(f"replay (all duplicates): {result.replay_s:.3f} s "
                f"= {result.replay_per_1000_s:.3f} s per 1,000")
+
+
+# ---------------------------------------------------------------- issue 10: reminders
+@planner_cli.command("vapid")
+@click.option("--rotate", is_flag=True,
+              help="Make a new key pair. Every device must subscribe again: the existing "
+                   "subscriptions are deleted.")
+def vapid(rotate: bool) -> None:
+    """Show the VAPID public key (made once into the instance folder), or rotate it."""
+    from flask import current_app
+    from sqlalchemy import delete
+
+    from .extensions import db
+    from .models import PushSubscription
+    from .services import webpush
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if rotate:
+        if app.config.get("VAPID_PRIVATE_KEY"):
+            raise click.ClickException("VAPID_PRIVATE_KEY is set in the environment: "
+                                       "change it there instead.")
+        key = webpush.rotate_key(app.instance_path)
+        app.extensions["planner_vapid"] = key
+        n = db.session.execute(delete(PushSubscription)).rowcount
+        db.session.commit()
+        click.echo(f"New VAPID key pair written; {n} subscriptions deleted (devices "
+                   "subscribe again on their next visit).")
+    key = webpush.app_key(app)
+    source = ("VAPID_PRIVATE_KEY" if app.config.get("VAPID_PRIVATE_KEY")
+              else f"{app.instance_path}/{webpush.KEY_FILE}")
+    click.echo(f"public key: {webpush.public_key(key)}")
+    click.echo(f"private key: {source}")
+    click.echo(f"subject: {app.config['VAPID_SUBJECT']}")
+
+
+reminders_cli = AppGroup("reminders", help="Create and push due reminders.")
+planner_cli.add_command(reminders_cli)
+
+
+def _echo_pass(created: dict[str, int], res: object) -> None:
+    made = ", ".join(f"{k} {v}" for k, v in sorted(created.items())) or "none"
+    click.echo(f"created: {made}")
+    f = res.__dict__
+    click.echo("dispatched: " + ", ".join(f"{k} {v}" for k, v in f.items()))
+
+
+@reminders_cli.command("run")
+def reminders_run() -> None:
+    """One pass: create the reminders that are due, push every due one (for cron or a
+    systemd timer; several may run at once)."""
+    from .services import reminders
+
+    created, res = reminders.run_pass(reminders.app_sender())
+    _echo_pass(created, res)
+
+
+@reminders_cli.command("worker")
+@click.option("--idle", default=5.0, show_default=True,
+              help="Seconds to sleep when nothing is due.")
+def reminders_worker(idle: float) -> None:
+    """Loop: create due reminders every minute, push due ones as they come. Stops on
+    SIGTERM or Ctrl-C after the batch in hand. Run several on PostgreSQL."""
+    import signal
+    import threading
+
+    from .services import reminders
+
+    stop = threading.Event()
+
+    def _stop(*_a: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    click.echo(f"reminder worker {reminders.worker_name()} started")
+    reminders.worker_loop(reminders.app_sender(), stop, idle_s=idle)
+    click.echo("reminder worker stopped")

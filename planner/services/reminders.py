@@ -788,4 +788,5 @@ def mark_read(user_id: int, reminder_id: int | None = None,
                                   Reminder.due_at <= now)
     if reminder_id is not None:
         stmt = stmt.where(Reminder.id == reminder_id)
-    return db.session.execute(stmt.values(read_at=now)).rowcount or 0
+    return db.session.execute(stmt.values(read_at=now).execution_options(
+        synchronize_session=False)).rowcount or 0

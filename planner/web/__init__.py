@@ -57,4 +57,4 @@ def _nav() -> dict[str, Any]:
     return {"nav_items": nav_items}
 
 
-from . import customers, fmt, home, plans, today, visits  # noqa: E402,F401
+from . import customers, fmt, home, notifications, plans, today, visits  # noqa: E402,F401

@@ -183,9 +183,12 @@ def reminders_run() -> None:
 @reminders_cli.command("worker")
 @click.option("--idle", default=5.0, show_default=True,
               help="Seconds to sleep when nothing is due.")
-def reminders_worker(idle: float) -> None:
+@click.option("--stop-with-pid", type=int, default=None,
+              help="Stop when this process ends (`make run` passes its own).")
+def reminders_worker(idle: float, stop_with_pid: int | None) -> None:
     """Loop: create due reminders every minute, push due ones as they come. Stops on
     SIGTERM or Ctrl-C after the batch in hand. Run several on PostgreSQL."""
+    import os
     import signal
     import threading
 
@@ -198,6 +201,17 @@ def reminders_worker(idle: float) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    if stop_with_pid:
+        def _watch() -> None:
+            while not stop.wait(2.0):
+                try:
+                    os.kill(stop_with_pid, 0)
+                except ProcessLookupError:
+                    stop.set()
+                except PermissionError:
+                    pass
+
+        threading.Thread(target=_watch, daemon=True).start()
     click.echo(f"reminder worker {reminders.worker_name()} started")
     reminders.worker_loop(reminders.app_sender(), stop, idle_s=idle)
     click.echo("reminder worker stopped")
@@ -228,13 +242,14 @@ def bench_reminders(database_url: str | None, count: int, workers: int, batch: i
     url = _scratch_database(database_url, tmp.name)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    push_bench.instance_for_bench(tmp.name)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
-    with app.app_context():
-        upgrade()
-        result = push_bench.run(url, n=count, workers=workers, limit=batch, threads=threads)
-        db.session.remove()
-        db.engine.dispose()
+    with push_bench.instance_for_bench(tmp.name):
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
+        with app.app_context():
+            upgrade()
+            result = push_bench.run(url, n=count, workers=workers, limit=batch,
+                                    threads=threads)
+            db.session.remove()
+            db.engine.dispose()
     tmp.cleanup()
     click.echo(_machine(url))
     click.echo(f"{result.reminders:,} due reminders, {result.workers} worker processes "

@@ -222,3 +222,48 @@ def test_two_workers_at_once_send_each_of_1000_reminders_exactly_once(push_ctx, 
     assert fake_push.errors == []
     assert db.session.scalar(select(func.count(Reminder.id)).where(
         Reminder.status == ReminderStatus.SENT)) == 1000
+
+
+def test_worker_loop_sends_what_comes_due_and_stops(push_ctx, fake_push):
+    rep = user("rep09")
+    no_quiet(rep.id)
+    subscribe(push_ctx, fake_push, rep.id)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def loop() -> None:
+        try:
+            with push_ctx.app_context():
+                reminders.worker_loop(_sender(push_ctx), stop, idle_s=0.05,
+                                      generate_every_s=None)
+        except BaseException as exc:  # pragma: no cover - shown by the assert
+            errors.append(exc)
+
+    t = threading.Thread(target=loop)
+    t.start()
+    try:
+        due(rep.id, when="loop1", title="first")
+        db.session.commit()  # no transaction left open here (SQLite: it holds the lock)
+        for _i in range(200):
+            if fake_push.delivered():
+                break
+            threading.Event().wait(0.05)
+        due(rep.id, when="loop2", title="second")
+        db.session.commit()
+        for _i in range(200):
+            if len(fake_push.delivered()) == 2:
+                break
+            threading.Event().wait(0.05)
+    finally:
+        stop.set()
+        t.join(10)
+    assert not t.is_alive() and errors == []
+    assert [r.payload["title"] for r in fake_push.delivered()] == ["first", "second"]
+
+
+def test_bench_reminders_command_counts_each_reminder_once(app):
+    out = app.test_cli_runner().invoke(args=["planner", "bench-reminders", "--count", "300",
+                                             "--batch", "50"])
+    assert out.exit_code == 0, out.output
+    assert "push service: 300 received, 300 distinct, 0 refused; database: 300 sent" in out.output
+    assert "check: every reminder sent exactly once" in out.output

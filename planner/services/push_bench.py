@@ -8,6 +8,8 @@ import multiprocessing as mp
 import os
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -122,6 +124,16 @@ def run(url: str, n: int = 10_000, workers: int = 2, limit: int = 200,
             per_worker=[s for _n, s, _c in sorted(results)], service_errors=len(fake.errors))
 
 
-def instance_for_bench(tmp: str) -> None:
-    """The benchmark's VAPID key lives in its own throwaway instance folder."""
+@contextmanager
+def instance_for_bench(tmp: str) -> Iterator[None]:
+    """The benchmark's apps (and its VAPID key) live in a throwaway instance folder; the
+    worker processes inherit it through the environment."""
+    old = os.environ.get("PLANNER_INSTANCE")
     os.environ["PLANNER_INSTANCE"] = tmp
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("PLANNER_INSTANCE", None)
+        else:
+            os.environ["PLANNER_INSTANCE"] = old

@@ -741,16 +741,17 @@ def run_pass(sender: webpush.Sender, now: datetime | None = None,
 
 
 def worker_loop(sender: webpush.Sender, stop: threading.Event, idle_s: float = 5.0,
-                generate_every_s: float = 60.0) -> None:
-    """Loop until `stop` is set: create due reminders every minute, dispatch whenever
-    rows are due, sleep `idle_s` when there is nothing to do."""
+                generate_every_s: float | None = 60.0) -> None:
+    """Loop until `stop` is set: create due reminders every minute (None: never), dispatch
+    whenever rows are due, sleep `idle_s` when there is nothing to do."""
     import time as _time
 
-    last_gen = 0.0
+    last_gen: float | None = None
     worker = worker_name()
     while not stop.is_set():
         try:
-            if _time.monotonic() - last_gen >= generate_every_s:
+            if generate_every_s is not None and (
+                    last_gen is None or _time.monotonic() - last_gen >= generate_every_s):
                 generate()
                 last_gen = _time.monotonic()
             res = dispatch_once(sender, worker)

@@ -10,7 +10,7 @@ from repday_helpers import a_customer_of, client_for, snapshot, user
 from sqlalchemy import func, select
 
 from planner.extensions import db
-from planner.models import ActionPlan, CalendarOverride, DayKind, Target, Visit
+from planner.models import ActionPlan, CalendarOverride, DayKind, Reminder, Target, Visit
 
 
 def rep02_records(app: Flask) -> dict[str, object]:
@@ -33,7 +33,7 @@ def rep02_records(app: Flask) -> dict[str, object]:
 # What each record id in a route's address names. A new route whose address takes
 # another argument fails the test below until its record is added here.
 RECORD_ARGS = {"customer_id": "customer", "visit_id": "visit", "node_id": "node",
-               "override_id": "override"}
+               "override_id": "override", "reminder_id": "reminder"}
 OTHER_ARGS = {"action": ("edit", "lock", "decompose", "time")}  # not records
 NOT_RECORDS = {"static", "web.vendor"}  # file names, not records
 # Answers other than 404, with the reason (none today: every one is a 404).
@@ -54,8 +54,15 @@ def test_every_route_with_a_record_id_in_its_address_answers_404_for_another_rep
                                  kind=DayKind.HOLIDAY, note="access test")
             db.session.add(o)
             db.session.commit()
+        from planner.services.notify import enqueue  # issue 10: a reminder of rep02
+
+        enqueue(user("rep02").id, "review_returned", "access-test", datetime.now(UTC),
+                title="t", body="b", url="/today")
+        db.session.commit()
+        rem = db.session.scalar(select(Reminder.id).where(
+            Reminder.dedupe_key.like("%:review_returned:access-test")))
         records = {"customer": r["customer"], "visit": r["visit"], "node": r["node"],
-                   "override": o.id}
+                   "override": o.id, "reminder": rem}
         oid = o.id
     c, token = client_for(app, "rep01")
     urls = app.url_map.bind("localhost")
@@ -84,8 +91,11 @@ def test_every_route_with_a_record_id_in_its_address_answers_404_for_another_rep
     assert {e for _m, e in checked} >= {
         "web.customer_page", "web.customer_move", "web.visit_page", "api.customer",
         "api.visit", "web.calendar_delete", "web.target_children", "web.target_preview",
-        "web.target_apply", "web.target_time"}
+        "web.target_apply", "web.target_time", "web.notification_open"}
     with app.app_context():
+        assert db.session.get(Reminder, rem).read_at is None  # not marked read by rep01
+        db.session.delete(db.session.get(Reminder, rem))
+        db.session.commit()
         assert db.session.get(CalendarOverride, oid) is not None  # not deleted by rep01
         if made:
             db.session.delete(db.session.get(CalendarOverride, oid))

@@ -87,26 +87,26 @@ def notifications_read_all():  # type: ignore[no-untyped-def]
     return redirect(url_for("web.notifications"))
 
 
-@bp.post("/notifications/<int:rid>/read")
+@bp.post("/notifications/<int:reminder_id>/read")
 @login_required
-def notification_read(rid: int):  # type: ignore[no-untyped-def]
-    r = db.session.get(Reminder, rid)
+def notification_read(reminder_id: int):  # type: ignore[no-untyped-def]
+    r = db.session.get(Reminder, reminder_id)
     if r is None or r.user_id != current_user.id:
         abort(404)
-    reminders.mark_read(current_user.id, rid)
+    reminders.mark_read(current_user.id, reminder_id)
     db.session.commit()
     return redirect(url_for("web.notifications"))
 
 
-@bp.get("/notifications/<int:rid>/open")
+@bp.get("/notifications/<int:reminder_id>/open")
 @login_required
-def notification_open(rid: int):  # type: ignore[no-untyped-def]
+def notification_open(reminder_id: int):  # type: ignore[no-untyped-def]
     """Where a tap on a notification (or on the list) goes: marks it read, then its link."""
-    r = db.session.get(Reminder, rid)
+    r = db.session.get(Reminder, reminder_id)
     if r is None or r.user_id != current_user.id:
         abort(404)
     if r.read_at is None:
-        reminders.mark_read(current_user.id, rid)
+        reminders.mark_read(current_user.id, reminder_id)
         db.session.commit()
     return redirect(_local_path((r.payload or {}).get("url")))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -80,6 +81,16 @@ def _login(phone: Any, username: str, start: str) -> Any:
     return page
 
 
+def _notes_until(page: Any, ok: Any, timeout_s: float = 10.0) -> list[dict[str, Any]]:
+    """The notifications shown, polled until `ok(notes)` holds."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        notes = page.evaluate(NOTES)
+        if ok(notes) or time.monotonic() > deadline:
+            return notes  # type: ignore[no-any-return]
+        time.sleep(0.1)
+
+
 def _registration_id(cdp: Any) -> str:
     regs: list[dict[str, Any]] = []
     cdp.on("ServiceWorker.workerRegistrationUpdated",
@@ -120,8 +131,7 @@ def test_pushed_reminder_is_shown_and_a_tap_opens_its_page(app, phone, live_serv
         cdp.send("ServiceWorker.deliverPushMessage", {
             "origin": live_server.url, "registrationId": reg_id,
             "data": json.dumps(payload)})
-        page.wait_for_function(f"async () => (await ({NOTES})()).length > 0", timeout=10_000)
-        [note] = page.evaluate(NOTES)
+        [note] = _notes_until(page, lambda ns: len(ns) > 0)
         assert note["title"] == "Today's plan" and note["body"] == "Today's targets: Visits 4."
         assert note["tag"] == "morning_plan"
         assert note["icon"].endswith("/static/icons/icon-192.png") and note["badge"]
@@ -130,10 +140,8 @@ def test_pushed_reminder_is_shown_and_a_tap_opens_its_page(app, phone, live_serv
         cdp.send("ServiceWorker.deliverPushMessage", {
             "origin": live_server.url, "registrationId": reg_id,
             "data": json.dumps(dict(payload, body="Today's targets: Visits 5."))})
-        page.wait_for_function(
-            f"async () => (await ({NOTES})()).some((n) => n.body.endsWith('5.'))",
-            timeout=10_000)
-        assert len(page.evaluate(NOTES)) == 1
+        notes = _notes_until(page, lambda ns: any(n["body"].endswith("5.") for n in ns))
+        assert [n["body"] for n in notes] == ["Today's targets: Visits 5."]
         # the tap: the worker's notificationclick takes the open window to the page
         [sw] = [w for w in phone.service_workers if w.url.endswith("/sw.js")]
         sw.evaluate("""async () => {
@@ -141,7 +149,7 @@ def test_pushed_reminder_is_shown_and_a_tap_opens_its_page(app, phone, live_serv
           self.dispatchEvent(new NotificationEvent('notificationclick', {notification: n}));
         }""")
         page.wait_for_url(re.compile(r".*/today$"), timeout=10_000)
-        assert page.evaluate(NOTES) == []  # closed by the tap
+        assert _notes_until(page, lambda ns: ns == []) == []  # closed by the tap
         assert _db(app, lambda: db.session.get(Reminder, rid).read_at) is not None
         assert page.locator("#bell .bell-count").count() == 0
         assert page.problems == []  # type: ignore[attr-defined]

@@ -201,9 +201,12 @@ def test_two_workers_at_once_send_each_of_1000_reminders_exactly_once(push_ctx, 
     results: list[reminders.PassResult] = []
     errors: list[BaseException] = []
 
+    start = threading.Barrier(2)
+
     def work(name: str) -> None:
         try:
             with push_ctx.app_context():
+                start.wait(30)
                 results.append(reminders.dispatch_all(_sender(push_ctx), name, limit=50))
                 db.session.remove()
         except BaseException as exc:  # pragma: no cover - shown by the assert

@@ -223,3 +223,27 @@ def test_enable_reminders_from_a_tap_then_a_push_arrives(app, phone, live_server
     finally:
         app.config.pop("PUSH_ALLOW_HTTP", None)
         _cleanup(app, uid)
+
+
+def test_iphone_outside_the_home_screen_gets_the_add_to_home_screen_hint(
+        browser, live_server, app):
+    from conftest import PHONE
+
+    ua = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+          "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1")
+    context = browser.new_context(base_url=live_server.url, user_agent=ua, **PHONE)
+    try:
+        # Safari outside the home-screen app has no PushManager
+        context.add_init_script("delete window.PushManager;")
+        page = _login(context, "rep22", "/notifications?lang=zh")
+        hint = page.locator("#push-ios-hint")
+        hint.wait_for()
+        assert "添加到主屏幕" in hint.inner_text()
+        assert page.locator("#push-enable").is_hidden()
+        screenshot(page, "push-ios-hint")
+        page.goto("/notifications/settings")
+        screenshot(page, "push-settings")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        assert page.problems == []  # type: ignore[attr-defined]
+    finally:
+        context.close()

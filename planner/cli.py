@@ -185,7 +185,9 @@ def reminders_run() -> None:
               help="Seconds to sleep when nothing is due.")
 @click.option("--stop-with-pid", type=int, default=None,
               help="Stop when this process ends (`make run` passes its own).")
-def reminders_worker(idle: float, stop_with_pid: int | None) -> None:
+@click.option("--dispatch-only", is_flag=True,
+              help="Only send due reminders; another process creates them.")
+def reminders_worker(idle: float, stop_with_pid: int | None, dispatch_only: bool) -> None:
     """Loop: create due reminders every minute, push due ones as they come. Stops on
     SIGTERM or Ctrl-C after the batch in hand. Run several on PostgreSQL."""
     import os
@@ -213,7 +215,8 @@ def reminders_worker(idle: float, stop_with_pid: int | None) -> None:
 
         threading.Thread(target=_watch, daemon=True).start()
     click.echo(f"reminder worker {reminders.worker_name()} started")
-    reminders.worker_loop(reminders.app_sender(), stop, idle_s=idle)
+    reminders.worker_loop(reminders.app_sender(), stop, idle_s=idle,
+                          generate_every_s=None if dispatch_only else 60.0)
     click.echo("reminder worker stopped")
 
 

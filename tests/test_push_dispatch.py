@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 from push_helpers import due, fake_push, no_quiet, push_ctx, subscribe, user  # noqa: F401
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from planner.extensions import db
 from planner.models import PushSubscription, Reminder, ReminderStatus
@@ -270,3 +270,63 @@ def test_bench_reminders_command_counts_each_reminder_once(app):
     assert out.exit_code == 0, out.output
     assert "push service: 300 received, 300 distinct, 0 refused; database: 300 sent" in out.output
     assert "check: every reminder sent exactly once" in out.output
+
+
+def test_a_worker_process_killed_holding_rows_loses_none(push_ctx, fake_push):
+    """A real `flask planner reminders worker` claims a reminder, hangs on a push service
+    that never answers and is killed (SIGKILL). The row stays claimed until its lease runs
+    out; then another worker sends it, once."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    rep = user("rep10")
+    no_quiet(rep.id)
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(8)  # accepts connections, never answers
+    sub = fake_push.subscribe(webpush.public_key(webpush.app_key(push_ctx)))
+    db.session.add(PushSubscription(
+        user_id=rep.id, endpoint=f"http://127.0.0.1:{hole.getsockname()[1]}/push/x",
+        p256dh=sub["keys"]["p256dh"], auth=sub["keys"]["auth"]))
+    db.session.commit()
+    rid = due(rep.id, when="killed", title="survives").id
+    db.session.commit()
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "planner", "reminders", "worker",
+         "--dispatch-only", "--idle", "0.2"],
+        cwd=root, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        row = None
+        for _i in range(600):
+            db.session.rollback()
+            row = db.session.get(Reminder, rid)
+            if row is not None and row.status == ReminderStatus.SENDING:
+                break
+            time.sleep(0.1)
+        assert row is not None and row.status == ReminderStatus.SENDING
+        assert row.claimed_by and str(proc.pid) in row.claimed_by
+        lease_end = reminders._aware(row.claimed_until)
+        db.session.commit()
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        hole.close()
+    # the device that never answered is replaced by one that does
+    db.session.execute(delete(PushSubscription).where(PushSubscription.user_id == rep.id))
+    db.session.add(PushSubscription(user_id=rep.id, endpoint=sub["endpoint"],
+                                    p256dh=sub["keys"]["p256dh"], auth=sub["keys"]["auth"]))
+    db.session.commit()
+    assert reminders.dispatch_once(_sender(push_ctx), "rescuer", now=lease_end).claimed == 0
+    res = reminders.dispatch_once(_sender(push_ctx), "rescuer",
+                                  now=lease_end + timedelta(seconds=1))
+    assert res.sent == 1
+    assert [r.payload["title"] for r in fake_push.delivered()] == ["survives"]
+    assert reminders.dispatch_once(_sender(push_ctx), "rescuer",
+                                   now=lease_end + timedelta(seconds=60)).claimed == 0
+    assert len(fake_push.delivered()) == 1

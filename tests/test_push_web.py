@@ -240,3 +240,10 @@ def test_reminders_run_command_does_one_pass(push_ctx, fake_push):
     assert out.exit_code == 0, out.output
     assert "sent 1" in out.output
     assert [r.payload["title"] for r in fake_push.delivered()] == ["Approved"]
+
+
+def test_reminders_list_is_kept_offline_and_the_worker_handles_pushes(push_ctx):
+    src = push_ctx.test_client().get("/sw.js").get_data(as_text=True)
+    network_first = src.split("const NETWORK_FIRST = ", 1)[1].split(";", 1)[0]
+    assert '"/notifications"' in network_first
+    assert 'addEventListener("push"' in src and 'addEventListener("notificationclick"' in src

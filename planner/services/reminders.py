@@ -391,9 +391,8 @@ def dispatch_once(sender: webpush.Sender, worker: str | None = None, limit: int 
             decisions = list(pool.map(lambda c: _deliver(c, sender, now), claimed))
     else:
         decisions = [_deliver(c, sender, now) for c in claimed]
-    done = utcnow() if now is None else now
     try:
-        res = _record(decisions, worker, done)
+        res = _record(decisions, worker, now)
         db.session.commit()
     except Exception:
         db.session.rollback()

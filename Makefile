@@ -33,6 +33,7 @@ browser:
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) planner demo
+	$(FLASK) planner reminders worker --stop-with-pid $$PPID &  # push reminders (issue 10)
 	SESSION_COOKIE_SECURE=0 $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: setup browser

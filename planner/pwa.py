@@ -42,7 +42,8 @@ def shell_static() -> list[str]:
 
 # Pages served network-first (3 s) with the last copy as fallback; everything else
 # falls back to /offline. Prefixes of the path.
-NETWORK_FIRST = ["/today", "/customers", "/visits/new", "/plans", "/reviews"]
+NETWORK_FIRST = ["/today", "/customers", "/visits/new", "/plans", "/reviews",
+                 "/notifications"]
 
 
 def _shell_files() -> list[Path]:

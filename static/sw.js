@@ -148,3 +148,42 @@ self.addEventListener("sync", (event) => {
     all.forEach((c) => c.postMessage({ type: "drain-outbox" }));
   })());
 });
+
+// Issue 10: push reminders. The payload (JSON from the server's dispatcher) carries the
+// title, body, the link, the kind (the tag: a newer reminder replaces an older one of the
+// same kind) and "open" (/notifications/<id>/open marks it read, then goes to the link).
+function waitFor(event, promise) {
+  try { event.waitUntil(promise); } catch (e) { /* a synthetic event (tests) */ }
+  return promise;
+}
+
+self.addEventListener("push", (event) => {
+  let data = {};
+  try { data = event.data ? event.data.json() : {}; } catch (e) { data = { body: event.data ? event.data.text() : "" }; }
+  const title = data.title || "Planner";
+  waitFor(event, self.registration.showNotification(title, {
+    body: data.body || "",
+    icon: "/static/icons/icon-192.png",
+    badge: "/static/icons/icon-192.png",
+    tag: data.tag || data.kind || "planner",
+    renotify: true,
+    lang: data.lang || undefined,
+    data: { url: data.open || data.url || "/notifications", id: data.id || null, kind: data.kind || "" },
+  }));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  const note = event.notification;
+  const target = new URL((note.data && note.data.url) || "/notifications", self.location.origin).href;
+  note.close();
+  waitFor(event, (async () => {
+    const all = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+    // Focus a window of this app and take it to the page; else open one.
+    const win = all.find((c) => new URL(c.url).origin === self.location.origin);
+    if (win) {
+      try { await win.focus(); } catch (e) { /* focus needs a real tap */ }
+      try { return await win.navigate(target); } catch (e) { /* not controlled: open one */ }
+    }
+    return self.clients.openWindow(target);
+  })());
+});

@@ -14,6 +14,7 @@ from planner.models import (
     ActionPlan,
     CalendarOverride,
     DayKind,
+    Reminder,
     Target,
     Visit,
     WeeklyReview,
@@ -40,7 +41,8 @@ def rep02_records(app: Flask) -> dict[str, object]:
 # What each record id in a route's address names. A new route whose address takes
 # another argument fails the test below until its record is added here.
 RECORD_ARGS = {"customer_id": "customer", "visit_id": "visit", "node_id": "node",
-               "override_id": "override", "review_id": "review"}
+               "override_id": "override", "review_id": "review",
+               "reminder_id": "reminder"}
 # Not records: a weekly review's week is always the viewer's own review of that week.
 REVIEW_WEEK = (date.today() - timedelta(days=date.today().weekday() + 14)).isoformat()
 OTHER_ARGS = {"action": ("edit", "lock", "decompose", "time"), "week": (REVIEW_WEEK,),
@@ -78,8 +80,15 @@ def test_every_route_with_a_record_id_in_its_address_answers_404_for_another_rep
             db.session.add(rv)
             db.session.commit()
             review = rv.id
+        from planner.services.notify import enqueue  # a reminder of rep02
+
+        enqueue(user("rep02").id, "review_returned", "access-test", datetime.now(UTC),
+                title="t", body="b", url="/today")
+        db.session.commit()
+        rem = db.session.scalar(select(Reminder.id).where(
+            Reminder.dedupe_key.like("%:review_returned:access-test")))
         records = {"customer": r["customer"], "visit": r["visit"], "node": r["node"],
-                   "override": o.id, "review": review}
+                   "override": o.id, "review": review, "reminder": rem}
         oid = o.id
     c, token = client_for(app, "rep01")
     urls = app.url_map.bind("localhost")
@@ -109,8 +118,12 @@ def test_every_route_with_a_record_id_in_its_address_answers_404_for_another_rep
         "web.customer_page", "web.customer_move", "web.visit_page", "api.customer",
         "api.visit", "web.calendar_delete", "web.target_children", "web.target_preview",
         "web.target_apply", "web.target_time", "web.review", "api.get_review",
-        "api.list_comments", "web.review_decide"}
+        "api.list_comments", "web.review_decide",
+        "web.notification_open"}
     with app.app_context():
+        assert db.session.get(Reminder, rem).read_at is None  # not marked read by rep01
+        db.session.delete(db.session.get(Reminder, rem))
+        db.session.commit()
         assert db.session.get(CalendarOverride, oid) is not None  # not deleted by rep01
         if made:
             db.session.delete(db.session.get(CalendarOverride, oid))

@@ -2,6 +2,7 @@
 
 from .catalog import Channel, CustomerType, Metric, MetricUnit, ProductLine, Stage
 from .crm import Customer, Visit, VisitKind, VisitProduct, new_uuid
+from .notify import ReminderPreference
 from .org import Company, OrgUnit, Role, UnitKind, User
 from .plans import (
     ActionPlan,
@@ -48,6 +49,7 @@ __all__ = [
     "ProductLine",
     "PushSubscription",
     "Reminder",
+    "ReminderPreference",
     "ReminderStatus",
     "ReviewStatus",
     "Role",

@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -189,6 +190,8 @@ class Reminder(db.Model):
     PostgreSQL); `dedupe_key` makes each reminder exist once."""
 
     __tablename__ = "reminder"
+    # The dispatcher's claim reads due rows by status and time.
+    __table_args__ = (Index("ix_reminder_status_due_at", "status", "due_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
@@ -204,6 +207,10 @@ class Reminder(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at()
+    # Issue 10: a retry (429, 5xx, timeout, quiet hours) waits until then; the bell's
+    # unread count is the rows with no read_at.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class LoginFailure(db.Model):

@@ -57,4 +57,14 @@ def _nav() -> dict[str, Any]:
     return {"nav_items": nav_items}
 
 
-from . import customers, fmt, home, plans, reviews, today, tracking, visits  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    customers,
+    fmt,
+    home,
+    notifications,
+    plans,
+    reviews,
+    today,
+    tracking,
+    visits,
+)

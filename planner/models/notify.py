@@ -1,0 +1,29 @@
+"""A user's reminder preferences (issue 10): which kinds, the morning time, quiet hours."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+
+
+class ReminderPreference(db.Model):
+    """One row per user who changed a default (no row: every kind on, 08:30, 17:30,
+    quiet 22:00-07:00). Times are "HH:MM" in the company's timezone."""
+
+    __tablename__ = "reminder_preference"
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Kinds turned off (a kind added later is on until the user turns it off).
+    kinds_off: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    morning_time: Mapped[str] = mapped_column(String(5), default="08:30")
+    evening_time: Mapped[str] = mapped_column(String(5), default="17:30")
+    quiet_start: Mapped[str | None] = mapped_column(String(5), default="22:00")
+    quiet_end: Mapped[str | None] = mapped_column(String(5), default="07:00")
+    # The language reminders are worded in when the user has no locale of their own:
+    # the language of the page where push was turned on.
+    locale: Mapped[str | None] = mapped_column(String(16))

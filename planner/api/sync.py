@@ -34,7 +34,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from ..errors import render_error
 from ..extensions import db
 from ..models import Visit
-from ..services.plan import rep_plan
+from ..services.plan_cache import cached_rep_plan
 from ..services.visits import (
     LEAD_CONFLICT,
     UUID_RE,
@@ -70,7 +70,7 @@ def csrf():  # type: ignore[no-untyped-def]
 def plan_json(user: Any) -> dict[str, Any]:
     """The rep's recomputed plan for today, as JSON (money in fen): the same metric
     fields as GET /api/v1/today."""
-    plan = rep_plan(user)
+    plan = cached_rep_plan(user)
     return {"day": plan.day.isoformat(), "metrics": plan_metrics_json(plan)}
 
 

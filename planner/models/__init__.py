@@ -1,5 +1,6 @@
 """SQLAlchemy 2 typed models, one module per area."""
 
+from .cache import PlanCache, PlanStamp
 from .catalog import Channel, CustomerType, Metric, MetricUnit, ProductLine, Stage
 from .crm import Customer, Visit, VisitKind, VisitProduct, new_uuid
 from .org import Company, OrgUnit, Role, UnitKind, User
@@ -42,6 +43,8 @@ __all__ = [
     "MetricUnit",
     "MonthlyActual",
     "OrgUnit",
+    "PlanCache",
+    "PlanStamp",
     "ProductLine",
     "PushSubscription",
     "Reminder",

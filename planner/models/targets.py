@@ -79,6 +79,9 @@ class Target(db.Model):
     __table_args__ = (
         Index("ix_target_lookup", "fiscal_year_id", "metric_id", "tier", "user_id"),
         Index("ix_target_unit", "fiscal_year_id", "unit_id"),
+        # A rep's own targets (Today, the plan, the team page): the rep's queries ask for
+        # every metric at once, so ix_target_lookup (metric second) does not serve them.
+        Index("ix_target_user", "user_id", "fiscal_year_id", "tier"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     fiscal_year_id: Mapped[int] = mapped_column(ForeignKey("fiscal_year.id", ondelete="CASCADE"))

@@ -22,7 +22,7 @@ from ..services.dayplan import (
     plan_candidates,
     save_day_plan,
 )
-from ..services.plan import rep_plan
+from ..services.plan_cache import cached_rep_plan
 from . import bp
 from .render import render
 
@@ -31,7 +31,7 @@ def today_context(user: User) -> dict[str, Any]:
     company = db.session.get(Company, user.unit.company_id)
     assert company is not None
     day = local_today(company)
-    plan = rep_plan(user, day)
+    plan = cached_rep_plan(user, day)
     tomorrow = next_working_day(company, day)
     tomorrow_plan = day_plan(user.id, tomorrow)
     planned = [i.customer_id for i in tomorrow_plan.items] if tomorrow_plan else []

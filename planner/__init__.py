@@ -59,6 +59,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .web import bp as web_bp
 
     security.init_app(app)
+    from . import assets
+
+    assets.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(web_bp)

@@ -160,3 +160,18 @@ def test_the_check_finds_a_full_scan(sqlite_app: Flask) -> None:
              ("SELECT id FROM visit WHERE notes = ?", ("x",)),
              ("SELECT id FROM daily_plan_item WHERE plan_id = ?", (1,))]
     assert len(_full_scans(sqlite_app, stmts)) == 2
+
+
+def test_the_today_partial_loads_only_the_metrics_it_swaps(sqlite_app: Flask) -> None:
+    rep = _login(sqlite_app, "rep02")
+    _ok(rep.get("/today"))  # the plan is cached now
+
+    def tables(statements: list[tuple[str, Any]]) -> set[str]:
+        return {t for sql, _p in statements
+                for t in re.findall(r"\bFROM (\w+)|\bJOIN (\w+)", sql) for t in t if t}
+
+    full = tables(_capture(sqlite_app, lambda: _ok(rep.get("/today"))))
+    part = tables(_capture(sqlite_app, lambda: _ok(
+        rep.get("/today", headers={"HX-Request": "true"}))))
+    assert {"daily_plan", "customer"} <= full
+    assert not {"daily_plan", "daily_plan_item", "customer", "visit", "target"} & part, part

@@ -50,7 +50,8 @@ class BigCo:
     director: str
     region_manager: str
     team_manager: str
-    reps: list[str]
+    reps: list[str]  # the first ones have a year of daily plans
+    reps_without_plans: list[str]
     visits: int
     daily_plans: int
     plan_items: int
@@ -68,13 +69,15 @@ def _next_id(model: Any) -> int:
 
 def build_big_company(today: date | None = None, visits_per_rep_day: float = 0.6,
                       customers_per_rep: int = 20, daily_plans: bool = True,
-                      items_per_plan: int = 3, seed: int = 2026) -> BigCo:
+                      items_per_plan: int = 3, reps_without_plans: int = 50,
+                      seed: int = 2026) -> BigCo:
     """Write the big company into the current (empty) database and return its logins.
 
     Visits: on every working day of the 365 days up to `today` (company-local), each
     rep logs 0-2 visits (mean `visits_per_rep_day`); a quarter carry an amount signed.
     Daily plans: one per rep and working day over the same year (and tomorrow), each with
-    `items_per_plan` customers. Deterministic for a given seed and day."""
+    `items_per_plan` customers, except for the last `reps_without_plans` reps (Today with
+    and without a year of plans side by side). Deterministic for a given seed and day."""
     t_start = time.perf_counter()
     tz = ZoneInfo("Asia/Shanghai")
     today = today or datetime.now(tz).date()
@@ -147,6 +150,8 @@ def build_big_company(today: date | None = None, visits_per_rep_day: float = 0.6
     del customers
 
     # A year of visits, rep by rep (bounded memory), and the daily plans.
+    no_plans = {uid for uid, _u in reps[len(reps) - reps_without_plans:]} \
+        if reps_without_plans else set()
     n_visits = n_plans = n_items = 0
     plan_id = _next_id(DailyPlan)
     item_id = _next_id(DailyPlanItem)
@@ -171,7 +176,7 @@ def build_big_company(today: date | None = None, visits_per_rep_day: float = 0.6
                         "amount_signed": signed,
                         "amount_collected": signed // 2 if rng.random() < 0.5 else 0,
                         "expenses": 0, "materials": "", "created_at": now})
-            if daily_plans:
+            if daily_plans and uid not in no_plans:
                 for d in [*work_days, tomorrow]:
                     plans.append({"id": plan_id, "user_id": uid, "day": d,
                                   "notes": "", "created_at": now})
@@ -200,8 +205,9 @@ def build_big_company(today: date | None = None, visits_per_rep_day: float = 0.6
     first_team = next(u for u in units if u.kind == UnitKind.TEAM)
     first_region = next(u for u in units if u.kind == UnitKind.REGION)
     return BigCo(company.id, "bigdirector", f"mgr-{first_region.code}",
-                 f"mgr-{first_team.code}", [u for _i, u in reps], n_visits, n_plans,
-                 n_items, time.perf_counter() - t_start)
+                 f"mgr-{first_team.code}", [u for i, u in reps if i not in no_plans],
+                 [u for i, u in reps if i in no_plans], n_visits, n_plans, n_items,
+                 time.perf_counter() - t_start)
 
 
 def existing_big_company() -> BigCo | None:
@@ -212,7 +218,10 @@ def existing_big_company() -> BigCo | None:
         return None
     reps = list(db.session.scalars(select(User.username).where(
         User.role == Role.REP).order_by(User.id)))
-    return BigCo(company.id, "bigdirector", "mgr-r0", "mgr-t0-0", reps,
+    with_plans = set(db.session.scalars(select(User.username).join(
+        DailyPlan, DailyPlan.user_id == User.id).where(User.role == Role.REP).distinct()))
+    return BigCo(company.id, "bigdirector", "mgr-r0", "mgr-t0-0",
+                 [r for r in reps if r in with_plans], [r for r in reps if r not in with_plans],
                  db.session.scalar(select(func.count()).select_from(Visit)) or 0,
                  db.session.scalar(select(func.count()).select_from(DailyPlan)) or 0,
                  db.session.scalar(select(func.count()).select_from(DailyPlanItem)) or 0,

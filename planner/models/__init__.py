@@ -1,6 +1,6 @@
 """SQLAlchemy 2 typed models, one module per area."""
 
-from .cache import PlanCache, PlanStamp
+from .cache import PlanCache, PlanStamp, SummaryCache
 from .catalog import Channel, CustomerType, Metric, MetricUnit, ProductLine, Stage
 from .crm import Customer, Visit, VisitKind, VisitProduct, new_uuid
 from .org import Company, OrgUnit, Role, UnitKind, User
@@ -52,6 +52,7 @@ __all__ = [
     "ReviewStatus",
     "Role",
     "Stage",
+    "SummaryCache",
     "Target",
     "TargetCell",
     "Tier",

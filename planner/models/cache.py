@@ -31,3 +31,13 @@ class PlanCache(db.Model):
     key: Mapped[str] = mapped_column(String(120))
     data: Mapped[str] = mapped_column(Text)  # JSON
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SummaryCache(db.Model):
+    """Sums that many pages share and that change only with targets (e.g. the month's
+    target of every team), keyed by what they depend on, the "*" counter included."""
+
+    __tablename__ = "summary_cache"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)  # JSON
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

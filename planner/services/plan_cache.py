@@ -6,7 +6,8 @@ the code version, the day, and two change counters in `plan_stamp`:
 
 - "*" moves on every write to a table that can move any rep's plan (targets and their
   cells, the calendar, metrics, fiscal years, companies, imported actuals), whether the
-  ORM or a Core statement (the bulk decomposition) wrote it;
+  ORM or a Core statement (the bulk decomposition) wrote it, and when a user is added,
+  removed, or changes unit, role or active (the team page's sums);
 - "u:<id>" moves when that rep's visits or customers change (the actuals: visits,
   amounts, first wins). A Core statement on those tables moves "*" (conservative).
 
@@ -21,10 +22,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import Update, event, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -32,7 +35,17 @@ from sqlalchemy.sql.dml import UpdateBase
 
 from .. import engine
 from ..extensions import db
-from ..models import Company, Customer, FiscalYear, Metric, PlanCache, PlanStamp, User, Visit
+from ..models import (
+    Company,
+    Customer,
+    FiscalYear,
+    Metric,
+    PlanCache,
+    PlanStamp,
+    SummaryCache,
+    User,
+    Visit,
+)
 from .company import local_today
 from .plan import MetricPlan, RepPlan, rep_plan
 
@@ -58,11 +71,18 @@ def _bump(conn: Connection, scopes: set[str]) -> None:
         done.add(scope)
 
 
+# Who is a rep of which unit: the team page's sums move with these user columns.
+_USER_SET = re.compile(r"\bSET\b.*\b(unit_id|role|active)\s*=", re.S | re.I)
+
+
 def _after_execute(conn: Connection, clause: Any, *_args: Any) -> None:
     if not isinstance(clause, UpdateBase):
         return
     table = getattr(getattr(clause, "table", None), "name", None)
     if table in GLOBAL_TABLES or (table in REP_TABLES and not conn.info.get(_ORM_FLUSH)):
+        _bump(conn, {GLOBAL})
+    elif table == "user_account" and (not isinstance(clause, Update)
+                                      or _USER_SET.search(str(clause))):
         _bump(conn, {GLOBAL})
 
 
@@ -200,3 +220,36 @@ def cached_rep_plan(user: User, day: date | None = None) -> RepPlan:
     plan = rep_plan(user, day)
     _store(user.id, key, _dump(plan))
     return plan
+
+
+def summary(key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A JSON-able result that depends only on targets (and what the key names), cached
+    in `summary_cache` under the key plus the "*" counter: computed once after a change."""
+    row_key = f"v{CODE_VERSION}|{key}|{stamps(0)[0]}"
+    raw = db.session.scalar(select(SummaryCache.data).where(SummaryCache.key == row_key))
+    if raw is not None:
+        return dict(json.loads(raw))
+    value = compute()
+    _store_summary(row_key, key, json.dumps(value, separators=(",", ":")))
+    return value
+
+
+def _store_summary(row_key: str, prefix: str, data: str) -> None:
+    from ..db import write_intent
+
+    if write_intent.get():
+        return
+    token = write_intent.set(True)
+    try:
+        with db.engine.begin() as conn:
+            # Older versions of the same summary go (their counter has moved on).
+            conn.execute(text("DELETE FROM summary_cache WHERE key LIKE :p"),
+                         {"p": f"v{CODE_VERSION}|{prefix}|%"})
+            conn.execute(text(
+                "INSERT INTO summary_cache (key, data, computed_at) VALUES (:k, :d, :t) "
+                "ON CONFLICT (key) DO NOTHING"),
+                {"k": row_key, "d": data, "t": datetime.now(UTC)})
+    except SQLAlchemyError as exc:  # pragma: no cover - the next request recomputes
+        log.warning("summary cache store failed: %s", exc)
+    finally:
+        write_intent.reset(token)

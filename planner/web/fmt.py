@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from babel.numbers import format_currency, format_decimal
@@ -11,23 +12,49 @@ from flask_babel import get_locale
 from ..models import MetricUnit
 from . import bp
 
+_LOCALE_NAMES: dict[Any, str] = {}
+
 
 def _locale() -> str:
-    return str(get_locale() or "zh_Hans_CN")
+    # str(Locale) rebuilds the identifier each time (slow when a page shows 2,000
+    # figures): remembered per Locale (hashable by its parts; a handful exist).
+    loc = get_locale()
+    if loc is None:
+        return "zh_Hans_CN"
+    name = _LOCALE_NAMES.get(loc)
+    if name is None:
+        name = _LOCALE_NAMES[loc] = str(loc)
+    return name
+
+
+# Formatting is a pure function of (value, locale): memoised (Babel parses the locale
+# and the pattern on every call).
+@lru_cache(maxsize=8192)
+def _cny(fen: int, locale: str) -> str:
+    amount = Decimal(fen) / 100
+    if fen % 100 == 0:
+        return format_currency(amount, "CNY", format="¤#,##0", locale=locale,
+                               currency_digits=False)
+    return format_currency(amount, "CNY", locale=locale)
+
+
+@lru_cache(maxsize=8192)
+def _count(n: int, locale: str) -> str:
+    return format_decimal(n, locale=locale)
+
+
+@lru_cache(maxsize=2048)
+def _percent(hundredths: int, locale: str) -> str:
+    return format_decimal(Decimal(hundredths) / 100, locale=locale) + "%"
 
 
 def cny(fen: int | None) -> str:
     """Integer fen -> CNY for display (¥12,800 or ¥12,800.50)."""
-    fen = int(fen or 0)
-    amount = Decimal(fen) / 100
-    if fen % 100 == 0:
-        return format_currency(amount, "CNY", format="¤#,##0", locale=_locale(),
-                               currency_digits=False)
-    return format_currency(amount, "CNY", locale=_locale())
+    return _cny(int(fen or 0), _locale())
 
 
 def count(n: int | None) -> str:
-    return format_decimal(int(n or 0), locale=_locale())
+    return _count(int(n or 0), _locale())
 
 
 def metric_value(value: int | None, metric: Any) -> str:
@@ -35,7 +62,7 @@ def metric_value(value: int | None, metric: Any) -> str:
     if unit == MetricUnit.MONEY:
         return cny(value)
     if unit == MetricUnit.PERCENT:
-        return format_decimal(Decimal(int(value or 0)) / 100, locale=_locale()) + "%"
+        return _percent(int(value or 0), _locale())
     return count(value)
 
 

@@ -175,3 +175,35 @@ def test_the_today_partial_loads_only_the_metrics_it_swaps(sqlite_app: Flask) ->
         rep.get("/today", headers={"HX-Request": "true"}))))
     assert {"daily_plan", "customer"} <= full
     assert not {"daily_plan", "daily_plan_item", "customer", "visit", "target"} & part, part
+
+
+def test_targets_pages_load_only_the_nodes_shown_and_forms_when_opened(
+        sqlite_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    from planner.services import decompose
+
+    def whole_tree(*_a: Any, **_k: Any) -> None:
+        raise AssertionError("a page loaded the whole tree")
+
+    director = _login(sqlite_app, "director")
+    manager = _login(sqlite_app, "manager1")
+    with sqlite_app.app_context():
+        root = db.session.scalar(select(Target.id).where(
+            Target.parent_id.is_(None), Target.tier == "base").order_by(Target.id))
+        db.session.remove()
+    monkeypatch.setattr(decompose, "load_tree", whole_tree)
+    monkeypatch.setattr(decompose, "scope_values", whole_tree)
+    page = director.get("/targets?lang=en").get_data(as_text=True)
+    assert "/edit/preview" not in page  # no node carries its forms
+    forms = re.findall(r'hx-get="(/targets/node/\d+/forms)"', page)
+    assert forms and f"/targets/node/{root}/children" in page
+    level = director.get(f"/targets/node/{root}/children", headers={"HX-Request": "true"})
+    assert level.status_code == 200 and "/edit/preview" not in level.get_data(as_text=True)
+    opened = director.get(forms[1], headers={"HX-Request": "true"})
+    assert opened.status_code == 200 and "/edit/preview" in opened.get_data(as_text=True)
+    assert "<html" not in opened.get_data(as_text=True)
+    full = director.get(forms[1])  # without JavaScript: a page with the forms
+    assert full.status_code == 200 and "/edit/preview" in full.get_data(as_text=True)
+    mine = manager.get("/targets").get_data(as_text=True)
+    assert re.findall(r'hx-get="(/targets/node/\d+/forms)"', mine)
+    other = [f for f in forms if f not in mine]
+    assert other and manager.get(other[0]).status_code == 404

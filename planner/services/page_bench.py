@@ -203,7 +203,7 @@ def run(url: str, big: BigCo, clients: int = 50, per_client: int = 20, workers: 
                 _concurrent("warm", no_plans, path, 1)
         _status, html, _h = director.request("GET", "/targets",
                                              headers={"Accept-Encoding": "identity"})
-        m = re.search(rb'hx-get="(/targets/node/\d+/children[^"]*)"', html)
+        m = re.search(rb'hx-get="(/targets/node/\d+/children\?open=1[^"]*)"', html)
         level = m.group(1).decode().replace("&amp;", "&") if m else None
 
         rows: list[tuple[str, Figure, Figure]] = []

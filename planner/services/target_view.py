@@ -109,9 +109,10 @@ def parent_ids(ids: Iterable[int]) -> list[int]:
     return sorted(out)
 
 
-def scope_values_for(fy: FiscalYear, metric: Metric,
+def scope_values_for(fy: FiscalYear, metric: Metric, tier: Tier,
                      nodes: Iterable[Node]) -> dict[tuple[Any, ...], dict[str, int]]:
-    """{scope: {tier: value}} for the scopes of the given nodes only."""
+    """{scope: {tier: value}} for the scopes of the given nodes (of `tier`) only: their
+    own values, and the other tiers' targets of the same units or reps."""
     shown = list(nodes)
     units = {n.unit_id for n in shown if n.unit_id is not None}
     users = {n.user_id for n in shown if n.user_id is not None}
@@ -124,12 +125,15 @@ def scope_values_for(fy: FiscalYear, metric: Metric,
     if any(n.unit_id is None and n.user_id is None for n in shown):
         cond.append(t.c.unit_id.is_(None) & t.c.user_id.is_(None))
     out: dict[tuple[Any, ...], dict[str, int]] = defaultdict(dict)
+    for n in shown:
+        out[n.scope][str(tier)] = n.value
     if not cond:
         return out
     for r in db.session.execute(select(
             t.c.tier, t.c.unit_id, t.c.user_id, t.c.product_line_id, t.c.channel_id,
             t.c.customer_type_id, t.c.value).where(
-            t.c.fiscal_year_id == fy.id, t.c.metric_id == metric.id, or_(*cond))):
+            t.c.fiscal_year_id == fy.id, t.c.metric_id == metric.id, t.c.tier != tier,
+            or_(*cond))):
         out[(r.unit_id, r.user_id, r.product_line_id, r.channel_id,
              r.customer_type_id)][str(r.tier)] = int(r.value)
     return out

@@ -79,7 +79,7 @@ class View:
             ids = [node_id, *tv.child_ids([node_id]), *tv.parent_ids([node_id])]
         self.tree = tv.load_nodes(fy, metric, tier, ids)
         self._tops = [self.tree.nodes[i] for i in tops if i in self.tree.nodes]
-        self.scopes = tv.scope_values_for(fy, metric, self.tree.nodes.values())
+        self.scopes = tv.scope_values_for(fy, metric, tier, self.tree.nodes.values())
 
     def visible(self, n: dc.Node) -> bool:
         return self.admin or (n.unit_id is not None and n.unit_id in self.units)

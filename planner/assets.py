@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +55,7 @@ def asset_path(endpoint: str, values: dict[str, Any]) -> Path | None:
         name = values.get("filename")
         if not name:
             return None
-        folder = Path(current_app.static_folder or "")
-        path = (folder / str(name)).resolve()
-        return path if path.is_relative_to(folder.resolve()) else None
+        return _static_path(current_app.static_folder or "", str(name))
     if endpoint == "web.vendor":
         from .web import VENDOR
 
@@ -64,6 +63,15 @@ def asset_path(endpoint: str, values: dict[str, Any]) -> Path | None:
         folder = VENDOR.get(name)
         return folder / name if folder else None
     return None
+
+
+@lru_cache(maxsize=1024)
+def _static_path(static_folder: str, name: str) -> Path | None:
+    """The file a static URL names, inside the static folder (resolved once: resolving
+    walks the file system, and a page links several files)."""
+    folder = Path(static_folder).resolve()
+    path = (folder / name).resolve()
+    return path if path.is_relative_to(folder) else None
 
 
 class _StaticCache:

@@ -161,3 +161,24 @@ def test_core_statements_on_targets_move_every_reps_counter(app: Flask) -> None:
         g1, u1 = plan_cache.stamps(uid)
         assert g1 == g0 + 1 and u1 == u0
         db.session.remove()
+
+
+def test_a_request_that_wrote_and_has_not_committed_does_not_store_the_cache(
+        app: Flask) -> None:
+    """A second connection would wait for the request's own locks: nothing is stored."""
+    from planner.db import write_intent
+
+    with app.test_request_context("/today"), app.app_context():
+        token = write_intent.set(False)  # a read request
+        try:
+            user = db.session.scalar(select(User).where(User.username == "rep06"))
+            assert user is not None
+            db.session.execute(update(PlanCache).where(PlanCache.user_id == user.id)
+                               .values(key="stale"))  # an uncommitted write
+            assert plan_cache._session_wrote()
+            plan_cache.cached_rep_plan(user)  # computes, does not store (no wait)
+            db.session.rollback()
+            assert not plan_cache._session_wrote()
+        finally:
+            write_intent.reset(token)
+            db.session.remove()

@@ -75,9 +75,13 @@ def _bump(conn: Connection, scopes: set[str]) -> None:
 _USER_SET = re.compile(r"\bSET\b.*\b(unit_id|role|active)\s*=", re.S | re.I)
 
 
+_WROTE = "planner_wrote"  # connection.info: this transaction has written something
+
+
 def _after_execute(conn: Connection, clause: Any, *_args: Any) -> None:
     if not isinstance(clause, UpdateBase):
         return
+    conn.info[_WROTE] = True
     table = getattr(getattr(clause, "table", None), "name", None)
     if table in GLOBAL_TABLES or (table in REP_TABLES and not conn.info.get(_ORM_FLUSH)):
         _bump(conn, {GLOBAL})
@@ -88,6 +92,16 @@ def _after_execute(conn: Connection, clause: Any, *_args: Any) -> None:
 
 def _end_transaction(conn: Connection) -> None:
     conn.info.pop(_BUMPED, None)
+    conn.info.pop(_WROTE, None)
+
+
+def _session_wrote() -> bool:
+    """Has the request's own transaction written anything (not committed yet)? Then a
+    second connection could wait for its locks: the cache is not stored."""
+    s = db.session()
+    if s.new or s.dirty or s.deleted:
+        return True
+    return bool(s.in_transaction() and s.connection().info.get(_WROTE))
 
 
 def _before_flush(session: Session, *_args: Any) -> None:
@@ -179,6 +193,12 @@ def _load(user: User, day: date, raw: str, company_id: int) -> RepPlan | None:
     return RepPlan(user, day, fy, out)
 
 
+def _short_locks(conn: Connection) -> None:
+    """PostgreSQL: a cache write never waits long for a lock (it is only a cache)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL lock_timeout = '2s'"))
+
+
 def _store(user_id: int, key: str, data: str) -> None:
     """Upsert the row in a transaction of its own (a reader's snapshot stays a reader).
 
@@ -187,11 +207,12 @@ def _store(user_id: int, key: str, data: str) -> None:
     does not store (the next GET does)."""
     from ..db import write_intent
 
-    if write_intent.get():
+    if write_intent.get() or _session_wrote():
         return
     token = write_intent.set(True)
     try:
         with db.engine.begin() as conn:
+            _short_locks(conn)
             conn.execute(text(
                 "INSERT INTO plan_cache (user_id, key, data, computed_at) "
                 "VALUES (:u, :k, :d, :t) ON CONFLICT (user_id) DO UPDATE SET "
@@ -237,11 +258,12 @@ def summary(key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 def _store_summary(row_key: str, prefix: str, data: str) -> None:
     from ..db import write_intent
 
-    if write_intent.get():
+    if write_intent.get() or _session_wrote():
         return
     token = write_intent.set(True)
     try:
         with db.engine.begin() as conn:
+            _short_locks(conn)
             # Older versions of the same summary go (their counter has moved on).
             conn.execute(text("DELETE FROM summary_cache WHERE key LIKE :p"),
                          {"p": f"v{CODE_VERSION}|{prefix}|%"})

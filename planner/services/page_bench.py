@@ -106,7 +106,7 @@ def start_server(url: str, workers: int, threads: int) -> tuple[subprocess.Popen
     port = _free_port()
     inst = tempfile.mkdtemp(prefix="planner-bench-pages-")
     env = {**os.environ, "DATABASE_URL": url, "SESSION_COOKIE_SECURE": "0",
-           "SECRET_KEY": "bench-pages", "PLANNER_INSTANCE": inst}
+           "SECRET_KEY": "bench-pages", "PLANNER_INSTANCE": inst, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--threads", str(threads), "--log-level", "warning",

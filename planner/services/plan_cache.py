@@ -93,6 +93,7 @@ def _after_execute(conn: Connection, clause: Any, *_args: Any) -> None:
 def _end_transaction(conn: Connection) -> None:
     conn.info.pop(_BUMPED, None)
     conn.info.pop(_WROTE, None)
+    conn.info.pop(_ORM_FLUSH, None)  # a flush that failed never reached after_flush
 
 
 def _session_wrote() -> bool:

@@ -1,4 +1,4 @@
-# planner: `make run` serves the demo on SQLite; `make test` runs the whole suite.
+# planner: `make run` serves the demo on SQLite with gunicorn; `make test` runs the whole suite.
 # Both set up everything a fresh machine lacks (virtualenv, Python and npm packages,
 # Chromium for the browser tests, the database schema).
 
@@ -8,6 +8,8 @@ PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+WORKERS ?= 3
+THREADS ?= 4
 
 .PHONY: setup run test browser lint i18n bench-decompose bench-sync clean
 
@@ -34,7 +36,8 @@ run: setup
 	$(FLASK) db upgrade
 	$(FLASK) planner demo
 	$(FLASK) planner reminders worker --stop-with-pid $$PPID &  # push reminders (issue 10)
-	SESSION_COOKIE_SECURE=0 $(FLASK) run --host $(HOST) --port $(PORT)
+	SESSION_COOKIE_SECURE=0 $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) \
+	  --workers $(WORKERS) --threads $(THREADS) wsgi:app
 
 test: setup browser
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -47,6 +47,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
     db_init_app(app)
+    from .services import plan_cache
+
+    with app.app_context():
+        plan_cache.init_app(app)
 
     from . import auth, errors, security
     from .api import bp as api_bp
@@ -55,6 +59,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .web import bp as web_bp
 
     security.init_app(app)
+    from . import assets
+
+    assets.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(web_bp)

@@ -324,3 +324,48 @@ def bench_reminders(database_url: str | None, count: int, workers: int, batch: i
     if not ok:
         raise click.ClickException("counts differ: a reminder was lost or sent twice")
     click.echo("check: every reminder sent exactly once")
+
+
+@planner_cli.command("bench-pages")
+@click.option("--database-url", default="sqlite:////tmp/planner-bigco.sqlite3",
+              show_default=True,
+              help="Where the 2,000-rep company lives: built once, reused afterwards. A "
+                   "PostgreSQL database has its public schema dropped when (re)built.")
+@click.option("--rebuild", is_flag=True, help="Build the company afresh.")
+@click.option("--clients", default=50, show_default=True, help="Concurrent rep clients.")
+@click.option("--requests", "per_client", default=20, show_default=True,
+              help="Requests per client and page.")
+@click.option("--workers", default=3, show_default=True, help="gunicorn workers.")
+@click.option("--threads", default=4, show_default=True, help="Threads per worker.")
+def bench_pages(database_url: str, rebuild: bool, clients: int, per_client: int,
+                workers: int, threads: int) -> None:
+    """Serve the 2,000-rep company with gunicorn and measure its pages from 50 clients."""
+    from .services import page_bench
+    from .services.bigco import ensure_big_company
+
+    url = database_url
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    click.echo(_machine(url))
+    big = ensure_big_company(url, rebuild=rebuild)
+    if big.build_s:
+        click.echo(f"built the company in {big.build_s:.0f} s")
+    click.echo(f"company: {len(big.reps) + len(big.reps_without_plans):,} reps; "
+               f"{big.visits:,} visits; {big.daily_plans:,} daily plans "
+               f"({big.plan_items:,} items)")
+    res = page_bench.run(url, big, clients=clients, per_client=per_client, workers=workers,
+                         threads=threads, echo=click.echo)
+    click.echo("")
+    click.echo(f"{'page':<36} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8} {'bytes':>9}"
+               f"   {'vs bare: p95':>12} {'req/s':>7}   (bare route)")
+    for _group, fig, bare in res.rows:
+        ok = "" if fig.statuses <= {200} else f"  statuses {sorted(fig.statuses)}"
+        click.echo(f"{fig.name:<36} {fig.p50:8.1f} {fig.p95:8.1f} {fig.rps:8.0f} "
+                   f"{fig.nbytes:9,}   {fig.p95 / bare.p95:11.2f}x "
+                   f"{fig.rps / bare.rps:6.0%}   ({bare.name}){ok}")
+    first, repeat = res.first_load
+    click.echo("")
+    click.echo(f"Today first load, all bytes compressed: {first:,} B; repeat load: "
+               f"{repeat:,} B (the HTML only; static files are immutable)")
+    click.echo(f"{res.clients} rep clients; gunicorn {res.workers} workers x "
+               f"{res.threads} threads; managers' pages from one client")

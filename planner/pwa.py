@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +31,22 @@ ICONS = [
     ("icons/icon-512.png", "512x512", "any"),
     ("icons/icon-maskable-512.png", "512x512", "maskable"),
 ]
-# Static files of the app shell (precached): every stylesheet, script and icon
-# (other issues' page CSS/JS included), not the worker itself; pages in shell_urls().
-SHELL_GLOBS = ["css/*.css", "js/*.js", "icons/*.svg", "icons/*.png"]
+# Static files of the app shell (precached): what the rep's pages link (the templates
+# below, scanned for url_for('static', filename=...)), not the worker itself, not the
+# manager's stylesheets or the install icons (the browser fetches those itself); pages in
+# shell_urls().
+REP_TEMPLATES = ["base.html", "_rep_head.html", "pwa/*.html", "web/today.html",
+                 "web/_*.html", "customers/*.html", "visits/*.html", "plans/*.html"]
+_STATIC_REF = re.compile(r"""url_for\(\s*['"]static['"]\s*,\s*filename\s*=\s*['"]([^'"]+)['"]""")
 
 
 def shell_static() -> list[str]:
-    return sorted(p.relative_to(STATIC).as_posix()
-                  for g in SHELL_GLOBS for p in STATIC.glob(g))
+    found: set[str] = set()
+    for pattern in REP_TEMPLATES:
+        for tpl in (ROOT / "templates").glob(pattern):
+            found.update(_STATIC_REF.findall(tpl.read_text(encoding="utf-8")))
+    found.discard("js/login.js")  # only the login page (no session) uses it
+    return sorted(f for f in found if (STATIC / f).is_file())
 
 
 # Pages served network-first (3 s) with the last copy as fallback; everything else

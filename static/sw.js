@@ -1,7 +1,8 @@
 /* planner service worker, served from /sw.js (scope "/") by planner/pwa.py, which fills
    in the version (a hash of the shell files), the shell URLs and the network-first pages.
 
-   - App shell (CSS, JS, htmx, icons, /offline): precached per version, cache-first.
+   - App shell (what the rep's pages link, under content-hashed URLs; htmx; /offline):
+     precached per version from the HTTP cache (no second download), cache-first.
    - Today, customers, the visit form, plans: network first with a 3 s timeout; a good
      full-page answer is kept (with the time it was fetched); offline, the last copy is
      served, marked <html data-offline-at="..."> so the page shows "offline - last updated".
@@ -21,11 +22,11 @@ const OFFLINE_URL = "/offline";
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(SHELL_CACHE);
-    // cache: "reload" skips the HTTP cache so the shell matches this version; the offline
-    // page is fetched without cookies so it holds nobody's data.
-    await cache.addAll(SHELL_URLS.map((u) => new Request(u, {
-      cache: "reload", credentials: u === OFFLINE_URL ? "omit" : "same-origin",
-    })));
+    // Static shell URLs carry their content hash (?v=...) and are immutable, so the copy
+    // the page just loaded (HTTP cache) is this version's: no second download. The offline
+    // page is fetched afresh and without cookies so it holds nobody's data.
+    await cache.addAll(SHELL_URLS.map((u) => new Request(u, u === OFFLINE_URL
+      ? { cache: "reload", credentials: "omit" } : { credentials: "same-origin" })));
     await self.skipWaiting();
   })());
 });
@@ -108,8 +109,9 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (url.pathname.startsWith("/api/") || url.pathname === "/sw.js") return;
-  if (SHELL_URLS.includes(url.pathname) && url.pathname !== OFFLINE_URL) {
-    event.respondWith((async () => (await caches.match(url.pathname, { cacheName: SHELL_CACHE })) || fetch(request))());
+  const asset = url.pathname + url.search; // static URLs carry their content hash
+  if (SHELL_URLS.includes(asset) && url.pathname !== OFFLINE_URL) {
+    event.respondWith((async () => (await caches.match(asset, { cacheName: SHELL_CACHE })) || fetch(request))());
     return;
   }
   const isPage = request.mode === "navigate" ||

@@ -50,9 +50,16 @@ def test_the_service_worker_is_served_for_the_root_scope_with_its_shell(
     version = re.search(r'const VERSION = "([0-9a-f]{12})"', src)
     assert version
     shell = json.loads(re.search(r"const SHELL_URLS = (\[.*?\]);", src).group(1))  # type: ignore[union-attr]
-    for must in ("/static/css/app.css", "/static/js/offline.js", "/vendor/htmx.min.js",
-                 "/static/icons/icon-192.png", "/offline"):
-        assert must in shell
+    paths = [u.split("?v=")[0] for u in shell]
+    for must in ("/static/css/app.css", "/static/css/rep.css", "/static/js/offline.js",
+                 "/vendor/htmx.min.js", "/offline"):
+        assert must in paths
+    # Only what a rep's pages use (issue 12): not the manager's CSS, not the install icons,
+    # not the login page's script; static URLs carry their content hash.
+    for never in ("/static/css/targets.css", "/static/icons/icon-192.png",
+                  "/static/js/login.js"):
+        assert never not in paths
+    assert all("?v=" in u for u in shell if u.startswith("/static/"))
     for url in shell:  # everything the worker precaches exists
         r = client.get(url)
         assert r.status_code == 200, url

@@ -25,19 +25,60 @@ def test_a_manager_sees_exactly_their_teams_reps(app: Flask, app_ctx: None) -> N
 def test_each_reps_row_matches_their_own_plan(app: Flask, app_ctx: None) -> None:
     director = db.session.scalar(select(User).where(User.username == "director"))
     assert director is not None
-    progress = team_progress(director)
-    assert len(progress.reps) == 24
-    rep_row = next(r for r in progress.reps if r.user and r.user.username == "rep03")
+    # The director's page shows the company by unit (no 24 rep rows); each unit opens.
+    top = team_progress(director)
+    assert top.reps == [] and top.unit is not None and top.unit.id == director.unit_id
+    assert len(top.units) >= 2 and top.units[-1].is_total
+    reps_seen = []
+    grand = top.units[-1]
+    for unit_row in top.units[:-1]:
+        assert unit_row.unit is not None
+        inner = team_progress(director, day=top.day, unit_id=unit_row.unit.id)
+        total = inner.units[-1]
+        for code, cell in unit_row.cells.items():  # a unit's row = its own page's total
+            assert total.cells[code].target == cell.target
+            assert total.cells[code].achieved == cell.achieved
+        stack = [inner]
+        while stack:
+            p = stack.pop()
+            reps_seen += p.reps
+            for r in p.units:
+                if not r.is_total and r.unit is not None:
+                    stack.append(team_progress(director, day=top.day, unit_id=r.unit.id))
+    assert len(reps_seen) == 24
+    rep_row = next(r for r in reps_seen if r.user and r.user.username == "rep03")
     assert rep_row.user is not None
-    plan = {m.metric.code: m for m in rep_plan(rep_row.user, progress.day).metrics}
+    plan = {m.metric.code: m for m in rep_plan(rep_row.user, top.day).metrics}
     for code in ("revenue", "visits", "contracts", "collections"):
         assert rep_row.cells[code].target == plan[code].target
         assert rep_row.cells[code].achieved == plan[code].achieved
-    # Teams add up to the company.
-    grand = progress.units[-1]
+    # Units add up to the company, and the reps to it too.
     for code, cell in grand.cells.items():
-        assert cell.target == sum(u.cells[code].target for u in progress.units[:-1])
-        assert cell.achieved == sum(r.cells[code].achieved for r in progress.reps)
+        assert cell.target == sum(u.cells[code].target for u in top.units[:-1])
+        assert cell.target == sum(r.cells[code].target for r in reps_seen)
+        assert cell.achieved == sum(r.cells[code].achieved for r in reps_seen)
+
+
+def test_a_manager_cannot_open_a_unit_outside_their_own(app: Flask) -> None:
+    with app.app_context():
+        from planner.models import OrgUnit
+
+        m1 = db.session.scalar(select(User).where(User.username == "manager1"))
+        m2 = db.session.scalar(select(User).where(User.username == "manager2"))
+        assert m1 is not None and m2 is not None
+        other, mine = m2.unit_id, m1.unit_id
+        root = db.session.scalar(select(OrgUnit.id).where(OrgUnit.parent_id.is_(None)))
+        db.session.remove()
+    client = app.test_client()
+    login(client, "manager1")
+    assert client.get(f"/team?unit={mine}").status_code == 200
+    for bad in (other, root, "abc", "99999999999999999999"):
+        assert client.get(f"/team?unit={bad}").status_code == 404, bad
+    director = app.test_client()
+    login(director, "director")
+    page = director.get("/team?lang=en").get_data(as_text=True)
+    assert f"/team?unit={other}" in page or "/team?unit=" in page
+    assert director.get(f"/team?unit={other}").status_code == 200
 
 
 def test_the_team_page_renders_for_managers_and_is_404_for_reps(app: Flask) -> None:

@@ -37,7 +37,7 @@ from ..errors import render_error
 from ..extensions import db
 from ..parsing import unstorable
 from ..services.intake import TRANSIENT, Intake, Outcome
-from ..services.plan import rep_plan
+from ..services.plan_cache import cached_rep_plan
 from ..services.visits import UUID_RE, VisitLookups
 from . import bp
 from .reviews import sync_item as review_item
@@ -67,7 +67,7 @@ def csrf():  # type: ignore[no-untyped-def]
 def plan_json(user: Any) -> dict[str, Any]:
     """The rep's recomputed plan for today, as JSON (money in fen): the same metric
     fields as GET /api/v1/today."""
-    plan = rep_plan(user)
+    plan = cached_rep_plan(user)
     return {"day": plan.day.isoformat(), "metrics": plan_metrics_json(plan)}
 
 

@@ -1,5 +1,6 @@
 """SQLAlchemy 2 typed models, one module per area."""
 
+from .cache import PlanCache, PlanStamp, SummaryCache
 from .catalog import Channel, CustomerType, Metric, MetricUnit, ProductLine, Stage
 from .crm import Customer, Visit, VisitKind, VisitProduct, new_uuid
 from .notify import ReminderPreference
@@ -46,6 +47,8 @@ __all__ = [
     "MetricUnit",
     "MonthlyActual",
     "OrgUnit",
+    "PlanCache",
+    "PlanStamp",
     "ProductLine",
     "PushSubscription",
     "Reminder",
@@ -55,6 +58,7 @@ __all__ = [
     "Role",
     "Stage",
     "StageMove",
+    "SummaryCache",
     "Target",
     "TargetCell",
     "Tier",

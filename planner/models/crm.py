@@ -45,7 +45,8 @@ class Customer(db.Model):
     channel_id: Mapped[int | None] = mapped_column(ForeignKey("channel.id"))
     stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"))
     next_follow_up: Mapped[date | None] = mapped_column(Date, index=True)
-    first_won_on: Mapped[date | None] = mapped_column(Date)  # 成交 for the first time
+    # 成交 for the first time. Indexed: new customers of a month, company-wide (Team).
+    first_won_on: Mapped[date | None] = mapped_column(Date, index=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = mapped_column(

@@ -81,6 +81,9 @@ class Target(db.Model):
         Index("ix_target_unit", "fiscal_year_id", "unit_id"),
         # tracking: the reps' leaf targets with their year values, from the index alone
         Index("ix_target_track", "fiscal_year_id", "tier", "metric_id", "user_id", "value"),
+        # A rep's own targets (Today, the plan, the team page): the rep's queries ask for
+        # every metric at once, so ix_target_lookup (metric second) does not serve them.
+        Index("ix_target_user", "user_id", "fiscal_year_id", "tier"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     fiscal_year_id: Mapped[int] = mapped_column(ForeignKey("fiscal_year.id", ondelete="CASCADE"))

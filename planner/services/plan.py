@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
@@ -67,11 +68,21 @@ def fiscal_year_of(company_id: int, day: date) -> FiscalYear | None:
     )
 
 
+_HAS_CHILDREN: list[Any] = []
+
+
+def _has_children() -> Any:
+    """EXISTS (a child target): built once (aliasing a mapped class per call cost more
+    than the query)."""
+    if not _HAS_CHILDREN:
+        child = aliased(Target)
+        _HAS_CHILDREN.append(select(child.id).where(child.parent_id == Target.id).exists())
+    return _HAS_CHILDREN[0]
+
+
 def rep_month_targets(user_id: int, fy_id: int, month_start: date) -> dict[int, int]:
     """{metric_id: month target} of a rep: the month cells of their leaf targets (base
     tier). Additive metrics add up over the leaves; a level metric takes its level."""
-    child = aliased(Target)
-    has_children = select(child.id).where(child.parent_id == Target.id).exists()
     rows = db.session.execute(
         select(Target.metric_id, Metric.additive, func.sum(TargetCell.value),
                func.max(TargetCell.value))
@@ -79,7 +90,7 @@ def rep_month_targets(user_id: int, fy_id: int, month_start: date) -> dict[int, 
                                TargetCell.start == month_start))
         .join(Metric, Metric.id == Target.metric_id)
         .where(Target.fiscal_year_id == fy_id, Target.user_id == user_id,
-               Target.tier == Tier.BASE, ~has_children)
+               Target.tier == Tier.BASE, ~_has_children())
         .group_by(Target.metric_id, Metric.additive)
     ).all()
     return {mid: int(s if additive else mx) for mid, additive, s, mx in rows}

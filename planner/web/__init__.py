@@ -50,6 +50,19 @@ def vendor(name: str):  # type: ignore[no-untyped-def]
     return send_from_directory(folder, name, max_age=3600)
 
 
+@bp.get("/healthz")
+def healthz():  # type: ignore[no-untyped-def]
+    """A bare answer for load balancers (and bench-pages' bare route)."""
+    return "ok", 200, {"Content-Type": "text/plain", "Cache-Control": "no-store"}
+
+
+@bp.get("/ping")
+@login_required
+def ping():  # type: ignore[no-untyped-def]
+    """A bare logged-in answer: what a page costs before it does anything (bench-pages)."""
+    return "ok", 200, {"Content-Type": "text/plain", "Cache-Control": "no-store"}
+
+
 @bp.app_context_processor
 def _nav() -> dict[str, Any]:
     from .nav import nav_items

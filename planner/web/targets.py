@@ -18,6 +18,7 @@ from ..access import visible_units
 from ..extensions import db
 from ..models import FiscalYear, Metric, Role, Target, Tier
 from ..services import decompose as dc
+from ..services import target_view as tv
 from ..services.calendar import company_calendar
 from ..services.timeplan import TIME_METHODS, fy_months, fy_quarters
 from . import bp, roles_required
@@ -55,13 +56,31 @@ class View:
     methods = dc.METHODS
     time_methods = TIME_METHODS
 
-    def __init__(self, fy: FiscalYear, metric: Metric, tier: Tier) -> None:
+    def __init__(self, fy: FiscalYear, metric: Metric, tier: Tier, show: str | None = None,
+                 node_id: int | None = None) -> None:
+        """The whole tree (editing: a rebalance needs every sibling), or with `show` only
+        what a page shows (services.target_view): "tops" (the tops and their children)
+        or "node" (`node_id`, its parent and its children)."""
         self.fy, self.metric, self.tier = fy, metric, tier
-        self.tree = dc.load_tree(fy, metric, tier)
         self.ctx = dc.Context(fy, metric, english=_english())
         self.admin = current_user.role == Role.ADMIN
         self.units = _visible_unit_ids()
-        self.scopes = dc.scope_values(fy, metric)
+        self._tops: list[dc.Node] | None = None
+        if show is None:
+            self.tree = dc.load_tree(fy, metric, tier)
+            self.scopes = dc.scope_values(fy, metric)
+            return
+        if show == "tops":
+            tops = tv.root_ids(fy, metric, tier) if self.admin else \
+                tv.top_ids(fy, metric, tier, self.units)
+            ids = [*tops, *tv.child_ids(tops), *tv.parent_ids(tops)]
+        else:
+            assert node_id is not None
+            tops = []
+            ids = [node_id, *tv.child_ids([node_id]), *tv.parent_ids([node_id])]
+        self.tree = tv.load_nodes(fy, metric, tier, ids)
+        self._tops = [self.tree.nodes[i] for i in tops if i in self.tree.nodes]
+        self.scopes = tv.scope_values_for(fy, metric, tier, self.tree.nodes.values())
 
     def visible(self, n: dc.Node) -> bool:
         return self.admin or (n.unit_id is not None and n.unit_id in self.units)
@@ -73,6 +92,8 @@ class View:
         return n.parent is not None and self.visible(n.parent)
 
     def tops(self) -> list[dc.Node]:
+        if self._tops is not None:
+            return self._tops
         if self.admin:
             return self.tree.roots
         out = []
@@ -165,7 +186,7 @@ def _ancestors(n: dc.Node | None) -> set[int]:
 @roles_required(*PLANNERS)
 def targets():  # type: ignore[no-untyped-def]
     fy, metric, tier = _pick()
-    view = View(fy, metric, tier)
+    view = View(fy, metric, tier, show="tops")
     tops = view.tops()
     open_ids = {n.id for n in tops if n.id is not None}
     return render("targets/index.html", "targets/_tree.html", view=view, tops=tops,
@@ -173,7 +194,8 @@ def targets():  # type: ignore[no-untyped-def]
                   tiers=[t.value for t in Tier], message=None)
 
 
-def _view_for(node_id: int) -> tuple[View, dc.Node]:
+def _view_for(node_id: int, lazy: bool = False) -> tuple[View, dc.Node]:
+    """The node's view: with `lazy`, only the node, its parent and its children."""
     t = db.session.get(Target, node_id)
     if t is None:
         abort(404)
@@ -181,17 +203,25 @@ def _view_for(node_id: int) -> tuple[View, dc.Node]:
     metric = db.session.get(Metric, t.metric_id)
     if fy is None or metric is None or fy.company_id != _company_id():
         abort(404)
-    view = View(fy, metric, Tier(t.tier))
+    view = View(fy, metric, Tier(t.tier), show="node" if lazy else None, node_id=node_id)
     return view, view.node(node_id)
 
 
 @bp.get("/targets/node/<int:node_id>/children")
 @roles_required(*PLANNERS)
 def target_children(node_id: int):  # type: ignore[no-untyped-def]
-    view, node = _view_for(node_id)
+    view, node = _view_for(node_id, lazy=True)
     expand = request.args.get("open", "1") == "1"
     return render("targets/children_page.html", "targets/_children.html", view=view,
                   node=node, expand=expand, open_ids=set())
+
+
+@bp.get("/targets/node/<int:node_id>/forms")
+@roles_required(*PLANNERS)
+def target_forms(node_id: int):  # type: ignore[no-untyped-def]
+    """A node's forms, loaded when its "Change" is opened (not with every node)."""
+    view, node = _view_for(node_id, lazy=True)
+    return render("targets/forms_page.html", "targets/_forms.html", view=view, node=node)
 
 
 ACTIONS = ("edit", "lock", "decompose", "time")

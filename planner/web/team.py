@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from flask import abort, request
 from flask_login import current_user
 
 from ..models import Role
+from ..parsing import parse_id
 from ..services.progress import team_progress
 from . import bp, roles_required
 from .render import render
@@ -13,4 +15,14 @@ from .render import render
 @bp.get("/team")
 @roles_required(Role.MANAGER, Role.ADMIN)
 def team():  # type: ignore[no-untyped-def]
-    return render("web/team.html", user=current_user, progress=team_progress(current_user))
+    """The viewer's unit, or `?unit=<id>` inside it: a row per child unit (each opens
+    the same page one level down) and, in a team, a row per rep."""
+    raw = request.args.get("unit")
+    unit_id = parse_id(raw) if raw else None
+    if raw and unit_id is None:
+        abort(404)
+    try:
+        progress = team_progress(current_user, unit_id=unit_id)
+    except LookupError:
+        abort(404)
+    return render("web/team.html", user=current_user, progress=progress)

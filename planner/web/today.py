@@ -22,26 +22,33 @@ from ..services.dayplan import (
     plan_candidates,
     save_day_plan,
 )
-from ..services.plan import rep_plan
+from ..services.plan_cache import cached_rep_plan
 from . import bp
-from .render import render
+from .render import render, wants_fragment
 
 
-def today_context(user: User) -> dict[str, Any]:
+def today_context(user: User, full: bool = True) -> dict[str, Any]:
+    """What Today shows. With full=False only the metrics (the htmx partial swaps only
+    #today-metrics): no plans, follow-ups or candidates are loaded."""
     company = db.session.get(Company, user.unit.company_id)
     assert company is not None
     day = local_today(company)
-    plan = rep_plan(user, day)
-    tomorrow = next_working_day(company, day)
-    tomorrow_plan = day_plan(user.id, tomorrow)
-    planned = [i.customer_id for i in tomorrow_plan.items] if tomorrow_plan else []
-    return {
+    plan = cached_rep_plan(user, day)
+    metrics = {
         "user": user,
         "day": day,
         "plan": plan,
         "run_metrics": [m for m in plan.metrics if m.run is not None and m.target > 0],
         "zero_metrics": [m for m in plan.metrics if m.run is not None and m.target <= 0],
         "level_metrics": [m for m in plan.metrics if m.run is None],
+    }
+    if not full:
+        return metrics
+    tomorrow = next_working_day(company, day)
+    tomorrow_plan = day_plan(user.id, tomorrow)
+    planned = [i.customer_id for i in tomorrow_plan.items] if tomorrow_plan else []
+    return {
+        **metrics,
         "today_plan": day_plan(user.id, day),
         "follow_ups": follow_ups_due(user.id, day),
         "tomorrow": tomorrow,
@@ -55,7 +62,8 @@ def today_context(user: User) -> dict[str, Any]:
 @bp.get("/today")
 @login_required
 def today():  # type: ignore[no-untyped-def]
-    return render("web/today.html", "web/_today_metrics.html", **today_context(current_user))
+    return render("web/today.html", "web/_today_metrics.html",
+                  **today_context(current_user, full=not wants_fragment()))
 
 
 @bp.post("/today/tomorrow")

@@ -1,0 +1,146 @@
+"""Compression and HTTP caching.
+
+- Responses are compressed with Brotli or gzip (Flask-Compress) when the client accepts
+  it: HTML, CSS, JS, JSON, the manifest and SVG. Static files are compressed once per
+  version and kept in memory.
+- Static files (and the vendored htmx) are linked with a content hash (`?v=<hash>`, added
+  by url_for), so their URL changes when the file changes; a request for the current
+  hash is answered `Cache-Control: public, max-age=31536000, immutable`, any other
+  version `no-cache`.
+- Every other answer that sets no Cache-Control of its own is `private, no-cache`
+  (pages hold the user's data and a CSRF token: kept only by the browser, revalidated).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+from flask_compress import Compress
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+PRIVATE = "private, no-cache"
+HASHED_ENDPOINTS = ("static", "web.vendor")
+COMPRESS_TYPES = ["text/html", "text/css", "text/javascript", "application/javascript",
+                  "application/json", "application/manifest+json", "image/svg+xml",
+                  "text/plain"]
+
+compress = Compress()
+_hashes: dict[str, tuple[int, int, str]] = {}
+_lock = threading.Lock()
+
+
+def file_hash(path: Path) -> str:
+    """A short content hash of a file, recomputed only when its size or mtime changes."""
+    try:
+        st = path.stat()
+    except OSError:
+        return ""
+    key = str(path)
+    hit = _hashes.get(key)
+    if hit and hit[0] == st.st_mtime_ns and hit[1] == st.st_size:
+        return hit[2]
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    with _lock:
+        _hashes[key] = (st.st_mtime_ns, st.st_size, digest)
+    return digest
+
+
+def asset_path(endpoint: str, values: dict[str, Any]) -> Path | None:
+    if endpoint == "static":
+        name = values.get("filename")
+        if not name:
+            return None
+        return _static_path(current_app.static_folder or "", str(name))
+    if endpoint == "web.vendor":
+        from .web import VENDOR
+
+        name = str(values.get("name") or "")
+        folder = VENDOR.get(name)
+        return folder / name if folder else None
+    return None
+
+
+@lru_cache(maxsize=1024)
+def _static_path(static_folder: str, name: str) -> Path | None:
+    """The file a static URL names, inside the static folder (resolved once: resolving
+    walks the file system, and a page links several files)."""
+    folder = Path(static_folder).resolve()
+    path = (folder / name).resolve()
+    return path if path.is_relative_to(folder) else None
+
+
+class _StaticCache:
+    """Flask-Compress's cache backend, holding compressed static files only (their key
+    names the file's content hash); every other answer is compressed afresh."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, bytes] = {}
+
+    def get(self, key: str) -> bytes | None:
+        return self.data.get(key)
+
+    def set(self, key: str, value: bytes) -> None:
+        if ";static:" in key and len(self.data) < 500:
+            self.data[key] = value
+
+
+def _cache_key(req: Any) -> str:
+    if req.endpoint in HASHED_ENDPOINTS and req.args.get("v"):
+        values = dict(req.view_args or {})
+        path = asset_path(req.endpoint, values)
+        if path is not None:
+            return f"static:{path}:{file_hash(path)}"
+    return f"dynamic:{id(req)}"  # never stored by _StaticCache
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("COMPRESS_MIMETYPES", COMPRESS_TYPES)
+    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
+    app.config.setdefault("COMPRESS_STREAMS", False)
+    app.config.setdefault("COMPRESS_BR_LEVEL", 4)
+    app.config.setdefault("COMPRESS_LEVEL", 6)
+    app.config.setdefault("COMPRESS_CACHE_BACKEND", _StaticCache)
+    app.config.setdefault("COMPRESS_CACHE_KEY", _cache_key)
+    compress.init_app(app)
+
+    @app.url_defaults
+    def _hash_static(endpoint: str, values: dict[str, Any]) -> None:
+        if endpoint in HASHED_ENDPOINTS and "v" not in values:
+            path = asset_path(endpoint, values)
+            if path is not None:
+                digest = file_hash(path)
+                if digest:
+                    values["v"] = digest
+
+    # Registered after Flask-Compress, so it runs before it (after_request runs in
+    # reverse): a static file is read into memory so it can be compressed (once).
+    @app.after_request
+    def _cache_headers(resp: Response) -> Response:
+        if request.endpoint in HASHED_ENDPOINTS:
+            path = asset_path(request.endpoint, dict(request.view_args or {}))
+            current = file_hash(path) if path is not None else ""
+            if current and request.args.get("v") == current and resp.status_code in (200,
+                                                                                     304):
+                resp.headers["Cache-Control"] = IMMUTABLE
+            else:
+                resp.headers["Cache-Control"] = "no-cache"
+            if resp.status_code == 200 and resp.direct_passthrough:
+                # Buffered (static files are small), so Flask-Compress compresses it once.
+                src = resp.response
+                try:
+                    data = b"".join(src)
+                finally:
+                    close = getattr(src, "close", None)
+                    if close is not None:
+                        close()
+                resp.direct_passthrough = False
+                resp.set_data(data)
+            return resp
+        if "Cache-Control" not in resp.headers:
+            resp.headers["Cache-Control"] = PRIVATE
+        return resp

@@ -1,0 +1,11 @@
+// planner: all a page without a session needs (the login page). Whoever logs in next may
+// be someone else: the pages kept for offline use (by static/js/offline.js and the
+// service worker, per user) are dropped, as offline.js does on the login page. No htmx,
+// no offline layer here.
+(function () {
+  "use strict";
+  if (window.location.pathname !== "/login") return; // e.g. the offline page
+  if (document.documentElement.dataset.offlineAt) return; // a copy served offline
+  try { sessionStorage.removeItem("planner-warm"); } catch (e) { /* storage disabled */ }
+  if (window.caches) caches.delete("planner-pages-v1").catch(function () {});
+})();

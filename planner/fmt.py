@@ -155,3 +155,12 @@ def js_pattern(locale: str | None = None) -> dict[str, str]:
         "data-money-compact-from": str(COMPACT_FROM),
         "data-money-steps": ",".join(str(s) for s in COMPACT_STEPS[_lang(loc)]),
     }
+
+
+def name(obj: Any, locale: str | None = None) -> str:
+    """An object's name in the language (name_en in English when there is one)."""
+    if obj is None:
+        return ""
+    if not locale_tag(locale).startswith("zh") and getattr(obj, "name_en", ""):
+        return str(obj.name_en)
+    return str(obj.name)

@@ -36,7 +36,8 @@ ICONS = [
 # manager's stylesheets or the install icons (the browser fetches those itself); pages in
 # shell_urls().
 REP_TEMPLATES = ["base.html", "_rep_head.html", "pwa/*.html", "web/today.html",
-                 "web/_*.html", "customers/*.html", "visits/*.html", "plans/*.html"]
+                 "web/_*.html", "customers/*.html", "visits/*.html", "plans/*.html",
+                 "reviews/*.html", "notifications/*.html"]
 _STATIC_REF = re.compile(r"""url_for\(\s*['"]static['"]\s*,\s*filename\s*=\s*['"]([^'"]+)['"]""")
 
 
@@ -45,7 +46,7 @@ def shell_static() -> list[str]:
     for pattern in REP_TEMPLATES:
         for tpl in (ROOT / "templates").glob(pattern):
             found.update(_STATIC_REF.findall(tpl.read_text(encoding="utf-8")))
-    found.discard("js/login.js")  # only the login page (no session) uses it
+    # js/login.js stays: the offline page (no session when served from the cache) loads it.
     return sorted(f for f in found if (STATIC / f).is_file())
 
 

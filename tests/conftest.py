@@ -265,6 +265,7 @@ def close_context(context: Any) -> None:
     for page in list(context.pages):
         try:
             page.goto("about:blank", wait_until="commit", timeout=15_000)
+            page.close()
         except Exception:  # noqa: BLE001 - a page closing by itself is fine too
             pass
     context.close()

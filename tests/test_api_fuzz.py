@@ -82,7 +82,9 @@ def rep_session(fuzz_app: Flask) -> dict[str, Any]:
     token = csrf_token(client, "/today")
     cookie = client.get_cookie("session")
     assert cookie is not None
-    return {"session": client, "headers": {"X-CSRFToken": token},
+    # identity: the test client does not undo Brotli/gzip as a browser does (compression
+    # has its own test in test_speed_http.py).
+    return {"session": client, "headers": {"X-CSRFToken": token, "Accept-Encoding": "identity"},
             "cookies": {"session": cookie.value}}
 
 

@@ -210,8 +210,8 @@ def test_the_phones_javascript_formats_money_as_the_server_does(phone: Any, lang
     (static/js/app.js), from the pattern the server puts on <html>."""
     from planner import fmt
 
-    page = phone.new_page()
-    page.goto(f"/login?lang={lang}")
+    # A logged-in page: the login page loads only login.js (no app.js).
+    page = _login(phone, "rep03", lang)
     values = [0, 5, 100, 186097, 186049, 1523360, 9999949, 10000000, 60186120, 99996000,
               1234567800, 100000000000, -186097]
     for style in fmt.STYLES:

@@ -224,6 +224,7 @@ def test_a_failed_apply_is_said_where_the_director_tapped(phone: Any) -> None:
     # The server fails on apply (a 500 answered by the test): the message shows in the
     # panel under the form, on screen, not only in the banner at the top of the page.
     page.route("**/time/apply", lambda route: route.fulfill(status=500, body="boom"))
+    phone.console_watch.allow(r"500 .*time/apply|Response Status Error Code 500")
     root.locator(".tpreview").get_by_role("button", name="Apply").click()
     alert = root.locator(".tpanel [role=alert]")
     alert.wait_for()

@@ -54,11 +54,12 @@ def test_the_service_worker_is_served_for_the_root_scope_with_its_shell(
     for must in ("/static/css/app.css", "/static/css/rep.css", "/static/js/offline.js",
                  "/vendor/htmx.min.js", "/offline"):
         assert must in paths
-    # Only what a rep's pages use (issue 12): not the manager's CSS, not the install icons,
-    # not the login page's script; static URLs carry their content hash.
-    for never in ("/static/css/targets.css", "/static/icons/icon-192.png",
-                  "/static/js/login.js"):
+    # Only what a rep's pages use (issue 12): not the manager's CSS, not the install icons;
+    # the offline page (served without a session) needs login.js, the review page its own.
+    for never in ("/static/css/targets.css", "/static/icons/icon-192.png"):
         assert never not in paths
+    for must in ("/static/js/login.js", "/static/js/review.js", "/static/css/review.css"):
+        assert must in paths
     assert all("?v=" in u for u in shell if u.startswith("/static/"))
     for url in shell:  # everything the worker precaches exists
         r = client.get(url)

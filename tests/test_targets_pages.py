@@ -4,16 +4,35 @@ calendar's weekday header, "still to go" not red once met, the warning badge's c
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from conftest import csrf_token, login
 from flask import Flask
-from sqlalchemy import select
+from flask.testing import FlaskClient
+from sqlalchemy import delete, func, select
 
 from planner.extensions import db
-from planner.models import Customer, FiscalYear, Metric, Target, Tier, User, Visit
+from planner.models import (
+    Company,
+    Customer,
+    FiscalYear,
+    Metric,
+    Reminder,
+    Target,
+    Tier,
+    User,
+    Visit,
+    WeeklyReview,
+)
+from planner.services import notify, reminders
+from planner.services import reviews as rv
+from planner.services.company import local_today
 
 ROOT = Path(__file__).resolve().parent.parent
 HX = {"HX-Request": "true"}
@@ -42,8 +61,53 @@ def _ids(app: Flask) -> dict[str, list[str]]:
                 "customer_id": [str(customer)], "visit_id": [str(visit)]}
 
 
-def _page_urls(app: Flask) -> list[str]:
-    ids = _ids(app)
+@contextmanager
+def _walk_records(app: Flask, username: str) -> Iterator[dict[str, list[str]]]:
+    """Values for the reminders', reviews' and tracking files' path parameters, with the
+    records they need: a reminder of the viewer (and one of someone else's, a 404) and a
+    submitted weekly review of rep01 (its own, its manager's and the director's to see).
+    The records are removed afterwards: the app and its database serve the whole session."""
+    with app.test_request_context():
+        viewer = db.session.scalar(select(User).where(User.username == username))
+        rep01 = db.session.scalar(select(User).where(User.username == "rep01"))
+        other = db.session.scalar(select(User).where(
+            User.username == ("rep02" if username != "rep02" else "rep03")))
+        company = db.session.scalars(select(Company)).first()
+        assert viewer is not None and rep01 is not None and other is not None
+        assert company is not None
+        before = db.session.scalar(select(func.max(Reminder.id))) or 0
+        now = datetime.now(UTC) - timedelta(minutes=1)
+        for user in (viewer, other):
+            notify.enqueue(user.id, reminders.MORNING_PLAN, "page-walk", now,
+                           title="Today's plan", body="A reminder for the page walk.",
+                           url="/today")
+        reminder_ids = [str(i) for i in db.session.scalars(
+            select(Reminder.id).where(Reminder.dedupe_key.in_(
+                [notify.dedupe_key(u.id, reminders.MORNING_PLAN, "page-walk")
+                 for u in (viewer, other)])).order_by(Reminder.user_id != viewer.id))]
+        this_week = rv.week_start(local_today(company))
+        monday = next(this_week - timedelta(weeks=k) for k in range(1, 40)
+                      if rv.find(rep01.id, this_week - timedelta(weeks=k)) is None)
+        review = rv.submit(rep01, monday, {"completed": "Every page walked."}, 0)
+        db.session.commit()
+        review_id = review.id
+        db.session.remove()
+    try:
+        yield {"reminder_id": reminder_ids, "review_id": [str(review_id)],
+               "week": [this_week.isoformat(), monday.isoformat()],
+               "fmt": ["xlsx", "csv"], "kind": ["targets", "customers", "history"]}
+    finally:
+        with app.app_context():
+            db.session.execute(delete(Reminder).where(Reminder.id > before))
+            gone = db.session.get(WeeklyReview, review_id)
+            if gone is not None:
+                db.session.delete(gone)
+            db.session.commit()
+            db.session.remove()
+
+
+def _page_urls(app: Flask, more: dict[str, list[str]] | None = None) -> list[str]:
+    ids = _ids(app) | (more or {})
     urls: list[str] = []
     for rule in app.url_map.iter_rules():
         if "GET" not in (rule.methods or ()) or rule.rule.startswith(NOT_PAGES):
@@ -52,9 +116,12 @@ def _page_urls(app: Flask) -> list[str]:
         if not args:
             urls.append(rule.rule)
             continue
-        assert len(args) == 1 and args[0] in ids, f"add ids for {rule.rule}"
-        for value in ids[args[0]]:
-            urls.append(re.sub(r"<[^>]+>", value, rule.rule))
+        assert all(a in ids for a in args), f"add ids for {rule.rule}"
+        for values in itertools.product(*(ids[a] for a in args)):
+            url = rule.rule
+            for name, value in zip(args, values, strict=True):
+                url = re.sub(rf"<(?:[^:>]+:)?{name}>", value, url)
+            urls.append(url)
     # The query strings that make these routes answer something else.
     extra = [u + q for u in urls if "/children" in u for q in ("?open=0", "?open=1")]
     extra += [u + "?month=" + m for u in urls if u.endswith("/time") for m in ("2026-03",)]
@@ -69,9 +136,14 @@ def test_every_page_url_renders_as_a_full_page_without_hx_request(
 ) -> None:
     client = app.test_client()
     assert login(client, username).status_code == 302
-    failures = []
-    urls = _page_urls(app)
+    with _walk_records(app, username) as more:
+        _walk(client, _page_urls(app, more))
+
+
+def _walk(client: FlaskClient, urls: list[str]) -> None:
+    failures: list[tuple[object, ...]] = []
     assert any("/children" in u for u in urls)
+    assert any(u.startswith("/notifications/") and u.endswith("/open") for u in urls)
     for url in urls:
         resp = client.get(url)
         status = resp.status_code
@@ -86,7 +158,8 @@ def test_every_page_url_renders_as_a_full_page_without_hx_request(
         hx = client.get(url, headers=HX)
         if hx.status_code >= 500:
             failures.append((url, "HX", hx.status_code))
-        fragment = hx.status_code == 200 and "<html" not in hx.get_data(as_text=True)
+        fragment = (hx.status_code == 200 and hx.mimetype == "text/html"  # not a file
+                    and "<html" not in hx.get_data(as_text=True))
         if status == 200 and fragment and "HX-Request" not in resp.vary:
             failures.append((url, "a fragment for htmx without Vary: HX-Request"))
     assert failures == []

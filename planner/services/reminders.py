@@ -38,7 +38,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 
@@ -474,15 +474,16 @@ class Text:
 
 
 def _fmt(value: int, metric: Any) -> str:
-    from ..web.fmt import metric_value  # the Today page's formatter, same figures
+    """As Today's figure tiles show it (the app's one formatter, short style)."""
+    from .. import fmt
 
-    return metric_value(value, metric)
+    return fmt.value(value, getattr(metric, "unit", None), "short")
 
 
 def _name(obj: Any) -> str:
-    from ..web.fmt import lname
+    from .. import fmt
 
-    return lname(obj)
+    return fmt.name(obj)
 
 
 def morning_plan_text(user: User, day: date, locale: str) -> Text | None:
@@ -605,11 +606,16 @@ def behind_target_text(user: User, day: date, locale: str) -> Text | None:
         need, pace = hit
         return Text(
             _("Behind target: %(metric)s", metric=_name(m.metric)),
-            _("%(metric)s: %(achieved)s of %(target)s this month. You now need %(need)s per "
-              "working day for %(days)s days; your pace so far is %(pace)s per day.",
-              metric=_name(m.metric), achieved=_fmt(m.achieved - m.achieved_today, m.metric),
-              target=_fmt(m.target, m.metric), need=_fmt(need, m.metric),
-              days=m.run.working_days_left, pace=_pace(pace, m.metric)),
+            ngettext("%(metric)s: %(achieved)s of %(target)s this month. You now need "
+                     "%(need)s per working day for %(num)d day; your pace so far is %(pace)s "
+                     "per day.",
+                     "%(metric)s: %(achieved)s of %(target)s this month. You now need "
+                     "%(need)s per working day for %(num)d days; your pace so far is %(pace)s "
+                     "per day.",
+                     m.run.working_days_left, metric=_name(m.metric),
+                     achieved=_fmt(m.achieved - m.achieved_today, m.metric),
+                     target=_fmt(m.target, m.metric), need=_fmt(need, m.metric),
+                     pace=_pace(pace, m.metric)),
             _path("web.today", "/today"))
     return None
 
@@ -631,18 +637,24 @@ def team_digest_text(user: User, day: date, locale: str) -> Text | None:
         select(func.count(Customer.id)).join(Stage, Stage.id == Customer.stage_id)
         .where(Customer.owner_id.in_(ids), Customer.next_follow_up < day,
                Stage.is_lost.is_(False))) or 0
-    lines = [_("%(reps)s reps: %(visits)s visits on %(day)s; %(overdue)s follow-ups overdue.",
-               reps=len(ids), visits=visits, day=prev.isoformat(), overdue=overdue)]
+    lines = [ngettext("%(num)d rep. Visits on %(day)s: %(visits)s; follow-ups overdue: "
+                      "%(overdue)s.",
+                      "%(num)d reps. Visits on %(day)s: %(visits)s; follow-ups overdue: "
+                      "%(overdue)s.",
+                      len(ids), visits=visits, day=prev.isoformat(), overdue=overdue)]
     if tp.metrics:
         m = tp.metrics[0]
         behind_n = sum(1 for r in tp.reps if r.cells[m.code].target > 0
                        and r.cells[m.code].share + 0.0001 < tp.time_elapsed)
         total = tp.units[-1].cells.get(m.code) if tp.units else None
-        lines.append(_("%(metric)s: %(achieved)s of %(target)s this month; %(behind)s reps "
-                       "behind the share of working days gone (%(pct)s%%).",
-                       metric=_name(m), achieved=_fmt(total.achieved if total else 0, m),
-                       target=_fmt(total.target if total else 0, m), behind=behind_n,
-                       pct=int(round(tp.time_elapsed * 100))))
+        lines.append(ngettext(
+            "%(metric)s: %(achieved)s of %(target)s this month; %(num)d rep behind the "
+            "share of working days gone (%(pct)s%%).",
+            "%(metric)s: %(achieved)s of %(target)s this month; %(num)d reps behind the "
+            "share of working days gone (%(pct)s%%).",
+            behind_n, metric=_name(m), achieved=_fmt(total.achieved if total else 0, m),
+            target=_fmt(total.target if total else 0, m),
+            pct=int(round(tp.time_elapsed * 100))))
     return Text(_("Team digest"), _join(locale, lines), _path("web.team", "/team"))
 
 

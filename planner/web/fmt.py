@@ -36,11 +36,7 @@ def money_pattern() -> Markup:
 
 def lname(obj: Any) -> str:
     """An object's name in the current language (name_en in English when there is one)."""
-    if obj is None:
-        return ""
-    if not _locale().startswith("zh") and getattr(obj, "name_en", ""):
-        return str(obj.name_en)
-    return str(obj.name)
+    return fmt.name(obj)
 
 
 def pct_class(share: float) -> int:

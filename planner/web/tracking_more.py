@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from ..access import visible_units
@@ -121,6 +122,7 @@ def tracking_adjust_post(step: str):  # type: ignore[no-untyped-def]
         db.session.rollback()  # a preview never writes
         return _page(a, plan=plan)
     dc.apply_plan(plan, current_user)
-    flash(_("Applied: %(n)d targets changed.", n=len(plan.changes)))
+    flash(ngettext("Applied: %(num)d target changed.", "Applied: %(num)d targets changed.",
+                   len(plan.changes)))
     return redirect(url_for("web.tracking", rep=a.rep.id, period="year", metric=a.metric.code))
 

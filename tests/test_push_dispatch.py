@@ -229,7 +229,7 @@ def test_two_workers_at_once_send_each_of_1000_reminders_exactly_once(push_ctx, 
     got = [x.payload["title"] for x in fake_push.delivered()]
     assert len(got) == 1000 and len(set(got)) == 1000
     assert sum(r.sent for r in results) == 1000
-    assert all(r.claimed > 0 for r in results)  # both took part
+    assert all(r.claimed > 0 for r in results[:2])  # both workers took part
     assert fake_push.errors == []
     assert db.session.scalar(select(func.count(Reminder.id)).where(
         Reminder.status == ReminderStatus.SENT)) == 1000

@@ -193,15 +193,29 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def playwright_driver() -> Iterator[Any]:
     # Browser tests never skip: without Chromium they fail and say why.
     assert Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}: apt-get install chromium"
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
+        yield pw
+
+
+@pytest.fixture()
+def browser(playwright_driver: Any) -> Iterator[Any]:
+    """A Chromium of its own for each browser test: one that stops answering cannot
+    take the next tests with it."""
+    b = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                          args=CHROMIUM_ARGS)
+    yield b
+    watchdog = _chromium_watchdog(30.0)
+    try:
         b.close()
+    except Exception:  # noqa: BLE001 - killed by the watchdog: closed all the same
+        pass
+    finally:
+        watchdog.cancel()
 
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2,
@@ -264,7 +278,7 @@ def close_context(context: Any) -> None:
     returns. Chromium closing the context in the middle of that navigation (answered by the
     service worker) could hang until pytest-timeout. about:blank first ends every page's
     scripts and navigations (the worker does not handle it), so nothing is left to race."""
-    watchdog = _renderer_watchdog(30.0)
+    watchdog = _chromium_watchdog(30.0)
     try:
         for page in list(context.pages):
             try:
@@ -272,7 +286,10 @@ def close_context(context: Any) -> None:
                 page.close()
             except Exception:  # noqa: BLE001 - a page closing by itself is fine too
                 pass
-        context.close()
+        try:
+            context.close()
+        except Exception:  # noqa: BLE001 - the watchdog ended its browser
+            pass
     finally:
         watchdog.cancel()
 
@@ -296,26 +313,26 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
-def _renderer_watchdog(seconds: float) -> threading.Timer:
-    """Closing a page or context sometimes never returns on a loaded machine: Chromium
-    waits for a renderer that has stopped answering (seen at teardown only, after the
-    test's own checks passed, on pages already at about:blank). After `seconds` the
-    renderers of this run's Chromium are killed, so the close completes and the run goes
-    on; the test still reports what it found. Said on stderr when it happens."""
+def _chromium_watchdog(seconds: float) -> threading.Timer:
+    """Closing a page, a context or the browser sometimes never returns on a loaded
+    machine: Chromium stops answering (seen at teardown, after the test's own checks
+    passed, on pages already at about:blank). After `seconds` this run's Chromium
+    processes (each test has its own browser) are killed so the close returns and the
+    next test starts on a fresh one. Said on stderr when it happens."""
 
     def kill() -> None:
         killed = 0
         for pid in _descendants(os.getpid()):
             try:
                 with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                    if b"--type=renderer" not in fh.read():
+                    if b"chromium" not in fh.read().split(b"\0", 1)[0]:
                         continue
                 os.kill(pid, signal.SIGKILL)
                 killed += 1
             except OSError:
                 continue
         sys.stderr.write(f"\n[conftest] a browser close hung {seconds:.0f} s: "
-                         f"{killed} renderer(s) killed\n")
+                         f"{killed} Chromium process(es) killed\n")
 
     timer = threading.Timer(seconds, kill)
     timer.daemon = True

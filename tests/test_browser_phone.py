@@ -212,6 +212,7 @@ def test_the_phones_javascript_formats_money_as_the_server_does(phone: Any, lang
 
     # A logged-in page: the login page loads only login.js (no app.js).
     page = _login(phone, "rep03", lang)
+    page.wait_for_function("() => !!(window.planner && window.planner.money)")  # app.js is deferred
     values = [0, 5, 100, 186097, 186049, 1523360, 9999949, 10000000, 60186120, 99996000,
               1234567800, 100000000000, -186097]
     for style in fmt.STYLES:

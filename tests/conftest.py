@@ -331,8 +331,13 @@ def _chromium_watchdog(seconds: float) -> threading.Timer:
                 killed += 1
             except OSError:
                 continue
-        sys.stderr.write(f"\n[conftest] a browser close hung {seconds:.0f} s: "
-                         f"{killed} Chromium process(es) killed\n")
+        line = (f"[conftest] a browser close hung {seconds:.0f} s: "
+                f"{killed} Chromium process(es) killed ({os.environ.get('PYTEST_CURRENT_TEST', '?')})")
+        sys.stderr.write("\n" + line + "\n")
+        # Kept in a file too: pytest shows a passing test's stderr to nobody.
+        SHOTS.mkdir(exist_ok=True)
+        with open(SHOTS / "browser-hangs.log", "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
 
     timer = threading.Timer(seconds, kill)
     timer.daemon = True

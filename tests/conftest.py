@@ -209,7 +209,7 @@ def browser(playwright_driver: Any) -> Iterator[Any]:
     b = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True,
                                           args=CHROMIUM_ARGS)
     yield b
-    watchdog = _chromium_watchdog(30.0)
+    watchdog = _chromium_watchdog(30.0, "browser.close")
     try:
         b.close()
     except Exception:  # noqa: BLE001 - killed by the watchdog: closed all the same
@@ -278,14 +278,18 @@ def close_context(context: Any) -> None:
     returns. Chromium closing the context in the middle of that navigation (answered by the
     service worker) could hang until pytest-timeout. about:blank first ends every page's
     scripts and navigations (the worker does not handle it), so nothing is left to race."""
-    watchdog = _chromium_watchdog(30.0)
+    step = ["page.goto(about:blank)"]
+    watchdog = _chromium_watchdog(30.0, step)
     try:
         for page in list(context.pages):
             try:
+                step[0] = "page.goto(about:blank)"
                 page.goto("about:blank", wait_until="commit", timeout=15_000)
+                step[0] = "page.close"
                 page.close()
             except Exception:  # noqa: BLE001 - a page closing by itself is fine too
                 pass
+        step[0] = "context.close"
         try:
             context.close()
         except Exception:  # noqa: BLE001 - the watchdog ended its browser
@@ -313,7 +317,23 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
-def _chromium_watchdog(seconds: float) -> threading.Timer:
+def _process_line(pid: int) -> str:
+    """What a stuck Chromium process is: its type and where the kernel has it waiting."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            args = fh.read().split(b"\0")
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rsplit(b")", 1)[1].split()[0].decode()
+        with open(f"/proc/{pid}/wchan", "rb") as fh:
+            wchan = fh.read().decode() or "-"
+    except OSError:
+        return f"{pid}: gone"
+    kind = " ".join(a.decode() for a in args
+                    if a.startswith((b"--type=", b"--utility-sub-type="))) or "browser"
+    return f"{pid} {kind} state={state} wchan={wchan}"
+
+
+def _chromium_watchdog(seconds: float, step: str | list[str] = "close") -> threading.Timer:
     """Closing a page, a context or the browser sometimes never returns on a loaded
     machine: Chromium stops answering (seen at teardown, after the test's own checks
     passed, on pages already at about:blank). After `seconds` this run's Chromium
@@ -322,22 +342,30 @@ def _chromium_watchdog(seconds: float) -> threading.Timer:
 
     def kill() -> None:
         killed = 0
+        chromium = []
         for pid in _descendants(os.getpid()):
             try:
                 with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                    if b"chromium" not in fh.read().split(b"\0", 1)[0]:
-                        continue
+                    if b"chromium" in fh.read().split(b"\0", 1)[0]:
+                        chromium.append(pid)
+            except OSError:
+                continue
+        where = [_process_line(pid) for pid in chromium]
+        for pid in chromium:
+            try:
                 os.kill(pid, signal.SIGKILL)
                 killed += 1
             except OSError:
                 continue
-        line = (f"[conftest] a browser close hung {seconds:.0f} s: "
-                f"{killed} Chromium process(es) killed ({os.environ.get('PYTEST_CURRENT_TEST', '?')})")
+        now = step[0] if isinstance(step, list) else step
+        test = os.environ.get("PYTEST_CURRENT_TEST", "?")
+        line = (f"[conftest] {now} hung {seconds:.0f} s: "
+                f"{killed} Chromium process(es) killed ({test})")
         sys.stderr.write("\n" + line + "\n")
         # Kept in a file too: pytest shows a passing test's stderr to nobody.
         SHOTS.mkdir(exist_ok=True)
         with open(SHOTS / "browser-hangs.log", "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
+            fh.write(line + "\n" + "".join(f"    {w}\n" for w in where))
 
     timer = threading.Timer(seconds, kill)
     timer.daemon = True

@@ -289,8 +289,8 @@ def test_saving_a_visit_leaves_the_browser_console_clean(
     page.click("#log-visit")
     page.locator("#visit-form").wait_for()
     page.evaluate("document.getElementById('v-notes').style.height = '140px'")
-    page.fill("#visit-form input[name=q]", name)
-    page.wait_for_load_state("networkidle")  # the search has been answered
+    with page.expect_response(lambda r: "/visits/customers" in r.url):  # the search answered
+        page.fill("#visit-form input[name=q]", name)
     page.locator("#customer-choices label.choice", has_text=name).click()
     page.fill("#v-signed", "-1")
     page.get_by_role("button", name="保存拜访").click()
@@ -300,6 +300,35 @@ def test_saving_a_visit_leaves_the_browser_console_clean(
     page.get_by_role("button", name="保存拜访").click()
     page.locator("#visit-saved").wait_for()
     assert phone.console_watch.unexpected() == []
+
+
+def test_a_customer_tapped_while_a_search_is_on_its_way_stays_chosen(
+    app: Flask, phone: Any
+) -> None:
+    """The search's answer replaces the list of customers; it was asked for before the
+    tap, so it does not know the choice. The tap must survive it (nothing the user
+    entered is lost silently). The answer is held back until the tap is done."""
+    with app.app_context():
+        from repday_helpers import a_customer_of
+
+        name = a_customer_of("rep15").name
+    page = _login(phone, "rep15", "zh_Hans_CN")
+    page.wait_for_url("**/today")
+    page.click("#log-visit")
+    page.locator("#visit-form").wait_for()
+    held: list[Any] = []
+    page.route("**/visits/customers*", lambda route: held.append(route))
+    page.fill("#visit-form input[name=q]", name[:2])
+    page.wait_for_function("() => document.querySelector('#visit-form input[name=q]')"
+                           ".classList.contains('htmx-request')")
+    page.locator("#customer-choices label.choice", has_text=name).first.click()
+    assert len(held) == 1
+    with page.expect_response(lambda r: "/visits/customers" in r.url):
+        held[0].continue_()
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+    checked = page.locator("#customer-choices input:checked")
+    assert checked.count() == 1
+    assert name in checked.locator("xpath=..").inner_text()
 
 
 # Figures cut off at the screen's edge (a row wider than the phone, clipped by a card).

@@ -86,7 +86,8 @@ def test_a_rep_logs_a_signed_visit_and_todays_numbers_change_in_place(
     page.get_by_role("link", name=texts["log"]).first.click()
     form = page.locator("#visit-form")
     form.wait_for()
-    page.fill("#visit-form input[name=q]", cname)
+    with page.expect_response(lambda r: "/visits/customers" in r.url):  # the search answered
+        page.fill("#visit-form input[name=q]", cname)
     page.locator("#customer-choices label.choice", has_text=cname).click()
     page.locator("#visit-form .segmented label", has_text=texts["cold"]).click()
     page.fill("#v-purpose", "演示新款智能门锁")

@@ -40,7 +40,19 @@
     el.focus({ preventScroll: true });
     el.scrollIntoView({ block: block || "start" });
   }
+  // A customer tapped while a search is on its way keeps being the chosen one: the list
+  // the search brings back replaces the one that was tapped (it was sent without the
+  // choice), so the choice is carried into it when the customer is still listed.
+  function keepChoice() {
+    var box = document.getElementById("customer-choices");
+    var form = box ? box.closest("form") : null;
+    if (!form || form.dataset.chosen === undefined || box.querySelector("input:checked")) return;
+    var chosen = form.dataset.chosen;
+    var radio = box.querySelector("input[name=customer_id][value='" + CSS.escape(chosen) + "']");
+    if (radio) radio.checked = true;
+  }
   document.addEventListener("htmx:afterSettle", function () {
+    keepChoice();
     var saved = document.getElementById("visit-saved");
     if (saved && !saved.hasAttribute("data-shown")) {
       saved.setAttribute("data-shown", "");
@@ -73,6 +85,9 @@
 
   // Choosing "a new lead" opens the fields for its name.
   document.addEventListener("change", function (evt) {
+    if (evt.target.name === "customer_id" && evt.target.form) {
+      evt.target.form.dataset.chosen = evt.target.value;
+    }
     if (evt.target.matches("[data-new-lead]")) {
       var form = evt.target.form, details = form && form.querySelector(".new-lead");
       if (details) { details.open = true; var n = details.querySelector("input"); if (n) n.focus(); }

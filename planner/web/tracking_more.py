@@ -22,11 +22,12 @@ from ..services.funnel import funnel
 from ..services.timeplan import fy_months
 from . import bp, roles_required
 from .render import render
-from .tracking import Params, _english, _today, _tracking, period_label, period_name
+from .tracking import Params, _english, _today, _tracking, gc_paused, period_label, period_name
 
 
 @bp.get("/tracking/funnel")
 @login_required
+@gc_paused
 def tracking_funnel():  # type: ignore[no-untyped-def]
     p = Params()
     tr = _tracking(p)

@@ -86,9 +86,9 @@ def _reached(users: Any, start: date, end: date) -> tuple[dict[Any, int], dict[A
     furthest = (select(sm.customer_id, func.max(st.sort).label("top"))
                 .join(Stage.__table__, st.id == sm.to_stage_id)
                 .where(in_period, st.is_lost.is_(False)).group_by(sm.customer_id).subquery())
-    per_top = dict(db.session.execute(
+    per_top: dict[Any, int] = dict(db.session.execute(
         select(furthest.c.top, func.count()).group_by(furthest.c.top)).all())
-    entered = dict(db.session.execute(
+    entered: dict[Any, int] = dict(db.session.execute(
         select(sm.to_stage_id, func.count(func.distinct(sm.customer_id)))
         .where(in_period).group_by(sm.to_stage_id)).all())
     return per_top, entered

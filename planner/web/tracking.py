@@ -8,7 +8,7 @@ import functools
 import gc
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from flask import Response, abort, flash, request, url_for
 from flask_babel import get_locale
@@ -58,7 +58,10 @@ def period_name(period: Any) -> str:
 RISK_SHOWN = 8
 
 
-def gc_paused(view: Callable[..., Any]) -> Callable[..., Any]:
+_View = TypeVar("_View", bound=Callable[..., Any])
+
+
+def gc_paused(view: _View) -> _View:
     """Run the view with Python's cyclic garbage collector paused. A tracking page of the
     2,000-rep company makes ~100,000 short-lived acyclic objects (rows, lists of figures),
     which set off ~100 collections, a few over all of the app's ~170,000 objects: a third
@@ -75,7 +78,7 @@ def gc_paused(view: Callable[..., Any]) -> Callable[..., Any]:
             if was:
                 gc.enable()
 
-    return wrapped
+    return cast(_View, wrapped)
 
 
 class Params:

@@ -98,3 +98,35 @@ def test_a_manager_sees_the_funnel_and_opens_a_stuck_customer(phone: Any) -> Non
     page.locator(".stuck a.list-row").first.click()
     page.wait_for_url("**/customers/*")
     assert not errors, errors
+
+
+def test_a_manager_adjusts_a_reps_month_from_tracking(phone: Any) -> None:
+    page = phone.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    _login(page, "manager3")
+    page.goto("/tracking?period=month&metric=visits&lang=en")
+    page.locator(".drill a.list-row").first.click()  # a rep of their team
+    page.wait_for_load_state()
+    assert "rep=" in page.url
+    page.get_by_role("link", name="Adjust this rep's target").click()
+    page.wait_for_load_state()
+    assert "span=month" in page.url  # from a month's tracking: the month is chosen
+    assert page.locator(".spans a.active").inner_text() == "A month"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "tracking-adjust-month")
+    page.fill("#remaining", "12")
+    page.get_by_role("button", name="Preview").click()
+    page.wait_for_load_state()
+    changes = page.locator(".tpreview .changes li")
+    assert changes.count() >= 2  # the rep and at least one team-mate
+    assert "locked" in changes.first.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "tracking-adjust-month-preview")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**/tracking?*")
+    assert "period=month" in page.url
+    assert page.locator(".flash, [role=status]").first.inner_text()
+    screenshot(page, "tracking-adjust-month-applied")
+    assert not errors, errors

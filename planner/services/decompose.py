@@ -689,6 +689,47 @@ def plan_edit(tree: Tree, ctx: Context, node: Node, new_value: int) -> Plan:
     return Plan(tree, "edit", node, rec.result())
 
 
+def plan_month(tree: Tree, ctx: Context, node: Node, month: int, new_value: int) -> Plan:
+    """Set `node`'s value for one month (its index in the fiscal year): the unlocked
+    siblings' same month rebalances so the parent's month, and so the parent, still add
+    up; each changed target's year moves by its month's change, the edited node is locked
+    (as by plan_edit), and every changed node's subtree is re-split, keeping locked
+    descendants. Additive metrics only (a level is set for the year)."""
+    if new_value < 0:
+        raise DecomposeError(_("A target cannot be negative."))
+    if not tree.additive:
+        raise DecomposeError(_("A level is set for the whole year; nothing was changed."))
+    label = fy_months(tree.fy)[month].label
+    rec = _Recorder(ctx, tree)
+    parent = node.parent
+    sibs = parent.children if parent is not None else [node]
+    vals = [new_value]
+    if parent is not None:
+        locks = {i: s.months[month] for i, s in enumerate(sibs) if s.locked and s is not node}
+        locks[sibs.index(node)] = new_value
+        try:
+            vals = engine.allocate(parent.months[month], [s.months[month] for s in sibs],
+                                   locks)
+        except AllocationError:
+            raise DecomposeError(_(
+                "%(node)s cannot be set to %(new)s in %(month)s: %(parent)s has %(total)s "
+                "that month and its locked targets hold %(locked)s, so no unlocked sibling "
+                "can take the difference. Unlock a sibling or change the parent; nothing was "
+                "changed.", node=ctx.label(node), new=fmt(new_value, tree.metric),
+                month=label, parent=ctx.label(parent),
+                total=fmt(parent.months[month], tree.metric),
+                locked=fmt(sum(v for i, v in locks.items() if sibs[i] is not node),
+                           tree.metric))) from None
+    for s, v in zip(sibs, vals, strict=True):
+        if s is node or v != s.months[month]:
+            row = list(s.months)
+            row[month] = v
+            lock = True if s is node and parent is not None else None
+            rec.set(s, s.value + v - s.months[month], row, locked=lock)
+            rec.resplit(s, s.value + v - s.months[month], row)
+    return Plan(tree, "edit", node, rec.result())
+
+
 def plan_lock(tree: Tree, ctx: Context, node: Node, locked: bool) -> Plan:
     """Lock or unlock a node: its value is kept (or freed) in later rebalances."""
     rec = _Recorder(ctx, tree)

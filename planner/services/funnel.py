@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import and_, func, select
 
@@ -58,32 +59,8 @@ def funnel(scope: Scope, company_id: int, start: date, end: date, today: date) -
     pipeline = [s for s in stages if not s.is_lost]
     lost_stage = next((s for s in stages if s.is_lost), None)
     users = _user_ids(scope)
-    sm = StageMove.__table__.c
-    st = Stage.__table__.c
-    in_period = and_(sm.day >= start, sm.day <= end, sm.user_id.in_(users))
-
-    # Furthest stage reached in the period, per customer; then customers per furthest.
-    furthest = (select(sm.customer_id, func.max(st.sort).label("top"))
-                .join(Stage.__table__, st.id == sm.to_stage_id)
-                .where(in_period, st.is_lost.is_(False)).group_by(sm.customer_id).subquery())
-    per_top = dict(db.session.execute(
-        select(furthest.c.top, func.count()).group_by(furthest.c.top)).all())
-    entered = dict(db.session.execute(
-        select(sm.to_stage_id, func.count(func.distinct(sm.customer_id)))
-        .where(in_period).group_by(sm.to_stage_id)).all())
-
-    # Stays that ended in the period: each move and the customer's next move.
-    nxt = (select(sm.to_stage_id.label("stage_id"), sm.day.label("day"),
-                  func.lead(sm.day).over(partition_by=sm.customer_id,
-                                         order_by=(sm.day, sm.id)).label("left_on"))
-           .where(sm.user_id.in_(users)).subquery())
-    days = _days_between(nxt.c.left_on, nxt.c.day)
-    stays = {sid: (int(n), float(avg) if avg is not None else None)
-             for sid, n, avg in db.session.execute(
-                 select(nxt.c.stage_id, func.count(), func.avg(days))
-                 .where(nxt.c.left_on >= start, nxt.c.left_on <= end)
-                 .group_by(nxt.c.stage_id)).all()}
-
+    per_top, entered = _reached(users, start, end)
+    stays = _stays(users, start, end)
     rows: list[StageRow] = []
     for s in pipeline:
         reached = sum(n for top, n in per_top.items() if top is not None and top >= s.sort)
@@ -91,7 +68,51 @@ def funnel(scope: Scope, company_id: int, start: date, end: date, today: date) -
         rows.append(StageRow(s, reached, int(entered.get(s.id, 0)), None, avg, n))
     for a, b in zip(rows, rows[1:], strict=False):
         a.conversion = b.reached / a.reached if a.reached else None
-    # Customers stuck longest in each open stage (not won, not lost).
+    _stuck(rows, users, today)
+    lost = None
+    if lost_stage is not None:
+        n_lost = int(entered.get(lost_stage.id, 0))
+        lost = StageRow(lost_stage, n_lost, n_lost, None, None, 0)
+    return Funnel(start, end, rows, lost)
+
+
+def _reached(users: Any, start: date, end: date) -> tuple[dict[Any, int], dict[Any, int]]:
+    """({furthest pipeline stage's sort: customers}, {stage id: customers entering it}) of
+    the moves in the period."""
+    sm = StageMove.__table__.c
+    st = Stage.__table__.c
+    in_period = and_(sm.day >= start, sm.day <= end, sm.user_id.in_(users))
+    # Furthest stage reached in the period, per customer; then customers per furthest.
+    furthest = (select(sm.customer_id, func.max(st.sort).label("top"))
+                .join(Stage.__table__, st.id == sm.to_stage_id)
+                .where(in_period, st.is_lost.is_(False)).group_by(sm.customer_id).subquery())
+    per_top: dict[Any, int] = dict(db.session.execute(
+        select(furthest.c.top, func.count()).group_by(furthest.c.top)).all())
+    entered: dict[Any, int] = dict(db.session.execute(
+        select(sm.to_stage_id, func.count(func.distinct(sm.customer_id)))
+        .where(in_period).group_by(sm.to_stage_id)).all())
+    return per_top, entered
+
+
+def _stays(users: Any, start: date, end: date) -> dict[Any, tuple[int, float | None]]:
+    """{stage id: (stays that ended in the period, their average days)}: each move and
+    the customer's next move."""
+    sm = StageMove.__table__.c
+    nxt = (select(sm.to_stage_id.label("stage_id"), sm.day.label("day"),
+                  func.lead(sm.day).over(partition_by=sm.customer_id,
+                                         order_by=(sm.day, sm.id)).label("left_on"))
+           .where(sm.user_id.in_(users)).subquery())
+    days = _days_between(nxt.c.left_on, nxt.c.day)
+    return {sid: (int(n), float(avg) if avg is not None else None)
+            for sid, n, avg in db.session.execute(
+                select(nxt.c.stage_id, func.count(), func.avg(days))
+                .where(nxt.c.left_on >= start, nxt.c.left_on <= end)
+                .group_by(nxt.c.stage_id)).all()}
+
+
+def _stuck(rows: list[StageRow], users: Any, today: date) -> None:
+    """The customers stuck longest in each open stage (not won, not lost)."""
+    sm = StageMove.__table__.c
     c = Customer.__table__.c
     entered_on = (select(func.max(sm.day)).where(sm.customer_id == c.id,
                                                   sm.to_stage_id == c.stage_id)
@@ -109,9 +130,3 @@ def funnel(scope: Scope, company_id: int, start: date, end: date, today: date) -
             if isinstance(since_day, str):
                 since_day = date.fromisoformat(since_day[:10])
             row.stuck.append((cid, name, (today - since_day).days))
-    lost = None
-    if lost_stage is not None:
-        n, avg = stays.get(lost_stage.id, (0, None))
-        lost = StageRow(lost_stage, int(entered.get(lost_stage.id, 0)),
-                        int(entered.get(lost_stage.id, 0)), None, None, 0)
-    return Funnel(start, end, rows, lost)

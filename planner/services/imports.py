@@ -313,81 +313,126 @@ def _rows(kind: str, cols: dict[str, int], head: list[str], rows: list[list[Any]
     return out
 
 
-def _import_targets(viewer: User, cols: dict[str, int], head: list[str],
-                    rows: list[list[Any]], result: Result, dry_run: bool) -> None:
-    company_id = viewer.unit.company_id
-    metrics = _lookup(Metric, company_id)
-    dims = {"product_line": _lookup(ProductLine, company_id),
-            "channel": _lookup(Channel, company_id),
-            "customer_type": _lookup(CustomerType, company_id)}
-    units = {u.code.lower(): u for u in db.session.scalars(select(OrgUnit).where(
-        OrgUnit.company_id == company_id))}
-    users = {u.username.lower(): u for u in db.session.scalars(select(User).join(
-        OrgUnit, OrgUnit.id == User.unit_id).where(OrgUnit.company_id == company_id))}
-    years = {str(y.year): y for y in db.session.scalars(select(FiscalYear).where(
-        FiscalYear.company_id == company_id))}
-    mine = set(db.session.scalars(visible_units(viewer)))
-    admin = viewer.role == Role.ADMIN
-    trees: dict[tuple[int, int, str], tuple[dc.Tree, dc.Context, dict[Any, dc.Node]]] = {}
-    wanted: list[tuple[_Row, tuple[int, int, str], dc.Node, int]] = []
-    seen: dict[tuple[Any, ...], int] = {}
-    for row in _rows("targets", cols, head, rows, result.errors):
-        metric = metrics.get(row.text("metric").lower())
-        if metric is None:
-            row.error("metric", _("No such metric."))
-        tier = TIER_NAMES.get(row.text("tier").lower() or "base")
-        if tier is None:
-            row.error("tier", _("Use base, sprint or challenge (保底, 冲刺, 挑战)."))
-        fy = years.get(row.text("period").split("-")[0].removeprefix("FY"))
+_TreeKey = tuple[int, int, str]
+
+
+class _TargetLookups:
+    """What a targets sheet's cells name, looked up once per import; the trees loaded as
+    rows need them."""
+
+    def __init__(self, viewer: User) -> None:
+        company_id = viewer.unit.company_id
+        self.metrics = _lookup(Metric, company_id)
+        self.dims = {"product_line": _lookup(ProductLine, company_id),
+                     "channel": _lookup(Channel, company_id),
+                     "customer_type": _lookup(CustomerType, company_id)}
+        self.units = {u.code.lower(): u for u in db.session.scalars(select(OrgUnit).where(
+            OrgUnit.company_id == company_id))}
+        self.users = {u.username.lower(): u for u in db.session.scalars(select(User).join(
+            OrgUnit, OrgUnit.id == User.unit_id).where(OrgUnit.company_id == company_id))}
+        self.years = {str(y.year): y for y in db.session.scalars(select(FiscalYear).where(
+            FiscalYear.company_id == company_id))}
+        self.mine = set(db.session.scalars(visible_units(viewer)))
+        self.admin = viewer.role == Role.ADMIN
+        self.trees: dict[_TreeKey, tuple[dc.Tree, dc.Context, dict[Any, dc.Node]]] = {}
+
+    def tree(self, fy: FiscalYear, metric: Metric, tier: Tier) -> _TreeKey:
+        key = (fy.id, metric.id, tier.value)
+        if key not in self.trees:
+            tree = dc.load_tree(fy, metric, tier)
+            self.trees[key] = (tree, dc.Context(fy, metric),
+                               {n.scope: n for n in tree.nodes.values()})
+        return key
+
+    def fiscal_year(self, row: _Row) -> FiscalYear | None:
+        fy = self.years.get(row.text("period").split("-")[0].removeprefix("FY"))
         if fy is None or not re.fullmatch(r"(FY)?\d{4}", row.text("period")):
             row.error("period", _("Use the fiscal year, e.g. %(y)s; months follow the year's "
-                                  "split.", y=max(years) if years else date.today().year))
-            fy = None
+                                  "split.", y=max(self.years) if self.years
+                                  else date.today().year))
+            return None
+        return fy
+
+    def scope(self, row: _Row) -> tuple[int | None, ...] | None:
+        """(unit, user, product line, channel, customer type) ids the row names."""
         scope = row.text("scope").lower()
-        unit = units.get(scope)
-        user = users.get(scope) if unit is None else None
+        unit = self.units.get(scope)
+        user = self.users.get(scope) if unit is None else None
         if unit is None and user is None:
             row.error("scope", _("No unit or rep with this code."))
-        dim_ids: dict[str, int | None] = {}
-        for d, lookup in dims.items():
+        dim_ids: list[int | None] = []
+        for d, lookup in self.dims.items():
             raw = row.text(d).lower()
             obj = lookup.get(raw) if raw else None
             if raw and obj is None:
                 row.error(d, _("No such %(what)s.", what=dc.dim_label(d)))
-            dim_ids[d] = obj.id if obj is not None else None
-        value = _amount(row, "value", metric) if metric is not None else None
-        if row.bad or metric is None or tier is None or fy is None:
-            continue
-        key = (fy.id, metric.id, tier.value)
-        if key not in trees:
-            tree = dc.load_tree(fy, metric, tier)
-            ctx = dc.Context(fy, metric)
-            index = {n.scope: n for n in tree.nodes.values()}
-            trees[key] = (tree, ctx, index)
-        tree, ctx, index = trees[key]
-        unit_id = user.unit_id if user is not None else unit.id  # type: ignore[union-attr]
-        scope_key = (unit_id, user.id if user is not None else None, dim_ids["product_line"],
-                     dim_ids["channel"], dim_ids["customer_type"])
-        node = index.get(scope_key)
-        if node is None or (not admin and (node.unit_id not in mine)):
-            row.error("scope", _("There is no such target in this year's tree (or it is "
-                                 "not in your unit)."))
-            continue
-        dup = (*key, node.id)
-        if dup in seen:
-            row.error("scope", _("The same target is on row %(n)d too.", n=seen[dup]))
-            continue
-        seen[dup] = row.n
-        assert value is not None
-        wanted.append((row, key, node, value))
+            dim_ids.append(obj.id if obj is not None else None)
+        if user is not None:
+            return (user.unit_id, user.id, *dim_ids)
+        return (unit.id, None, *dim_ids) if unit is not None else None
+
+
+_Wanted = tuple[_Row, _TreeKey, dc.Node, int]
+
+
+def _target_row(row: _Row, lk: _TargetLookups,
+                seen: dict[tuple[Any, ...], int]) -> _Wanted | None:
+    """A row checked: (row, its tree, its target, the new value), or None (errors said)."""
+    metric = lk.metrics.get(row.text("metric").lower())
+    if metric is None:
+        row.error("metric", _("No such metric."))
+    tier = TIER_NAMES.get(row.text("tier").lower() or "base")
+    if tier is None:
+        row.error("tier", _("Use base, sprint or challenge (保底, 冲刺, 挑战)."))
+    fy = lk.fiscal_year(row)
+    scope_key = lk.scope(row)
+    value = _amount(row, "value", metric) if metric is not None else None
+    if row.bad or metric is None or tier is None or fy is None or value is None:
+        return None
+    key = lk.tree(fy, metric, tier)
+    node = lk.trees[key][2].get(scope_key)
+    if node is None or (not lk.admin and (node.unit_id not in lk.mine)):
+        row.error("scope", _("There is no such target in this year's tree (or it is "
+                             "not in your unit)."))
+        return None
+    dup = (*key, node.id)
+    if dup in seen:
+        row.error("scope", _("The same target is on row %(n)d too.", n=seen[dup]))
+        return None
+    seen[dup] = row.n
+    return row, key, node, value
+
+
+def _merge(changes: dict[int, dc.Change], plan: dc.Plan) -> None:
+    """Fold a row's plan into the import's changes; the next row sees the tree as this
+    row left it."""
+    for ch in plan.changes:
+        n = ch.node
+        first = changes.get(id(n))
+        if first is None:
+            changes[id(n)] = dc.Change(n, ch.label, ch.old_value, ch.new_value,
+                                       ch.old_locked, ch.new_locked, list(ch.old_months),
+                                       list(ch.new_months))
+        else:
+            first.new_value, first.new_locked = ch.new_value, ch.new_locked
+            first.new_months = list(ch.new_months)
+        n.value, n.locked, n.months = ch.new_value, ch.new_locked, list(ch.new_months)
+
+
+def _import_targets(viewer: User, cols: dict[str, int], head: list[str],
+                    rows: list[list[Any]], result: Result, dry_run: bool) -> None:
+    lk = _TargetLookups(viewer)
+    seen: dict[tuple[Any, ...], int] = {}
+    wanted = [w for w in (_target_row(row, lk, seen) for row in
+                          _rows("targets", cols, head, rows, result.errors)) if w is not None]
     # Parents first, so a child's new value is placed within its parent's new value.
     wanted.sort(key=lambda w: (w[2].depth, w[0].n))
-    merged: dict[tuple[int, int, str], dict[int, dc.Change]] = {}
+    merged: dict[_TreeKey, dict[int, dc.Change]] = {}
     for row, key, node, value in wanted:
-        tree, ctx, _index = trees[key]
+        tree, ctx, _index = lk.trees[key]
         if value == node.value:
             continue  # unchanged: nothing to do (an export re-imported changes nothing)
-        if not admin and (node.parent is None or node.parent.unit_id not in mine):
+        if not lk.admin and (node.parent is None or node.parent.unit_id not in lk.mine):
             row.error("value", _("Only the level above can change this target."))
             continue
         try:
@@ -395,23 +440,11 @@ def _import_targets(viewer: User, cols: dict[str, int], head: list[str],
         except dc.DecomposeError as exc:
             row.error("value", str(exc))
             continue
-        changes = merged.setdefault(key, {})
-        for ch in plan.changes:
-            n = ch.node
-            first = changes.get(id(n))
-            if first is None:
-                changes[id(n)] = dc.Change(n, ch.label, ch.old_value, ch.new_value,
-                                           ch.old_locked, ch.new_locked, list(ch.old_months),
-                                           list(ch.new_months))
-            else:
-                first.new_value, first.new_locked = ch.new_value, ch.new_locked
-                first.new_months = list(ch.new_months)
-            # The next row sees the tree as this row left it.
-            n.value, n.locked, n.months = ch.new_value, ch.new_locked, list(ch.new_months)
+        _merge(merged.setdefault(key, {}), plan)
     if result.errors or dry_run:
         return
     for key, changes in merged.items():
-        tree = trees[key][0]
+        tree = lk.trees[key][0]
         real = [c for c in changes.values()
                 if c.value_changed or c.locked_changed or c.old_months != c.new_months]
         if real:
@@ -422,84 +455,109 @@ def _import_targets(viewer: User, cols: dict[str, int], head: list[str],
 PHONE_RE = re.compile(r"[0-9+\-() ]{3,40}")
 
 
-def _import_customers(viewer: User, cols: dict[str, int], head: list[str],
-                      rows: list[list[Any]], result: Result, dry_run: bool) -> None:
-    company = db.session.get(Company, viewer.unit.company_id)
-    assert company is not None
-    types = _lookup(CustomerType, company.id)
-    channels = _lookup(Channel, company.id)
-    stages = {k: s for k, s in _lookup(Stage, company.id).items() if s.active}
-    first_stage = db.session.scalar(select(Stage).where(
-        Stage.company_id == company.id, Stage.active.is_(True)).order_by(Stage.sort))
-    regions = {k: u for k, u in _lookup_units(company.id).items()
-               if u.kind == UnitKind.REGION}
-    reps = {u.username.lower(): u for u in db.session.scalars(select(User).where(
-        User.id.in_(visible_users(viewer)), User.role == Role.REP))}
-    existing = {(n.lower(), o) for n, o in db.session.execute(select(
-        Customer.name, Customer.owner_id).where(Customer.company_id == company.id))}
-    seen: dict[tuple[str, int], int] = {}
-    new: list[tuple[Customer, Stage]] = []
-    for row in _rows("customers", cols, head, rows, result.errors):
-        name = row.text("name")
-        if not name:
-            row.error("name", _("A customer needs a name."))
-        elif len(name) > 200:
-            row.error("name", _("At most %(n)d characters.", n=200))
-        owner = reps.get(row.text("owner").lower())
-        if owner is None:
-            row.error("owner", _("No rep with this username in your unit."))
-        ctype = None
-        if row.text("type"):
-            ctype = types.get(row.text("type").lower())
-            if ctype is None:
-                row.error("type", _("No such customer type."))
-        channel = None
-        if row.text("channel"):
-            channel = channels.get(row.text("channel").lower())
-            if channel is None:
-                row.error("channel", _("No such channel."))
-        stage = first_stage
-        if row.text("stage"):
-            stage = stages.get(row.text("stage").lower())
-            if stage is None:
-                row.error("stage", _("No such stage."))
+class _CustomerLookups:
+    """What a customers sheet's cells name, looked up once per import."""
+
+    def __init__(self, viewer: User) -> None:
+        company = db.session.get(Company, viewer.unit.company_id)
+        assert company is not None
+        self.company = company
+        self.types = _lookup(CustomerType, company.id)
+        self.channels = _lookup(Channel, company.id)
+        self.stages = {k: s for k, s in _lookup(Stage, company.id).items() if s.active}
+        self.first_stage = db.session.scalar(select(Stage).where(
+            Stage.company_id == company.id, Stage.active.is_(True)).order_by(Stage.sort))
+        self.regions = {k: u for k, u in _lookup_units(company.id).items()
+                        if u.kind == UnitKind.REGION}
+        self.reps = {u.username.lower(): u for u in db.session.scalars(select(User).where(
+            User.id.in_(visible_users(viewer)), User.role == Role.REP))}
+        self.existing = {(n.lower(), o) for n, o in db.session.execute(select(
+            Customer.name, Customer.owner_id).where(Customer.company_id == company.id))}
+        self.today = local_today(company)
+
+    def named(self, row: _Row, key: str, lookup: dict[str, Any], message: str) -> Any:
+        """The object a cell names (None when empty; an error when unknown)."""
+        if not row.text(key):
+            return None
+        got = lookup.get(row.text(key).lower())
+        if got is None:
+            row.error(key, message)
+        return got
+
+    def region(self, row: _Row, owner: User | None) -> None:
         if row.text("region"):
-            region = regions.get(row.text("region").lower())
+            region = self.regions.get(row.text("region").lower())
             if region is None:
                 row.error("region", _("No such region."))
             elif owner is not None and not owner.unit.path.startswith(region.path):
                 row.error("region", _("The owner does not work in this region."))
-        contact = row.text("contact")
-        if len(contact) > 120:
-            row.error("contact", _("At most %(n)d characters.", n=120))
-        phone = row.text("phone")
-        if phone and not PHONE_RE.fullmatch(phone):
-            row.error("phone", _("Not a phone number."))
-        if row.bad or owner is None or stage is None:
-            continue
-        key = (name.lower(), owner.id)
-        if key in existing:
-            row.error("name", _("This rep already has a customer with this name."))
-            continue
-        if key in seen:
-            row.error("name", _("The same customer is on row %(n)d too.", n=seen[key]))
-            continue
-        seen[key] = row.n
-        today = local_today(company)
-        new.append((Customer(company_id=company.id, owner_id=owner.id, name=name,
-                             contact_name=contact, phone=phone,
-                             customer_type_id=ctype.id if ctype else None,
-                             channel_id=channel.id if channel else None, stage_id=stage.id,
-                             first_won_on=today if stage.is_won else None), stage))
+
+
+def _customer_name(row: _Row) -> str:
+    name = row.text("name")
+    if not name:
+        row.error("name", _("A customer needs a name."))
+    elif len(name) > 200:
+        row.error("name", _("At most %(n)d characters.", n=200))
+    return name
+
+
+def _customer_contact(row: _Row) -> tuple[str, str]:
+    """(contact, phone), each checked."""
+    contact = row.text("contact")
+    if len(contact) > 120:
+        row.error("contact", _("At most %(n)d characters.", n=120))
+    phone = row.text("phone")
+    if phone and not PHONE_RE.fullmatch(phone):
+        row.error("phone", _("Not a phone number."))
+    return contact, phone
+
+
+def _customer_row(row: _Row, lk: _CustomerLookups,
+                  seen: dict[tuple[str, int], int]) -> tuple[Customer, Stage] | None:
+    """A row checked: the new customer and its stage, or None (errors said)."""
+    name = _customer_name(row)
+    owner = lk.reps.get(row.text("owner").lower())
+    if owner is None:
+        row.error("owner", _("No rep with this username in your unit."))
+    ctype = lk.named(row, "type", lk.types, _("No such customer type."))
+    channel = lk.named(row, "channel", lk.channels, _("No such channel."))
+    stage = lk.named(row, "stage", lk.stages, _("No such stage.")) if row.text("stage") \
+        else lk.first_stage
+    lk.region(row, owner)
+    contact, phone = _customer_contact(row)
+    if row.bad or owner is None or stage is None:
+        return None
+    key = (name.lower(), owner.id)
+    if key in lk.existing:
+        row.error("name", _("This rep already has a customer with this name."))
+        return None
+    if key in seen:
+        row.error("name", _("The same customer is on row %(n)d too.", n=seen[key]))
+        return None
+    seen[key] = row.n
+    return Customer(company_id=lk.company.id, owner_id=owner.id, name=name,
+                    contact_name=contact, phone=phone,
+                    customer_type_id=ctype.id if ctype else None,
+                    channel_id=channel.id if channel else None, stage_id=stage.id,
+                    first_won_on=lk.today if stage.is_won else None), stage
+
+
+def _import_customers(viewer: User, cols: dict[str, int], head: list[str],
+                      rows: list[list[Any]], result: Result, dry_run: bool) -> None:
+    lk = _CustomerLookups(viewer)
+    seen: dict[tuple[str, int], int] = {}
+    new = [got for got in (_customer_row(row, lk, seen) for row in
+                           _rows("customers", cols, head, rows, result.errors))
+           if got is not None]
     if result.errors or dry_run:
         return
-    today = local_today(company)
     for c, _s in new:
         db.session.add(c)
     db.session.flush()
     for c, s in new:
         db.session.add(StageMove(customer_id=c.id, user_id=c.owner_id, from_stage_id=None,
-                                 to_stage_id=s.id, day=today))
+                                 to_stage_id=s.id, day=lk.today))
     db.session.commit()
     result.changed = len(new)
 

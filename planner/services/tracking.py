@@ -197,7 +197,7 @@ def reps_in(scope: Scope) -> list[Rep]:
         stmt = stmt.where(OrgUnit.company_id == scope.unit.company_id)
         if scope.kind != "company":
             stmt = stmt.where(OrgUnit.path.startswith(scope.unit.path))
-    return [Rep(i, u, n, p) for i, u, n, p in db.session.execute(
+    return [Rep(i, u, n, p) for i, u, n, p in _core(
         stmt.order_by(User.unit_id, User.username))]
 
 
@@ -211,6 +211,12 @@ def _user_ids(scope: Scope) -> Select[tuple[int]]:
     if scope.kind != "company":
         stmt = stmt.where(OrgUnit.path.startswith(scope.unit.path))
     return stmt
+
+
+def _core(stmt: Any) -> Any:
+    """Run a SELECT of columns on the session's connection: plain rows, none of the ORM's
+    per-row processing (14,000 target rows of the 2,000-rep company's year: ~25 ms)."""
+    return db.session.connection().execute(stmt)
 
 
 def tracked_metrics(company_id: int) -> list[Metric]:
@@ -262,7 +268,7 @@ def target_rows(scope: Scope, fy: FiscalYear | None, period: Period,
                 cols.append(TargetCell.start)
         stmt = (select(*cols, func.sum(TargetCell.value))
                 .join(TargetCell, and_(*cond)).where(*where).group_by(*cols))
-    rows = db.session.execute(stmt).all()
+    rows = _core(stmt).all()
     if len(cols) == 2:
         start = period.start
         return {(k, mid): {start: int(v or 0)} for k, mid, v in rows}
@@ -314,7 +320,7 @@ def actual_rows(scope: Scope, start: date, end: date, group: str | None = None,
     wins_key = ckey if ckey is not None else c.owner_id
     wins = (select(wins_key, func.count()).where(c.first_won_on >= start, c.first_won_on <= end,
                                                  c.owner_id.in_(users)).group_by(wins_key))
-    for k, n in db.session.execute(wins):
+    for k, n in _core(wins):
         out[(k if ckey is not None else None, "new_customers")] += int(n)
     return out
 
@@ -327,7 +333,7 @@ def daily_actual(scope: Scope, start: date, end: date, source: str) -> dict[date
     users = _user_ids(scope)
     if source == "new_customers":
         c = Customer.__table__.c
-        return {d: int(n) for d, n in db.session.execute(
+        return {d: int(n) for d, n in _core(
             select(c.first_won_on, func.count()).where(
                 c.first_won_on >= start, c.first_won_on <= end, c.owner_id.in_(users))
             .group_by(c.first_won_on))}
@@ -356,7 +362,7 @@ def _visits_query(stmt: Any, by_day: bool) -> Any:
     values (dates, enum names, numbers), rendered inline."""
     bind = db.session.get_bind()
     if not by_day or bind.dialect.name != "sqlite":
-        return db.session.execute(stmt)
+        return _core(stmt)
     sql = str(stmt.compile(dialect=bind.dialect, compile_kwargs={"literal_binds": True}))
     sql = sql.replace("FROM visit ", "FROM visit INDEXED BY ix_visit_day_user_cover ", 1)
     rows = db.session.connection().exec_driver_sql(sql).all()
@@ -454,12 +460,8 @@ def _behind(p: Pace) -> float:
 def _sum_lines(label: str, scope: Scope | None, parts: list[Line], codes: dict[str, int],
                base: Pace, obj: Any = None) -> Line:
     n = len(codes)
-    t, a = [0] * n, [0] * n
-    for p in parts:
-        pt, pa = p.figs.target, p.figs.achieved
-        for i in range(n):
-            t[i] += pt[i]
-            a[i] += pa[i]
+    t = [sum(col) for col in zip(*(p.figs.target for p in parts), strict=True)] or [0] * n
+    a = [sum(col) for col in zip(*(p.figs.achieved for p in parts), strict=True)] or [0] * n
     return Line(label, scope, Figs(codes, base, t, a), obj)
 
 
@@ -481,39 +483,10 @@ def track(viewer: User, scope: Scope, kind: str = "month", on: date | None = Non
     metrics = tracked_metrics(company.id)
     reps = reps_in(scope)
     targets = target_rows(scope, fy, period)
-    actual = actual_rows(scope, period.start, day)
     base = pace(0, 0, period, day, cal)
-
-    def name(obj: Any) -> str:
-        if english and getattr(obj, "name_en", ""):
-            return str(obj.name_en)
-        return str(getattr(obj, "name", getattr(obj, "display_name", "")))
-
     codes = {m.code: i for i, m in enumerate(metrics)}
-    n = len(metrics)
-    index = {m.id: i for i, m in enumerate(metrics)}
-    by_source: dict[str, list[int]] = defaultdict(list)
-    for i, m in enumerate(metrics):
-        by_source[m.source].append(i)
-    tgt = {r.id: [0] * n for r in reps}
-    act = {r.id: [0] * n for r in reps}
-    aligned = month_aligned(period)
-    for (uid, mid), months in targets.items():
-        i = index.get(mid)
-        row = tgt.get(uid)
-        if i is None or row is None:
-            continue
-        if aligned:
-            for v in months.values():
-                row[i] += v
-        else:
-            row[i] = _period_target(months, period, cal)
-    for (uid, source), v in actual.items():
-        row = act.get(uid)
-        if row is None:
-            continue
-        for i in by_source.get(source, ()):
-            row[i] = v
+    tgt = _rep_targets(reps, metrics, targets, period, cal)
+    act = _rep_actuals(reps, metrics, actual_rows(scope, period.start, day))
     rep_lines: dict[int, Line] = {}
     for r in reps:
         sc = Scope("rep", user=scope.user) if scope.user is not None \
@@ -521,8 +494,7 @@ def track(viewer: User, scope: Scope, kind: str = "month", on: date | None = Non
         rep_lines[r.id] = Line(r.name, sc, Figs(codes, base, tgt[r.id], act[r.id]), r)
     units = {u.id: u for u in db.session.scalars(select(OrgUnit).where(
         OrgUnit.company_id == company.id))}
-    by_path = {u.path: u for u in units.values()}
-
+    name = _namer(english)
     # Teams: the units that hold reps directly.
     team_parts: dict[int, list[Line]] = defaultdict(list)
     for r in reps:
@@ -530,32 +502,78 @@ def track(viewer: User, scope: Scope, kind: str = "month", on: date | None = Non
     teams = [_sum_lines(name(units[uid]), _unit_scope(units[uid]), parts, codes, base,
                         units[uid]) for uid, parts in team_parts.items()]
     teams.sort(key=lambda ln: (ln.obj.sort, ln.obj.id))
-
-    # Children of the scope: its child units, and the reps directly in it.
-    children: list[Line] = []
-    if scope.unit is not None:
-        groups: dict[Any, list[Line]] = defaultdict(list)
-        prefix = scope.unit.path
-        for r in reps:
-            if r.unit_id == scope.unit.id:
-                groups[("rep", r.id)].append(rep_lines[r.id])
-            else:
-                rest = r.path[len(prefix):].split("/", 1)[0]
-                child = by_path.get(f"{prefix}{rest}/")
-                if child is not None:
-                    groups[("unit", child.id)].append(rep_lines[r.id])
-        child_units = sorted((u for u in units.values() if u.parent_id == scope.unit.id),
-                             key=lambda u: (u.sort, u.id))
-        for u in child_units:
-            children.append(_sum_lines(name(u), _unit_scope(u), groups.get(("unit", u.id), []),
-                                       codes, base, u))
-        for r in reps:
-            if r.unit_id == scope.unit.id:
-                children.append(rep_lines[r.id])
-    total = _sum_lines(name(scope.obj) if scope.unit is not None else scope.user.display_name,  # type: ignore[union-attr]
-                       scope, list(rep_lines.values()), codes, base, scope.obj)
+    children = _child_lines(scope, reps, rep_lines, units, codes, base, name)
+    label = name(scope.obj) if scope.unit is not None else scope.user.display_name  # type: ignore[union-attr]
+    total = _sum_lines(label, scope, list(rep_lines.values()), codes, base, scope.obj)
     return Tracking(scope, breadcrumbs(viewer, scope), period, kind, day, fy, metrics, total,
                     children, list(rep_lines.values()), teams, cal, targets)
+
+
+def _namer(english: bool) -> Any:
+    def name(obj: Any) -> str:
+        if english and getattr(obj, "name_en", ""):
+            return str(obj.name_en)
+        return str(getattr(obj, "name", getattr(obj, "display_name", "")))
+    return name
+
+
+def _rep_targets(reps: list[Rep], metrics: list[Metric],
+                 targets: dict[tuple[Any, int], dict[date, int]], period: Period,
+                 cal: WorkCalendar) -> dict[int, list[int]]:
+    """{rep id: the period's target per metric (in the metrics' order)}."""
+    index = {m.id: i for i, m in enumerate(metrics)}
+    n = len(metrics)
+    tgt = {r.id: [0] * n for r in reps}
+    aligned = month_aligned(period)
+    for (uid, mid), months in targets.items():
+        i = index.get(mid)
+        row = tgt.get(uid)
+        if i is None or row is None:
+            continue
+        row[i] = sum(months.values()) if aligned else _period_target(months, period, cal)
+    return tgt
+
+
+def _rep_actuals(reps: list[Rep], metrics: list[Metric],
+                 actual: dict[tuple[Any, str], int]) -> dict[int, list[int]]:
+    """{rep id: achieved per metric (in the metrics' order)}."""
+    n = len(metrics)
+    by_source: dict[str, list[int]] = defaultdict(list)
+    for i, m in enumerate(metrics):
+        by_source[m.source].append(i)
+    act = {r.id: [0] * n for r in reps}
+    for (uid, source), v in actual.items():
+        row = act.get(uid)
+        if row is None:
+            continue
+        for i in by_source.get(source, ()):
+            row[i] = v
+    return act
+
+
+def _child_lines(scope: Scope, reps: list[Rep], rep_lines: dict[int, Line],
+                 units: dict[int, OrgUnit], codes: dict[str, int], base: Pace,
+                 name: Any) -> list[Line]:
+    """The lines one level below the scope: its child units, then the reps directly in
+    it (none below a rep)."""
+    if scope.unit is None:
+        return []
+    by_path = {u.path: u for u in units.values()}
+    groups: dict[Any, list[Line]] = defaultdict(list)
+    prefix = scope.unit.path
+    direct: list[Line] = []
+    for r in reps:
+        if r.unit_id == scope.unit.id:
+            direct.append(rep_lines[r.id])
+        else:
+            rest = r.path[len(prefix):].split("/", 1)[0]
+            child = by_path.get(f"{prefix}{rest}/")
+            if child is not None:
+                groups[child.id].append(rep_lines[r.id])
+    child_units = sorted((u for u in units.values() if u.parent_id == scope.unit.id),
+                         key=lambda u: (u.sort, u.id))
+    return [_sum_lines(name(u), _unit_scope(u), groups.get(u.id, []), codes, base, u)
+            for u in child_units] + direct
 
 
 # ------------------------------------------------------------------ by dimension
@@ -682,7 +700,7 @@ def _scope_month_totals(tr: Tracking, metric: Metric) -> dict[date, int]:
                 .where(Target.fiscal_year_id == fy.id, Target.tier == Tier.BASE,
                        Target.metric_id == metric.id, Target.parent_id.is_(None), in_months)
                 .group_by(TargetCell.start))
-        return {s: int(v or 0) for s, v in db.session.execute(stmt)}
+        return {s: int(v or 0) for s, v in _core(stmt)}
     stmt = (select(TargetCell.start, func.sum(TargetCell.value))
             .join(Target, Target.id == TargetCell.target_id)
             .where(Target.fiscal_year_id == fy.id, Target.tier == Tier.BASE,
@@ -693,4 +711,4 @@ def _scope_month_totals(tr: Tracking, metric: Metric) -> dict[date, int]:
         stmt = stmt.where(Target.user_id == tr.scope.user.id)
     else:
         stmt = stmt.where(Target.user_id.in_(_user_ids(tr.scope)))
-    return {s: int(v or 0) for s, v in db.session.execute(stmt)}
+    return {s: int(v or 0) for s, v in _core(stmt)}

@@ -18,7 +18,7 @@ from ..services import tracking as tk
 from ..services.sheets import Column
 from . import bp, roles_required
 from .render import render
-from .tracking import Params, _english, _today, _tracking, file_response, period_name
+from .tracking import Params, _english, _today, _tracking, file_response, gc_paused, period_name
 
 FMTS = ("xlsx", "csv")
 MANAGERS = (Role.MANAGER, Role.ADMIN)
@@ -52,6 +52,7 @@ def _figures(tr: tk.Tracking, ln: tk.Line) -> list[Any]:
 
 @bp.get("/tracking/export.<fmt>")
 @login_required
+@gc_paused
 def tracking_export(fmt: str):  # type: ignore[no-untyped-def]
     if fmt not in FMTS:
         abort(404)

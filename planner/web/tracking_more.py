@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -11,19 +12,22 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from ..access import visible_units
+from ..engine import Period
 from ..extensions import db
 from ..models import Metric, Role, Tier, User
 from ..parsing import parse_id
 from ..services import decompose as dc
 from ..services import tracking as tk
 from ..services.funnel import funnel
+from ..services.timeplan import fy_months
 from . import bp, roles_required
 from .render import render
-from .tracking import Params, _english, _today, _tracking, period_label, period_name
+from .tracking import Params, _english, _today, _tracking, gc_paused, period_label, period_name
 
 
 @bp.get("/tracking/funnel")
 @login_required
+@gc_paused
 def tracking_funnel():  # type: ignore[no-untyped-def]
     p = Params()
     tr = _tracking(p)
@@ -36,9 +40,10 @@ def tracking_funnel():  # type: ignore[no-untyped-def]
 
 
 class Adjust:
-    """A rep's year target for a metric (base tier), what is done this year and what is
-    left; the new remaining becomes the new year value (done + remaining) and goes through
-    decompose.plan_edit like an edit on /targets."""
+    """A rep's target for a metric (base tier) for the rest of the year or for one month
+    (this month or a later one of the fiscal year): what is done and what is left. The new
+    remaining plus what is done becomes the new year value (decompose.plan_edit) or the
+    new month value (decompose.plan_month), previewed and applied as on /targets."""
 
     def __init__(self) -> None:
         rep_id = parse_id(request.values.get("rep"))
@@ -54,15 +59,39 @@ class Adjust:
         if metric is None:
             abort(404)
         self.metric: Metric = metric
-        self.tr = tk.track(current_user, self.rep_scope, "year", today=_today(),
+        self.span = "month" if request.values.get("span") == "month" else "year"
+        today = _today()
+        self.tr = tk.track(current_user, self.rep_scope, "year", today=today,
                            english=_english())
-        self.fig = self.tr.total.figs[metric.code]
         self.error: str | None = None
         self.node: dc.Node | None = None
+        self.months: list[tuple[int, Period]] = []
+        self.month = 0
         fy = self.tr.fy
         if fy is None:
+            self.fig = self.tr.total.figs[metric.code]
             self.error = _("There is no fiscal year for today.")
             return
+        self._pick_month(fy, today)
+        if self.span == "month":
+            start = self.months[self.month_pos][1].start
+            self.tr = tk.track(current_user, self.rep_scope, "month", on=start, today=today,
+                               english=_english())
+        self.fig = self.tr.total.figs[metric.code]
+        self._find_node(fy, metric)
+
+    def _pick_month(self, fy: Any, today: date) -> None:
+        """The months that still have a remainder (this month and the later ones)."""
+        self.months = [(i, p) for i, p in enumerate(fy_months(fy)) if p.end >= today]
+        if not self.months:
+            self.span = "year"
+            self.months = [(11, fy_months(fy)[11])]
+        wanted = request.values.get("month") or (request.values.get("on") or "")[:7]
+        self.month_pos = next((k for k, (_i, p) in enumerate(self.months)
+                               if p.label == wanted), 0)
+        self.month = self.months[self.month_pos][0]
+
+    def _find_node(self, fy: Any, metric: Metric) -> None:
         self.tree = dc.load_tree(fy, metric, Tier.BASE)
         self.ctx = dc.Context(fy, metric, english=_english())
         leaves = [n for n in self.tree.nodes.values()
@@ -79,6 +108,10 @@ class Adjust:
             if current_user.role != Role.ADMIN and (parent is None or parent.unit_id not in mine):
                 abort(404)
 
+    @property
+    def month_label(self) -> str:
+        return str(self.months[self.month_pos][1].label)
+
     def fmt(self, v: int) -> str:
         return dc.fmt(v, self.metric)
 
@@ -88,9 +121,20 @@ class Adjust:
             return f"{whole}.{frac:02d}" if frac else str(whole)
         return str(v)
 
+    def args(self, **over: Any) -> dict[str, Any]:
+        args: dict[str, Any] = {"rep": self.rep.id, "metric": self.metric.code,
+                                "span": self.span}
+        if self.span == "month":
+            args["month"] = self.month_label
+        args.update(over)
+        return args
+
     def plan(self) -> dc.Plan:
         assert self.node is not None
         remaining = dc.parse_amount(request.form.get("remaining"), self.metric)
+        if self.span == "month":
+            return dc.plan_month(self.tree, self.ctx, self.node, self.month,
+                                 self.fig.achieved + remaining)
         return dc.plan_edit(self.tree, self.ctx, self.node, self.fig.achieved + remaining)
 
 
@@ -124,5 +168,6 @@ def tracking_adjust_post(step: str):  # type: ignore[no-untyped-def]
     dc.apply_plan(plan, current_user)
     flash(ngettext("Applied: %(num)d target changed.", "Applied: %(num)d targets changed.",
                    len(plan.changes)))
-    return redirect(url_for("web.tracking", rep=a.rep.id, period="year", metric=a.metric.code))
+    return redirect(url_for("web.tracking", rep=a.rep.id, period=a.span, metric=a.metric.code,
+                            on=a.tr.period.start.isoformat() if a.span == "month" else None))
 

@@ -76,8 +76,9 @@ def daily_actuals(user_ids: Iterable[int], start: date, end: date) -> dict[str, 
         out["amount_signed"][day] += int(signed or 0)
         out["amount_collected"][day] += int(collected or 0)
     wins = db.session.execute(_WINS_BY_DAY, params).all()
-    for day, n in wins:
-        out["new_customers"][day] += int(n)
+    for won_on, n in wins:
+        if won_on is not None:  # the WHERE excludes NULL; said for the type checker
+            out["new_customers"][won_on] += int(n)
     return out
 
 

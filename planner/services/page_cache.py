@@ -5,7 +5,7 @@ stored key equals the current key, else renders it (once per change) and stores 
 The key is everything the page shows:
 
 - the code: a hash of the templates, translations and static files, and CODE_VERSION;
-- the user, the company's day, the locale and the script root (links);
+- the user, the company's day (and timezone), the locale and the script root;
 - the change counters of plan_cache: "*" (targets, calendar, metrics, company...),
   "u:<id>" (the rep's visits and customers), "p:<id>" (any other row naming the user:
   their daily plans and items, their own row...) and "p*" (any other table: units,
@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +35,9 @@ from sqlalchemy import Select, bindparam, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
-from ..models import PlanStamp, SummaryCache, User
+from ..models import Company, OrgUnit, PlanStamp, SummaryCache, User
 from . import plan_cache, webpush
+from .company import zone
 
 log = logging.getLogger(__name__)
 
@@ -72,20 +73,22 @@ def enabled() -> bool:
 
 
 class PageQuery:
-    """The one statement a cached page costs: its stored copy, the four counters and
-    `values` (scalar SELECTs of what else the page shows that no counter follows; they
-    may use bind parameters), built once."""
+    """The one statement a cached page costs: its stored copy, the four counters, the
+    user's company's timezone (the page's day) and `values` (scalar SELECTs of what else
+    the page shows that no counter follows; they may use bind parameters), built once."""
 
     def __init__(self, name: str, values: Sequence[Select[Any]] = ()) -> None:
         self.name = name
         stamp = [select(PlanStamp.n).where(PlanStamp.scope == bindparam(f"scope{i}"))
                  .scalar_subquery() for i in range(4)]
+        tz = (select(Company.timezone).join(OrgUnit, OrgUnit.company_id == Company.id)
+              .where(OrgUnit.id == bindparam("unit_id")).scalar_subquery())
         self.stmt = select(
             select(SummaryCache.data).where(SummaryCache.key == bindparam("row_key"))
-            .scalar_subquery(), *stamp, *(v.scalar_subquery() for v in values))
+            .scalar_subquery(), tz, *stamp, *(v.scalar_subquery() for v in values))
 
 
-def cached_page(query: PageQuery, user: User, day: date, render: Callable[[str], str],
+def cached_page(query: PageQuery, user: User, render: Callable[[str], str],
                 params: dict[str, Any] | None = None) -> str:
     """The page's HTML for this request. `render(csrf)` renders it with `csrf` in place
     of the CSRF token; `params`: the bind parameters of the query's values."""
@@ -94,12 +97,13 @@ def cached_page(query: PageQuery, user: User, day: date, render: Callable[[str],
     row_key = f"page|{query.name}|{user.id}"
     scopes = [plan_cache.GLOBAL, f"u:{user.id}", f"p:{user.id}", plan_cache.PAGE]
     row = db.session.execute(query.stmt, {
-        "row_key": row_key, **{f"scope{i}": s for i, s in enumerate(scopes)},
-        **(params or {})}).one()
+        "row_key": row_key, "unit_id": user.unit_id,
+        **{f"scope{i}": s for i, s in enumerate(scopes)}, **(params or {})}).one()
+    raw, tz = row[0], row[1]
+    day = datetime.now(zone(tz)).date()
     parts = (code_version(), query.name, user.id, day.isoformat(), str(get_locale()),
-             request.script_root, *(v or 0 for v in row[1:]))
+             request.script_root, tz, *(v or 0 for v in row[2:]))
     key = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
-    raw = row[0]
     if raw is not None and raw.startswith(key + "\n"):
         html = str(raw)[len(key) + 1:]
     else:

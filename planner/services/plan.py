@@ -87,7 +87,7 @@ def fiscal_year_of(company_id: int, day: date) -> FiscalYear | None:
 
 def company_of(user: User) -> Company:
     """The user's company, in one query (not the unit, then the company)."""
-    company = db.session.scalar(_COMPANY_OF_UNIT, {"unit_id": user.unit_id})
+    company: Company | None = db.session.scalar(_COMPANY_OF_UNIT, {"unit_id": user.unit_id})
     assert company is not None
     return company
 

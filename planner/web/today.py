@@ -8,10 +8,10 @@ from typing import Any
 
 from flask import make_response, render_template, request
 from flask_login import current_user, login_required
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam
 
 from ..extensions import db
-from ..models import Company, OrgUnit, Role, User
+from ..models import Company, Role, User
 from ..services import dayplan, page_cache, reminders
 from ..services.company import local_today
 from ..services.dayplan import (
@@ -65,8 +65,6 @@ def today_context(user: User, full: bool = True) -> dict[str, Any]:
 # count (reminders fall due with time); a manager's page also counts reviews waiting.
 _TODAY = page_cache.PageQuery(
     "today", [reminders.unread_query(bindparam("user_id"), bindparam("now"))])
-_COMPANY_OF_UNIT = (select(Company).join(OrgUnit, OrgUnit.company_id == Company.id)
-                    .where(OrgUnit.id == bindparam("unit_id")))
 
 
 @bp.get("/today")
@@ -76,9 +74,6 @@ def today():  # type: ignore[no-untyped-def]
         return render("web/today.html", "web/_today_metrics.html",
                       **today_context(current_user, full=False))
     user = current_user._get_current_object()
-    company = db.session.scalar(_COMPANY_OF_UNIT, {"unit_id": user.unit_id})
-    assert company is not None
-    day = local_today(company)
 
     def fresh(csrf: str) -> str:
         return render_template("web/today.html", csrf_token=lambda: csrf,
@@ -89,7 +84,7 @@ def today():  # type: ignore[no-untyped-def]
         query = page_cache.PageQuery("today", [
             reminders.unread_query(bindparam("user_id"), bindparam("now")),
             waiting_query(user)])
-    html = page_cache.cached_page(query, user, day, fresh,
+    html = page_cache.cached_page(query, user, fresh,
                                   {"user_id": user.id, "now": reminders.utcnow()})
     resp = make_response(html)
     resp.vary.add("HX-Request")

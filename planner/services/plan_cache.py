@@ -132,27 +132,27 @@ def _ids(obj: Any, attr: str) -> set[Any]:
     return ids
 
 
-def _plan_owners(conn: Connection, obj: DailyPlanItem) -> set[Any]:
-    plan_ids = _ids(obj, "plan_id") - {None}
-    if not plan_ids:
-        return {None}
-    found = set(conn.execute(select(DailyPlan.id, DailyPlan.user_id)
-                             .where(DailyPlan.id.in_(plan_ids))).all())
-    owners: set[Any] = {uid for _pid, uid in found}
-    if len(found) < len(plan_ids):  # a plan deleted in this flush: its own row says whose
-        owners.add(None)
-    return owners
+def _plan_owners(conn: Connection, plan_ids: set[Any]) -> set[str]:
+    """The page scopes of the daily plans whose items were written (one query per 500
+    plans, however many items the flush wrote)."""
+    ids = sorted(plan_ids - {None})
+    found: dict[int, int] = {}
+    for i in range(0, len(ids), 500):
+        found.update(conn.execute(select(DailyPlan.id, DailyPlan.user_id)
+                                  .where(DailyPlan.id.in_(ids[i:i + 500]))).all())
+    if None in plan_ids or len(found) < len(ids):  # a plan deleted in this flush
+        return {PAGE}
+    return {f"p:{uid}" for uid in found.values()}
 
 
-def _page_scopes(conn: Connection, obj: Any) -> set[str]:
-    """What a written row moves among the rendered pages' counters."""
+def _page_scopes(obj: Any) -> set[str]:
+    """What a written row moves among the rendered pages' counters (a daily plan's item:
+    see _plan_owners)."""
     table = getattr(getattr(obj, "__table__", None), "name", None)
     if table in PAGE_IGNORE or table in GLOBAL_TABLES:  # GLOBAL_TABLES: "*" moved already
         return set()
     if isinstance(obj, User):
         ids = {obj.id}
-    elif isinstance(obj, DailyPlanItem):
-        ids = _plan_owners(conn, obj)
     elif "user_id" in obj.__mapper__.columns:
         ids = _ids(obj, "user_id")
     else:
@@ -162,16 +162,22 @@ def _page_scopes(conn: Connection, obj: Any) -> set[str]:
 
 def _after_flush(session: Session, _ctx: Any) -> None:
     scopes: set[str] = set()
+    plan_ids: set[Any] = set()
     conn = session.connection()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Visit):
             ids = _ids(obj, "user_id")
         elif isinstance(obj, Customer):
             ids = _ids(obj, "owner_id")
+        elif isinstance(obj, DailyPlanItem):
+            plan_ids.update(_ids(obj, "plan_id"))
+            continue
         else:
-            scopes.update(_page_scopes(conn, obj))
+            scopes.update(_page_scopes(obj))
             continue
         scopes.update(f"u:{i}" for i in ids if i is not None)
+    if plan_ids:
+        scopes.update(_plan_owners(conn, plan_ids))
     conn.info.pop(_ORM_FLUSH, None)
     if scopes:
         _bump(conn, scopes)

@@ -4,7 +4,8 @@
 stored key equals the current key, else renders it (once per change) and stores it.
 The key is everything the page shows:
 
-- the code: a hash of the templates, translations and static files, and CODE_VERSION;
+- the code: a hash of the templates, static files, the package (code, translations)
+  and CODE_VERSION;
 - the user, the company's day (and timezone), the locale and the script root;
 - the change counters of plan_cache: "*" (targets, calendar, metrics, company...),
   "u:<id>" (the rep's visits and customers), "p:<id>" (any other row naming the user:
@@ -48,19 +49,21 @@ _VERSION = "planner_page_version"
 
 
 def code_version() -> str:
-    """A hash of what renders the pages (templates, translations, static files), found
-    once per process: workers running other code never share a stored page."""
+    """A hash of what renders the pages (templates, static files, the package's code and
+    translations), found once per process: workers running other code never share a
+    stored page."""
     app = current_app
     found = app.extensions.get(_VERSION)
     if found is None:
-        h = hashlib.sha256(f"{CODE_VERSION}|{Path(__file__).read_bytes()!r}".encode())
-        roots = [app.template_folder, app.static_folder,
-                 str(Path(app.root_path) / "translations")]
+        h = hashlib.sha256(str(CODE_VERSION).encode())
+        # The Python package too: a filter or a view that changes renders another page.
+        roots = [app.template_folder, app.static_folder, app.root_path]
         for root in roots:
             if not root:
                 continue
             base = Path(app.root_path, root) if not Path(root).is_absolute() else Path(root)
-            for f in sorted(p for p in base.rglob("*") if p.is_file()):
+            for f in sorted(p for p in base.rglob("*") if p.is_file()
+                            and "__pycache__" not in p.parts and p.suffix != ".pyc"):
                 h.update(str(f.relative_to(base)).encode())
                 h.update(f.read_bytes())
         h.update(webpush.public_key(webpush.app_key(app)).encode())  # the bell's data-key

@@ -13,7 +13,7 @@ import pytest
 from conftest import csrf_token, login
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from planner.extensions import db
 from planner.models import (
@@ -229,10 +229,22 @@ def test_names_of_units_stages_and_the_user_show_at_once(app: Flask,
     with app.app_context():  # an ORM write to a table without a user: every stored page
         stage = db.session.scalar(select(Stage).order_by(Stage.id))
         assert stage is not None
+        stage_id, stage_name = stage.id, stage.name
         stage.name = stage.name + "!"
         db.session.commit()
         db.session.remove()
     _served_is_fresh(app, rep)
+    with app.app_context():  # the names back (other tests use them); the page follows
+        db.session.execute(update(Stage).where(Stage.id == stage_id).values(name=stage_name))
+        db.session.execute(update(OrgUnit).where(OrgUnit.id == unit_id).values(
+            name=func.replace(OrgUnit.name, "·新", "")))
+        user = db.session.get(User, uid)
+        assert user is not None
+        user.display_name = user.display_name.removesuffix(" Jr")
+        db.session.commit()
+        db.session.remove()
+    page = _served_is_fresh(app, rep)
+    assert "·新" not in page and " Jr" not in page
 
 
 def test_each_language_has_its_own_page(app: Flask, rep: FlaskClient) -> None:

@@ -84,7 +84,7 @@ def bench_decompose(database_url: str | None, runs: int) -> None:
     click.echo(f"total with database writes:          {result.total_s:.2f} s "
                f"(writes {result.write_s:.2f} s)")
     click.echo(f"one rep's recompute after a visit:   {result.recompute_ms:.1f} ms "
-               f"(median of {result.recompute_runs})")
+               f"(median of {result.recompute_runs}; CPU {result.recompute_cpu_ms:.1f} ms)")
 
 
 @planner_cli.command("bench-sync")

@@ -170,11 +170,20 @@ def test_the_today_partial_loads_only_the_metrics_it_swaps(sqlite_app: Flask) ->
         return {t for sql, _p in statements
                 for t in re.findall(r"\bFROM (\w+)|\bJOIN (\w+)", sql) for t in t if t}
 
-    full = tables(_capture(sqlite_app, lambda: _ok(rep.get("/today"))))
+    sqlite_app.config["PAGE_CACHE"] = False  # the page rendered afresh
+    try:
+        full = tables(_capture(sqlite_app, lambda: _ok(rep.get("/today"))))
+    finally:
+        sqlite_app.config["PAGE_CACHE"] = True
     part = tables(_capture(sqlite_app, lambda: _ok(
         rep.get("/today", headers={"HX-Request": "true"}))))
     assert {"daily_plan", "customer"} <= full
     assert not {"daily_plan", "daily_plan_item", "customer", "visit", "target"} & part, part
+    # The page from the page cache: its copy, the counters and the unread reminders.
+    _ok(rep.get("/today"))
+    cached = tables(_capture(sqlite_app, lambda: _ok(rep.get("/today"))))
+    assert cached <= {"user_account", "company", "org_unit", "summary_cache", "plan_stamp",
+                      "reminder"}, cached
 
 
 def test_targets_pages_load_only_the_nodes_shown_and_forms_when_opened(

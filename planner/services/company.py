@@ -12,7 +12,12 @@ from ..models import CalendarOverride, Company, DayKind
 
 
 def company_tz(company: Company) -> ZoneInfo:
-    return ZoneInfo(company.timezone or "Asia/Shanghai")
+    return zone(company.timezone)
+
+
+def zone(timezone: str | None) -> ZoneInfo:
+    """A company's timezone by its name (none: Asia/Shanghai)."""
+    return ZoneInfo(timezone or "Asia/Shanghai")
 
 
 def local_today(company: Company, now: datetime | None = None) -> date:

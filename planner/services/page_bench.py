@@ -111,7 +111,7 @@ def start_server(url: str, workers: int, threads: int) -> tuple[subprocess.Popen
         [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--threads", str(threads), "--log-level", "warning",
          "wsgi:app"], cwd=ROOT, env=env)
-    deadline = time.time() + 60
+    deadline = time.time() + 240  # a loaded machine boots the workers slowly
     while time.time() < deadline:
         try:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)

@@ -38,6 +38,8 @@ from ..extensions import db
 from ..models import (
     Company,
     Customer,
+    DailyPlan,
+    DailyPlanItem,
     FiscalYear,
     Metric,
     PlanCache,
@@ -57,6 +59,16 @@ GLOBAL = "*"
 GLOBAL_TABLES = frozenset({"target", "target_cell", "calendar_override", "metric",
                            "fiscal_year", "company", "monthly_actual"})
 REP_TABLES = frozenset({"visit", "customer"})
+# The rendered pages (services/page_cache.py) also show what the plan does not depend
+# on: daily plans, names of units and stages, the user's own row... A write to any table
+# moves a page counter unless the table is listed here as shown by no cached page (or
+# shown by value in the page's key, like the unread reminders):
+# "p:<id>" when the written row names its user (a user_id column, a user, a daily plan's
+# item), else "p*" (every cached page).
+PAGE = "p*"
+PAGE_IGNORE = frozenset({"plan_stamp", "plan_cache", "summary_cache", "audit_log",
+                         "login_failure", "push_subscription", "reminder",
+                         "reminder_preference", "stage_move", "visit_product"})
 _BUMPED = "planner_plan_bumped"  # connection.info: scopes already moved this transaction
 _ORM_FLUSH = "planner_orm_flush"
 
@@ -83,11 +95,15 @@ def _after_execute(conn: Connection, clause: Any, *_args: Any) -> None:
         return
     conn.info[_WROTE] = True
     table = getattr(getattr(clause, "table", None), "name", None)
-    if table in GLOBAL_TABLES or (table in REP_TABLES and not conn.info.get(_ORM_FLUSH)):
+    orm = conn.info.get(_ORM_FLUSH)
+    if table in GLOBAL_TABLES or (table in REP_TABLES and not orm):
         _bump(conn, {GLOBAL})
     elif table == "user_account" and (not isinstance(clause, Update)
                                       or _USER_SET.search(str(clause))):
         _bump(conn, {GLOBAL})
+    elif not orm and table not in PAGE_IGNORE and table in db.metadata.tables:
+        # A Core statement on any other table of the app: every cached page.
+        _bump(conn, {PAGE})
 
 
 def _end_transaction(conn: Connection) -> None:
@@ -109,21 +125,59 @@ def _before_flush(session: Session, *_args: Any) -> None:
     session.connection().info[_ORM_FLUSH] = True
 
 
+def _ids(obj: Any, attr: str) -> set[Any]:
+    """The object's value of `attr`, and the value it had before this flush."""
+    ids = {getattr(obj, attr)}
+    ids.update(db.inspect(obj).attrs[attr].history.deleted or ())
+    return ids
+
+
+def _plan_owners(conn: Connection, plan_ids: set[Any]) -> set[str]:
+    """The page scopes of the daily plans whose items were written (one query per 500
+    plans, however many items the flush wrote)."""
+    ids = sorted(plan_ids - {None})
+    found: dict[int, int] = {}
+    for i in range(0, len(ids), 500):
+        found.update(conn.execute(select(DailyPlan.id, DailyPlan.user_id)
+                                  .where(DailyPlan.id.in_(ids[i:i + 500]))).all())
+    if None in plan_ids or len(found) < len(ids):  # a plan deleted in this flush
+        return {PAGE}
+    return {f"p:{uid}" for uid in found.values()}
+
+
+def _page_scopes(obj: Any) -> set[str]:
+    """What a written row moves among the rendered pages' counters (a daily plan's item:
+    see _plan_owners)."""
+    table = getattr(getattr(obj, "__table__", None), "name", None)
+    if table in PAGE_IGNORE or table in GLOBAL_TABLES:  # GLOBAL_TABLES: "*" moved already
+        return set()
+    if isinstance(obj, User):
+        ids = {obj.id}
+    elif "user_id" in obj.__mapper__.columns:
+        ids = _ids(obj, "user_id")
+    else:
+        return {PAGE}
+    return {PAGE} if None in ids else {f"p:{i}" for i in ids}
+
+
 def _after_flush(session: Session, _ctx: Any) -> None:
     scopes: set[str] = set()
+    plan_ids: set[Any] = set()
+    conn = session.connection()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Visit):
-            ids = {obj.user_id}
-            hist = db.inspect(obj).attrs.user_id.history
-            ids.update(hist.deleted or ())
+            ids = _ids(obj, "user_id")
         elif isinstance(obj, Customer):
-            ids = {obj.owner_id}
-            hist = db.inspect(obj).attrs.owner_id.history
-            ids.update(hist.deleted or ())
+            ids = _ids(obj, "owner_id")
+        elif isinstance(obj, DailyPlanItem):
+            plan_ids.update(_ids(obj, "plan_id"))
+            continue
         else:
+            scopes.update(_page_scopes(obj))
             continue
         scopes.update(f"u:{i}" for i in ids if i is not None)
-    conn = session.connection()
+    if plan_ids:
+        scopes.update(_plan_owners(conn, plan_ids))
     conn.info.pop(_ORM_FLUSH, None)
     if scopes:
         _bump(conn, scopes)
@@ -144,11 +198,16 @@ def init_app(app: Any) -> None:
         event.listen(Session, "after_flush", _after_flush)
 
 
+def counters(scopes: list[str]) -> list[int]:
+    """The change counters of `scopes` (0 for one never moved), in one query."""
+    rows = dict(db.session.execute(select(PlanStamp.scope, PlanStamp.n)
+                                   .where(PlanStamp.scope.in_(scopes))).all())
+    return [int(rows.get(s, 0)) for s in scopes]
+
+
 def stamps(user_id: int) -> tuple[int, int]:
-    rows = {scope: n for scope, n in db.session.execute(select(PlanStamp.scope, PlanStamp.n)
-                                                         .where(PlanStamp.scope.in_(
-                                                             [GLOBAL, f"u:{user_id}"])))}
-    return int(rows.get(GLOBAL, 0)), int(rows.get(f"u:{user_id}", 0))
+    g, u = counters([GLOBAL, f"u:{user_id}"])
+    return g, u
 
 
 def cache_key(user_id: int, day: date) -> str:

@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, update
 
 from ..extensions import db
 from ..models import (
@@ -776,11 +776,18 @@ def worker_loop(sender: webpush.Sender, stop: threading.Event, idle_s: float = 5
             stop.wait(idle_s)
 
 
-def unread_count(user_id: int, now: datetime | None = None) -> int:
-    now = now or utcnow()
-    return int(db.session.scalar(select(func.count(Reminder.id)).where(
+def unread_query(user_id: Any, now: Any = None) -> Select[Any]:
+    """SELECT the number of the user's unread due reminders (the bell's count); the
+    arguments may be bind parameters (a statement built once)."""
+    if now is None:
+        now = utcnow()
+    return select(func.count(Reminder.id)).where(
         Reminder.user_id == user_id, Reminder.due_at <= now, Reminder.read_at.is_(None),
-        Reminder.status != ReminderStatus.CANCELLED)) or 0)
+        Reminder.status != ReminderStatus.CANCELLED)
+
+
+def unread_count(user_id: int, now: datetime | None = None) -> int:
+    return int(db.session.scalar(unread_query(user_id, now)) or 0)
 
 
 def inbox(user_id: int, limit: int = 50, now: datetime | None = None) -> list[Reminder]:

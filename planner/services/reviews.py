@@ -36,7 +36,7 @@ from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -600,15 +600,21 @@ def team_week(viewer: User, monday: date) -> dict[str, Any]:
     return {"week": monday, "rows": rows, "counts": dict(counts), "deadline": due}
 
 
+def waiting_query(viewer: User) -> Select[Any]:
+    """SELECT the number of submitted reviews the viewer may approve (a rep: 0)."""
+    if viewer.role not in (Role.MANAGER, Role.ADMIN):
+        return select(literal(0))
+    return select(func.count(WeeklyReview.id)).where(
+        WeeklyReview.status == ReviewStatus.SUBMITTED,
+        WeeklyReview.user_id != viewer.id,
+        WeeklyReview.user_id.in_(access.visible_users(viewer)))
+
+
 def waiting_count(viewer: User) -> int:
     """Submitted reviews the viewer may approve (the badge on the manager's home)."""
     if viewer.role not in (Role.MANAGER, Role.ADMIN):
         return 0
-    return int(db.session.scalar(
-        select(func.count(WeeklyReview.id)).where(
-            WeeklyReview.status == ReviewStatus.SUBMITTED,
-            WeeklyReview.user_id != viewer.id,
-            WeeklyReview.user_id.in_(access.visible_users(viewer)))) or 0)
+    return int(db.session.scalar(waiting_query(viewer)) or 0)
 
 
 def history(viewer: User, q: str = "", user_id: int | None = None, limit: int = 50

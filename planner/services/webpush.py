@@ -71,7 +71,7 @@ def _from_env(value: str) -> ec.EllipticCurvePrivateKey:
 def load_or_create_key(instance_path: str, env_value: str | None = None
                        ) -> ec.EllipticCurvePrivateKey:
     """The VAPID private key: from the environment, else the instance file, created once
-    (O_EXCL: two processes starting together agree on one key)."""
+    (linked into place: two processes starting together agree on one key)."""
     if env_value:
         return _from_env(env_value)
     path = _key_path(instance_path)
@@ -79,12 +79,18 @@ def load_or_create_key(instance_path: str, env_value: str | None = None
         return _load_pem(path.read_bytes())
     path.parent.mkdir(parents=True, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _load_pem(path.read_bytes())
+    # Written whole under a name of this process's own, then linked into place: link
+    # fails if the file exists, and another process never reads a half-written file.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(_pem(key))
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return _load_pem(path.read_bytes())
+    finally:
+        tmp.unlink(missing_ok=True)
     return key
 
 

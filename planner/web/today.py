@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import make_response, render_template, request
 from flask_login import current_user, login_required
+from sqlalchemy import bindparam
 
 from ..extensions import db
-from ..models import Company, User
-from ..services import dayplan
+from ..models import Company, Role, User
+from ..services import dayplan, page_cache, reminders
 from ..services.company import local_today
 from ..services.dayplan import (
     DayPlanInput,
@@ -23,6 +24,7 @@ from ..services.dayplan import (
     save_day_plan,
 )
 from ..services.plan_cache import cached_rep_plan
+from ..services.reviews import waiting_query
 from . import bp
 from .render import render, wants_fragment
 
@@ -59,11 +61,34 @@ def today_context(user: User, full: bool = True) -> dict[str, Any]:
     }
 
 
+# Today's page, cached (services/page_cache.py): beside the counters, the bell's unread
+# count (reminders fall due with time); a manager's page also counts reviews waiting.
+_TODAY = page_cache.PageQuery(
+    "today", [reminders.unread_query(bindparam("user_id"), bindparam("now"))])
+
+
 @bp.get("/today")
 @login_required
 def today():  # type: ignore[no-untyped-def]
-    return render("web/today.html", "web/_today_metrics.html",
-                  **today_context(current_user, full=not wants_fragment()))
+    if wants_fragment():
+        return render("web/today.html", "web/_today_metrics.html",
+                      **today_context(current_user, full=False))
+    user = current_user._get_current_object()
+
+    def fresh(csrf: str) -> str:
+        return render_template("web/today.html", csrf_token=lambda: csrf,
+                               **today_context(user))
+
+    query = _TODAY
+    if user.role != Role.REP:  # the nav shows the reviews waiting for a manager
+        query = page_cache.PageQuery("today", [
+            reminders.unread_query(bindparam("user_id"), bindparam("now")),
+            waiting_query(user)])
+    html = page_cache.cached_page(query, user, fresh,
+                                  {"user_id": user.id, "now": reminders.utcnow()})
+    resp = make_response(html)
+    resp.vary.add("HX-Request")
+    return resp
 
 
 @bp.post("/today/tomorrow")

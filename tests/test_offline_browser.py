@@ -51,11 +51,31 @@ SETTLED = """async () => {
   return false;
 }"""
 
-CACHED = """async (paths) => {
-  const c = await caches.open('planner-pages-v1');
-  const have = (await c.keys()).map((r) => new URL(r.url).pathname);
-  return paths.every((p) => have.includes(p));
+# Every path has a copy in the pages cache, waiting up to `ms` for it. (Awaited by
+# page.evaluate: wait_for_function does not await a promise, and a promise is truthy.)
+CACHED = """async ([paths, ms]) => {
+  const until = Date.now() + ms;
+  for (;;) {
+    const c = await caches.open('planner-pages-v1');
+    const have = (await c.keys()).map((r) => new URL(r.url).pathname);
+    if (paths.every((p) => have.includes(p))) return true;
+    if (Date.now() > until) return have;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }"""
+
+
+def wait_cached(page: Any, paths: list[str], ms: int = 10_000) -> None:
+    """Wait until the service worker has a copy of each page (path) for offline."""
+    have = page.evaluate(CACHED, [paths, ms])
+    assert have is True, f"not stored for offline: {paths} (the cache has {have})"
+
+
+def wait_kept(page: Any, path: str) -> None:
+    """Wait until the worker said this page's copy is stored (offline.js marks
+    <html data-offline-kept="/path ...">, from the worker's answer)."""
+    page.locator(f'html[data-offline-kept~="{path}"]').wait_for(state="attached",
+                                                                  timeout=15_000)
 
 OUTBOX = """() => new Promise((resolve, reject) => {
   const req = indexedDB.open('planner-offline', 1);
@@ -79,7 +99,7 @@ def _login(phone: Any, username: str) -> Any:
     page.wait_for_url("**/today")
     _settle(page)
     # offline.js asks the worker to keep Today and the visit form; wait until it has.
-    page.wait_for_function(CACHED, arg=["/today", "/visits/new"], timeout=10_000)
+    wait_cached(page, ["/today", "/visits/new"])
     return page
 
 
@@ -518,11 +538,16 @@ def test_another_user_on_the_same_phone_never_sees_the_first_users_pages_or_send
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/today")
     _settle(page)
-    page.wait_for_function(CACHED, arg=["/today", "/visits/new"], timeout=10_000)
-    page.wait_for_function("""(user) => caches.open('planner-pages-v1').then(async (c) => {
+    wait_cached(page, ["/today", "/visits/new"])
+    assert page.evaluate("""async (user) => {
+      for (let i = 0; i < 100; i++) {
+        const c = await caches.open('planner-pages-v1');
         const users = await Promise.all((await c.keys()).map(
           async (r) => (await c.match(r)).headers.get('X-Planner-User')));
-        return users.length > 0 && users.every((u) => u === user); })""", arg=str(second))
+        if (users.length > 0 && users.every((u) => u === user)) return true;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return false; }""", str(second))
 
     # rep10's visit is shown as another account's, and never sent under rep11's session.
     other = page.locator("#outbox .outbox-item.is-other")

@@ -567,14 +567,35 @@
     sw.addEventListener("message", function (e) {
       if (e.data && e.data.type === "drain-outbox") drain();
     });
-    if (ui && navigator.onLine && sessionStorage.getItem("planner-warm") !== ui.dataset.user) {
-      sw.ready.then(function (reg) {
-        var urls = [ui.dataset.todayUrl];
-        if (ui.dataset.formUrl) urls.push(ui.dataset.formUrl);
-        if (reg.active) reg.active.postMessage({ type: "warm", urls: urls, user: ui.dataset.user });
-        sessionStorage.setItem("planner-warm", ui.dataset.user);
+    if (ui && navigator.onLine && !document.documentElement.dataset.offlineAt) {
+      // workerStart is 0 when no worker handled this page's request.
+      var nav = performance.getEntriesByType ? performance.getEntriesByType("navigation")[0] : null;
+      keepPages(sw, nav ? !(nav.workerStart > 0) : !hadController);
+    }
+  }
+  // This page (from the network) and, once per session, Today and the visit form are
+  // stored for offline by the worker. A page loaded before the worker controlled it (the
+  // first visit) never went through it: the worker fetches its copy now. When the worker
+  // says what is stored, <html data-offline-kept="/path ..."> tells (tests wait for it).
+  function keepPages(sw, fresh) {
+    var here = window.location.pathname + window.location.search;
+    var pages = [{ url: here, fresh: fresh }];
+    var warm = sessionStorage.getItem("planner-warm") !== ui.dataset.user;
+    if (warm) {
+      [ui.dataset.todayUrl, ui.dataset.formUrl].forEach(function (u) {
+        if (u && u !== here) pages.push({ url: u, fresh: false });
       });
     }
+    sw.ready.then(function (reg) {
+      if (!reg.active) return;
+      var ch = new MessageChannel();
+      ch.port1.onmessage = function (e) {
+        var stored = (e.data && e.data.stored) || [];
+        if (warm) sessionStorage.setItem("planner-warm", ui.dataset.user);
+        document.documentElement.dataset.offlineKept = stored.join(" ");
+      };
+      reg.active.postMessage({ type: "keep", pages: pages }, [ch.port2]);
+    }).catch(function () {});
   }
 
   // ------------------------------------------------------------------ start

@@ -207,7 +207,7 @@ def test_a_rep_writes_and_submits_offline_and_it_syncs_once(
     wait_kept(page, "/reviews")
     form = page.locator("form[data-review-form]")
     form.wait_for()
-    page.wait_for_function("() => !!window.plannerOutbox")
+    page.locator("[data-review-ready]").wait_for(state="attached")  # review.js is on
     ctx.set_offline(True)
     page.fill("#rv-completed", "Visited 9 customers with no signal")
     page.fill("#rv-next_focus", "Close the two quotes")
@@ -221,7 +221,7 @@ def test_a_rep_writes_and_submits_offline_and_it_syncs_once(
     page.locator("[data-review-saved]", has_text="kept on this phone").wait_for()
     assert page.input_value("#rv-completed") == "Visited 9 customers with no signal"
     assert page.input_value("#rv-next_focus") == "Close the two quotes"
-    page.wait_for_function("() => !!window.plannerOutbox")
+    page.locator("[data-review-ready]").wait_for(state="attached")  # review.js is on
     page.get_by_role("button", name="Submit to manager").click()
     page.locator("[data-review-saved]", has_text="Submitted on this phone").wait_for()
     items = page.evaluate(OUTBOX)

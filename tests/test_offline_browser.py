@@ -230,6 +230,29 @@ def test_today_offline_shows_the_cached_plan_and_the_offline_banner(phone: Any) 
     assert page.errors == []  # type: ignore[attr-defined]
 
 
+def test_a_page_opened_right_after_login_is_there_offline(phone: Any) -> None:
+    """The first pages after login load while the service worker is still installing: no
+    worker handles them, so it cannot keep them as they go by. The page asks the worker,
+    which fetches its copy; offline, the rep gets the page they opened."""
+    page = phone.new_page()
+    page.goto("/login?lang=en")
+    page.fill("#username", "rep26")
+    page.fill("#password", DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/today")
+    page.goto("/customers")  # at once: the worker may not control this load yet
+    wait_kept(page, "/customers")
+    _settle(page)
+    wait_kept(page, "/customers")
+    shown = page.locator("main h1").inner_text()
+    phone.set_offline(True)
+    page.reload()
+    page.locator("html[data-offline-at]").wait_for(state="attached")
+    assert page.locator("main h1").inner_text() == shown
+    assert page.locator("#offline-ui").get_attribute("data-user")
+    phone.set_offline(False)
+
+
 def test_visits_logged_offline_show_as_pending_and_sync_exactly_once(
     phone: Any, app: Flask
 ) -> None:

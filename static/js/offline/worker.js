@@ -40,7 +40,7 @@ function keepPages(sw, fresh) {
   const warm = sessionStorage.getItem("planner-warm") !== user;
   if (warm) {
     [ui().dataset.todayUrl, ui().dataset.formUrl].forEach((u) => {
-      if (u && u !== here) pages.push({ url: u, fresh: false });
+      if (u && u !== here) pages.push({ url: u, fresh: true }); // a fresh copy once a session
     });
   }
   sw.ready.then((reg) => {

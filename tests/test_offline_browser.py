@@ -5,6 +5,7 @@ and its own demo rep."""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -236,7 +237,7 @@ def test_a_page_opened_right_after_login_is_there_offline(phone: Any) -> None:
     which fetches its copy; offline, the rep gets the page they opened."""
     page = phone.new_page()
     page.goto("/login?lang=en")
-    page.fill("#username", "rep26")
+    page.fill("#username", "rep12")
     page.fill("#password", DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/today")
@@ -251,6 +252,27 @@ def test_a_page_opened_right_after_login_is_there_offline(phone: Any) -> None:
     assert page.locator("main h1").inner_text() == shown
     assert page.locator("#offline-ui").get_attribute("data-user")
     phone.set_offline(False)
+
+
+def test_a_repeat_load_of_today_asks_the_server_for_no_script_or_module(
+        phone: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """The offline layer is ES modules importing each other: each under a hashed,
+    immutable URL that the worker precached, so a repeat load fetches none of them (nor
+    revalidates them); what reaches the server is the page."""
+    page = _login(phone, "rep13")
+    wait_kept(page, "/today")
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        caplog.clear()
+        page.goto("/today")
+        wait_kept(page, "/today")
+        page.locator("#outbox").wait_for(state="attached")
+        asked = [m.group(1) for r in caplog.records
+                 if (m := re.search(r'"GET (\S+) HTTP', r.getMessage()))]
+    assert "/today" in asked
+    scripts = [p for p in asked if p.startswith(("/static/js/", "/vendor/"))]
+    assert scripts == [], scripts
+    assert page.evaluate("() => performance.getEntriesByType('resource').filter("
+                         "(e) => e.name.includes('/static/js/offline/')).length") >= 10
 
 
 def test_visits_logged_offline_show_as_pending_and_sync_exactly_once(

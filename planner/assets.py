@@ -9,11 +9,18 @@
   version `no-cache`.
 - Every other answer that sets no Cache-Control of its own is `private, no-cache`
   (pages hold the user's data and a CSRF token: kept only by the browser, revalidated).
+- ES modules (static/js/**/*.js) import each other by relative path (`from "./store.js"`);
+  no build step. A module is served with each such specifier carrying the imported
+  module's hash (`"./store.js?v=<hash>"`), so every module is fetched under a hashed,
+  immutable URL too, and a module's hash covers the modules it imports (a changed
+  module changes the URL of every module that imports it, directly or not). Lines that
+  are only a `//` comment are left out of a served module.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -48,6 +55,104 @@ def file_hash(path: Path) -> str:
     with _lock:
         _hashes[key] = (st.st_mtime_ns, st.st_size, digest)
     return digest
+
+
+# `import ... from "./x.js"`, `import "./x.js"`, `export ... from "../x.js"`: a relative
+# specifier of a static import (a dynamic import() is not rewritten: none is used).
+_IMPORT = re.compile(r"""(\b(?:from|import)\s*)(["'])(\.{1,2}/[^"'?#\s]+\.js)\2""")
+_imports_cache: dict[str, tuple[int, int, tuple[tuple[str, Path], ...]]] = {}
+
+
+def module_imports(path: Path) -> tuple[tuple[str, Path], ...]:
+    """The relative imports of a JS module: (specifier, file), re-read when it changes."""
+    if path.suffix != ".js":
+        return ()
+    try:
+        st = path.stat()
+    except OSError:
+        return ()
+    key = str(path)
+    hit = _imports_cache.get(key)
+    if hit and hit[0] == st.st_mtime_ns and hit[1] == st.st_size:
+        return hit[2]
+    src = path.read_text(encoding="utf-8")
+    found: dict[str, Path] = {}
+    for m in _IMPORT.finditer(src):
+        found.setdefault(m.group(3), (path.parent / m.group(3)).resolve())
+    deps = tuple(found.items())
+    with _lock:
+        _imports_cache[key] = (st.st_mtime_ns, st.st_size, deps)
+    return deps
+
+
+def module_closure(path: Path) -> list[Path]:
+    """Every module `path` imports, directly or not (not `path` itself), in a stable order."""
+    seen: dict[Path, None] = {}
+    todo = [dep for _spec, dep in module_imports(path)]
+    while todo:
+        dep = todo.pop(0)
+        if dep in seen or dep == path:
+            continue
+        seen[dep] = None
+        todo.extend(d for _s, d in module_imports(dep))
+    return list(seen)
+
+
+def asset_hash(path: Path) -> str:
+    """The `v` of a static file's URL: its content hash; for a JS module that imports
+    others, a hash of its own content and of every module it imports (their URLs are
+    written into it when served)."""
+    own = file_hash(path)
+    deps = module_closure(path) if own else []
+    if not deps:
+        return own
+    h = hashlib.sha256(own.encode())
+    for dep in sorted(deps):
+        h.update(str(dep).encode() + b"=" + file_hash(dep).encode())
+    return h.hexdigest()[:12]
+
+
+_MODULE = re.compile(rb"^(?:import|export)\b", re.M)
+_LINE_COMMENT = re.compile(rb"^[ \t]*//[^\n]*\n", re.M)
+
+
+def is_module(path: Path, data: bytes) -> bool:
+    """A JS file with import or export statements (at the start of a line)."""
+    return path.suffix == ".js" and bool(_MODULE.search(data))
+
+
+def served_module(path: Path, data: bytes) -> bytes:
+    """An ES module as served: each relative import carries the imported module's hash,
+    and lines that are only a // comment are left out (the modules are many small
+    files: this keeps their compressed size that of the one script they replaced)."""
+    return hashed_imports(path, _LINE_COMMENT.sub(b"", data))
+
+
+def hashed_imports(path: Path, data: bytes) -> bytes:
+    """A module's source with each relative import carrying the imported module's hash."""
+    deps = dict(module_imports(path))
+    if not deps:
+        return data
+
+    def sub(m: re.Match[str]) -> str:
+        dep = deps.get(m.group(3))
+        digest = asset_hash(dep) if dep is not None else ""
+        spec = f"{m.group(3)}?v={digest}" if digest else m.group(3)
+        return f"{m.group(1)}{m.group(2)}{spec}{m.group(2)}"
+
+    return _IMPORT.sub(sub, data.decode("utf-8")).encode("utf-8")
+
+
+def static_imports(filename: str, static_folder: str | Path | None = None) -> list[str]:
+    """The static files (names under the static folder) the module `filename` imports,
+    directly or not: what a page links as modulepreload and the service worker
+    precaches along with the module."""
+    folder = Path(static_folder or current_app.static_folder or "").resolve()
+    out = []
+    for dep in module_closure(folder / filename):
+        if dep.is_relative_to(folder) and dep.is_file():
+            out.append(dep.relative_to(folder).as_posix())
+    return out
 
 
 def asset_path(endpoint: str, values: dict[str, Any]) -> Path | None:
@@ -94,7 +199,7 @@ def _cache_key(req: Any) -> str:
         values = dict(req.view_args or {})
         path = asset_path(req.endpoint, values)
         if path is not None:
-            return f"static:{path}:{file_hash(path)}"
+            return f"static:{path}:{asset_hash(path)}"
     return f"dynamic:{id(req)}"  # never stored by _StaticCache
 
 
@@ -107,13 +212,14 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("COMPRESS_CACHE_BACKEND", _StaticCache)
     app.config.setdefault("COMPRESS_CACHE_KEY", _cache_key)
     compress.init_app(app)
+    app.jinja_env.globals["static_imports"] = static_imports
 
     @app.url_defaults
     def _hash_static(endpoint: str, values: dict[str, Any]) -> None:
         if endpoint in HASHED_ENDPOINTS and "v" not in values:
             path = asset_path(endpoint, values)
             if path is not None:
-                digest = file_hash(path)
+                digest = asset_hash(path)
                 if digest:
                     values["v"] = digest
 
@@ -123,7 +229,7 @@ def init_app(app: Flask) -> None:
     def _cache_headers(resp: Response) -> Response:
         if request.endpoint in HASHED_ENDPOINTS:
             path = asset_path(request.endpoint, dict(request.view_args or {}))
-            current = file_hash(path) if path is not None else ""
+            current = asset_hash(path) if path is not None else ""
             if current and request.args.get("v") == current and resp.status_code in (200,
                                                                                      304):
                 resp.headers["Cache-Control"] = IMMUTABLE
@@ -139,6 +245,10 @@ def init_app(app: Flask) -> None:
                     if close is not None:
                         close()
                 resp.direct_passthrough = False
+                if path is not None and is_module(path, data):
+                    # The imports carry their hashes: this answer is the module's graph.
+                    data = served_module(path, data)
+                    resp.set_etag(current)
                 resp.set_data(data)
             return resp
         if "Cache-Control" not in resp.headers:

@@ -19,6 +19,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from .assets import static_imports
 from .i18n import normalize
 
 bp = Blueprint("pwa", __name__)
@@ -32,7 +33,8 @@ ICONS = [
     ("icons/icon-maskable-512.png", "512x512", "maskable"),
 ]
 # Static files of the app shell (precached): what the rep's pages link (the templates
-# below, scanned for url_for('static', filename=...)), not the worker itself, not the
+# below, scanned for url_for('static', filename=...)) and the modules those import, not
+# the worker itself, not the
 # manager's stylesheets or the install icons (the browser fetches those itself); pages in
 # shell_urls().
 REP_TEMPLATES = ["base.html", "_rep_head.html", "pwa/*.html", "web/today.html",
@@ -46,6 +48,10 @@ def shell_static() -> list[str]:
     for pattern in REP_TEMPLATES:
         for tpl in (ROOT / "templates").glob(pattern):
             found.update(_STATIC_REF.findall(tpl.read_text(encoding="utf-8")))
+    # And every ES module those modules import (static/js/offline/*.js): fetched by the
+    # browser under hashed URLs too (planner/assets.py writes them into the imports).
+    for f in list(found):
+        found.update(static_imports(f, STATIC))
     # js/login.js stays: the offline page (no session when served from the cache) loads it.
     return sorted(f for f in found if (STATIC / f).is_file())
 

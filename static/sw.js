@@ -6,6 +6,9 @@
    - Today, customers, the visit form, plans: network first with a 3 s timeout; a good
      full-page answer is kept (with the time it was fetched); offline, the last copy is
      served, marked <html data-offline-at="..."> so the page shows "offline - last updated".
+     A page loaded before this worker controlled it (the first visit, while the worker was
+     still installing) never went through it: the page asks ("keep", below) and the worker
+     fetches a copy then; the answer says which pages are stored for offline.
    - Other GETs: network, falling back to the offline page for navigations.
    - POSTs and /api/ are never cached (the outbox in IndexedDB holds what is unsent).
    - A new version takes over at once (skipWaiting + clients.claim); old caches go. */
@@ -91,11 +94,42 @@ async function offlinePage() {
   return hit || new Response("offline", { status: 503, headers: { "Content-Type": "text/plain" } });
 }
 
+// Copies being written, by URL: "is this page stored?" waits for the one in flight.
+const keeping = new Map();
+
+function track(url, promise) {
+  const done = promise.catch(() => undefined);
+  keeping.set(url, done);
+  done.then(() => { if (keeping.get(url) === done) keeping.delete(url); });
+  return done;
+}
+
+async function fetchAndKeep(url) {
+  const req = new Request(url, { credentials: "same-origin", headers: { Accept: "text/html" } });
+  return track(req.url, fetch(req).then((r) => keep(req, r)));
+}
+
+// Make sure a copy of each page is stored (fetching it if there is none, or if `fresh`:
+// the page on screen never went through this worker); the URLs (path and query) stored.
+async function ensureKept(pages) {
+  const cache = await caches.open(PAGES_CACHE);
+  const stored = [];
+  for (const { url, fresh } of pages) {
+    let u;
+    try { u = new URL(url, self.location.origin); } catch (e) { continue; }
+    if (u.origin !== self.location.origin || !isNetworkFirst(u.pathname)) continue;
+    await keeping.get(u.href);
+    if (fresh || !(await cache.match(u.href))) await fetchAndKeep(u.href).catch(() => undefined);
+    if (await cache.match(u.href)) stored.push(u.pathname + u.search);
+  }
+  return stored;
+}
+
 async function networkFirst(event) {
   const request = event.request;
   const network = fetch(request);
   // Whenever the network answers (even after the timeout), keep the fresh copy.
-  event.waitUntil(network.then((r) => keep(request, r.clone())).catch(() => undefined));
+  event.waitUntil(track(request.url, network.then((r) => keep(request, r.clone()))));
   try {
     return await Promise.race([network, timeout(TIMEOUT_MS)]);
   } catch (e) {
@@ -132,12 +166,13 @@ self.addEventListener("message", (event) => {
   } else if (data.type === "clear-pages") {
     // Logging out: the next user of this phone must not see these pages.
     event.waitUntil(caches.delete(PAGES_CACHE));
-  } else if (data.type === "warm" && Array.isArray(data.urls)) {
-    // Keep a copy of pages the rep will want offline (e.g. the visit form).
-    event.waitUntil(Promise.all(data.urls.map((u) => {
-      const req = new Request(u, { credentials: "same-origin", headers: { Accept: "text/html" } });
-      return fetch(req).then((r) => keep(req, r)).catch(() => undefined);
-    })));
+  } else if (data.type === "keep" && Array.isArray(data.pages)) {
+    // A page from the network asks that it (and pages the rep will want offline, e.g. the
+    // visit form) be stored; the answer (on the port) lists what is stored now.
+    const port = event.ports && event.ports[0];
+    event.waitUntil(ensureKept(data.pages).then(
+      (stored) => port && port.postMessage({ type: "kept", stored }),
+      () => port && port.postMessage({ type: "kept", stored: [] })));
   }
 });
 

@@ -5,6 +5,7 @@ and its own demo rep."""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -51,11 +52,31 @@ SETTLED = """async () => {
   return false;
 }"""
 
-CACHED = """async (paths) => {
-  const c = await caches.open('planner-pages-v1');
-  const have = (await c.keys()).map((r) => new URL(r.url).pathname);
-  return paths.every((p) => have.includes(p));
+# Every path has a copy in the pages cache, waiting up to `ms` for it. (Awaited by
+# page.evaluate: wait_for_function does not await a promise, and a promise is truthy.)
+CACHED = """async ([paths, ms]) => {
+  const until = Date.now() + ms;
+  for (;;) {
+    const c = await caches.open('planner-pages-v1');
+    const have = (await c.keys()).map((r) => new URL(r.url).pathname);
+    if (paths.every((p) => have.includes(p))) return true;
+    if (Date.now() > until) return have;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }"""
+
+
+def wait_cached(page: Any, paths: list[str], ms: int = 10_000) -> None:
+    """Wait until the service worker has a copy of each page (path) for offline."""
+    have = page.evaluate(CACHED, [paths, ms])
+    assert have is True, f"not stored for offline: {paths} (the cache has {have})"
+
+
+def wait_kept(page: Any, path: str) -> None:
+    """Wait until the worker said this page's copy is stored (offline.js marks
+    <html data-offline-kept="/path ...">, from the worker's answer)."""
+    page.locator(f'html[data-offline-kept~="{path}"]').wait_for(state="attached",
+                                                                  timeout=15_000)
 
 OUTBOX = """() => new Promise((resolve, reject) => {
   const req = indexedDB.open('planner-offline', 1);
@@ -79,7 +100,7 @@ def _login(phone: Any, username: str) -> Any:
     page.wait_for_url("**/today")
     _settle(page)
     # offline.js asks the worker to keep Today and the visit form; wait until it has.
-    page.wait_for_function(CACHED, arg=["/today", "/visits/new"], timeout=10_000)
+    wait_cached(page, ["/today", "/visits/new"])
     return page
 
 
@@ -208,6 +229,50 @@ def test_today_offline_shows_the_cached_plan_and_the_offline_banner(phone: Any) 
     assert page.locator("h1").inner_text() == "You are offline"
     phone.set_offline(False)
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_page_opened_right_after_login_is_there_offline(phone: Any) -> None:
+    """The first pages after login load while the service worker is still installing: no
+    worker handles them, so it cannot keep them as they go by. The page asks the worker,
+    which fetches its copy; offline, the rep gets the page they opened."""
+    page = phone.new_page()
+    page.goto("/login?lang=en")
+    page.fill("#username", "rep12")
+    page.fill("#password", DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/today")
+    page.goto("/customers")  # at once: the worker may not control this load yet
+    wait_kept(page, "/customers")
+    _settle(page)
+    wait_kept(page, "/customers")
+    shown = page.locator("main h1").inner_text()
+    phone.set_offline(True)
+    page.reload()
+    page.locator("html[data-offline-at]").wait_for(state="attached")
+    assert page.locator("main h1").inner_text() == shown
+    assert page.locator("#offline-ui").get_attribute("data-user")
+    phone.set_offline(False)
+
+
+def test_a_repeat_load_of_today_asks_the_server_for_no_script_or_module(
+        phone: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """The offline layer is ES modules importing each other: each under a hashed,
+    immutable URL that the worker precached, so a repeat load fetches none of them (nor
+    revalidates them); what reaches the server is the page."""
+    page = _login(phone, "rep13")
+    wait_kept(page, "/today")
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        caplog.clear()
+        page.goto("/today")
+        wait_kept(page, "/today")
+        page.locator("#outbox").wait_for(state="attached")
+        asked = [m.group(1) for r in caplog.records
+                 if (m := re.search(r'"GET (\S+) HTTP', r.getMessage()))]
+    assert "/today" in asked
+    scripts = [p for p in asked if p.startswith(("/static/js/", "/vendor/"))]
+    assert scripts == [], scripts
+    assert page.evaluate("() => performance.getEntriesByType('resource').filter("
+                         "(e) => e.name.includes('/static/js/offline/')).length") >= 10
 
 
 def test_visits_logged_offline_show_as_pending_and_sync_exactly_once(
@@ -518,11 +583,16 @@ def test_another_user_on_the_same_phone_never_sees_the_first_users_pages_or_send
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/today")
     _settle(page)
-    page.wait_for_function(CACHED, arg=["/today", "/visits/new"], timeout=10_000)
-    page.wait_for_function("""(user) => caches.open('planner-pages-v1').then(async (c) => {
+    wait_cached(page, ["/today", "/visits/new"])
+    assert page.evaluate("""async (user) => {
+      for (let i = 0; i < 100; i++) {
+        const c = await caches.open('planner-pages-v1');
         const users = await Promise.all((await c.keys()).map(
           async (r) => (await c.match(r)).headers.get('X-Planner-User')));
-        return users.length > 0 && users.every((u) => u === user); })""", arg=str(second))
+        if (users.length > 0 && users.every((u) => u === user)) return true;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return false; }""", str(second))
 
     # rep10's visit is shown as another account's, and never sent under rep11's session.
     other = page.locator("#outbox .outbox-item.is-other")

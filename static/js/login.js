@@ -1,7 +1,6 @@
 // planner: all a page without a session needs (the login page). Whoever logs in next may
-// be someone else: the pages kept for offline use (by static/js/offline.js and the
-// service worker, per user) are dropped, as offline.js does on the login page. No htmx,
-// no offline layer here.
+// be someone else: the pages kept for offline use (by the offline layer, static/js/offline/,
+// and the service worker, per user) are dropped. No htmx, no offline layer here.
 (function () {
   "use strict";
   if (window.location.pathname !== "/login") return; // e.g. the offline page

@@ -5,41 +5,22 @@
 // - The rep's draft is kept on the phone (localStorage) at every keystroke and saved to the
 //   server 800 ms after the last one (PUT /api/v1/reviews/week/<monday>, with the version
 //   it was read at). It survives closing the page; offline it waits on the phone.
-// - Submitting, and a manager's approve / return, go into the outbox of
-//   static/js/offline.js (window.plannerOutbox) as items of type "review" and are sent by
-//   the same POST /api/v1/sync as visits: applied at most once (the item id). A review
-//   changed on the server meanwhile comes back as a conflict and is shown here, never
-//   silently overwritten.
-// - Without offline.js (or without JavaScript) the forms post as ordinary forms.
+// - Submitting, and a manager's approve / return, go into the outbox of the offline layer
+//   (static/js/offline/outbox.js) as items of type "review" and are sent by the same
+//   POST /api/v1/sync as visits: applied at most once (the item id). A review changed on
+//   the server meanwhile comes back as a conflict and is shown here, never silently
+//   overwritten.
+// - Without JavaScript the forms post as ordinary forms.
+import * as outboxApi from "./offline/outbox.js";
+import { freshToken, pageToken as token } from "./offline/sync.js";
+import { msg as uiMsg } from "./offline/ui.js";
+import { hhmm, pad } from "./offline/util.js";
 
 const DELAY_MS = 800;
 const page = document.querySelector("[data-review-page]");
 
-function msg(key, vars = {}) {
-  const name = "msg" + key.replace(/(^|-)([a-z])/g, (m, d, c) => c.toUpperCase());
-  let s = (page && page.dataset[name]) || "";
-  for (const [k, v] of Object.entries(vars)) s = s.split("{" + k + "}").join(String(v));
-  return s;
-}
-const pad = (n) => (n < 10 ? "0" : "") + n;
-const hhmm = (d) => pad(d.getHours()) + ":" + pad(d.getMinutes());
-const outbox = () => window.plannerOutbox || null;
-
-function token() {
-  try {
-    return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
-  } catch (e) {
-    return "";
-  }
-}
-async function freshToken() {
-  const resp = await fetch("/api/v1/csrf", { credentials: "same-origin", cache: "no-store" });
-  if (!resp.ok) throw new Error("csrf");
-  const data = await resp.json();
-  document.body.setAttribute("hx-headers", JSON.stringify({ "X-CSRFToken": data.csrf_token }));
-  document.querySelectorAll('input[name="csrf_token"]').forEach((i) => { i.value = data.csrf_token; });
-  return data.csrf_token;
-}
+const msg = (key, vars) => uiMsg(key, vars, page);
+const outbox = () => outboxApi;
 // A JSON request with the session's CSRF token (fetched afresh once if the page's is stale).
 async function send(method, url, body) {
   const go = (t) => fetch(url, {
@@ -331,5 +312,6 @@ function start() {
   });
 }
 
-if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-else start();
+start();
+// The handlers are on (tests wait for this before typing).
+if (page) page.dataset.reviewReady = "1";

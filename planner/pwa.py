@@ -90,12 +90,9 @@ def _offline_context() -> dict[str, Any]:
         numbers on the phone (a page cached yesterday is not moved by today's visits)."""
         from flask_login import current_user
 
-        from .extensions import db
-        from .models import Company
         from .services.company import company_tz, local_today
 
-        company = db.session.get(Company, current_user.unit.company_id)
-        assert company is not None
+        company = current_user.company
         return {"day": local_today(company).isoformat(), "tz": str(company_tz(company))}
 
     return {"offline_day": offline_day}

@@ -159,7 +159,7 @@ def test_the_plan_for_tomorrow_becomes_tomorrows_planned_visits(app: Flask) -> N
     c, token = client_for(app, "rep03")
     with app.app_context():
         a, b = a_customer_of("rep03", 0), a_customer_of("rep03", 1)
-        company = db.session.get(Company, user("rep03").unit.company_id)
+        company = user("rep03").company
         tomorrow = next_working_day(company, local_today(company))
     resp = c.post("/today/tomorrow", headers={"HX-Request": "true"}, data={
         "csrf_token": token, "notes": "先去浦江，再电话跟进",

@@ -367,7 +367,7 @@ def test_the_figures_match_the_visits_logged_that_week(app: Flask, rep: str,
     # the week's days on both sides of the month end; days off carry no target.
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == rep))
-        company = db.session.get(Company, user.unit.company_id)
+        company = user.company
         cal = company_calendar(company)
         from planner.models import Metric
 

@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from planner.extensions import db
 from planner.models import (
     AuditLog,
-    Company,
     FiscalYear,
     Metric,
     MonthlyActual,
@@ -156,13 +155,13 @@ def test_each_split_over_the_year_applies_and_the_whole_tree_follows(
         elif method == "quarters":
             assert quarters == [int(q * 100) for q in typed]
         elif method == "working_days":
-            cal = company_calendar(db.session.get(Company, fy.company_id))
+            cal = company_calendar(fy.company)
             _close(months, [cal.count(p.start, p.end) for p in fy_months(fy)])
         # What was stored splits the same way again: the params are JSON, not Decimals.
         params = t.time_params
         assert params is not None
         again = split_year(fy, metric, value, method, params,
-                           company_calendar(db.session.get(Company, fy.company_id)))
+                           company_calendar(fy.company))
         assert again[1] == months
         rows = db.session.scalars(select(AuditLog).where(AuditLog.id > before)).all()
         assert rows, "every applied change is audited"

@@ -20,7 +20,7 @@ from werkzeug.exceptions import NotFound
 from .. import access
 from ..errors import render_error
 from ..extensions import db
-from ..models import Company, User, WeeklyReview, WeeklyReviewEvent
+from ..models import User, WeeklyReview, WeeklyReviewEvent
 from ..parsing import parse_id
 from ..services import reviews as svc
 from ..services.company import local_today
@@ -28,8 +28,7 @@ from . import bp
 
 
 def _today() -> Any:
-    company = db.session.get(Company, current_user.unit.company_id)
-    assert company is not None
+    company = current_user.company
     return local_today(company)
 
 
@@ -188,8 +187,7 @@ def sync_item(raw_id: str, item_id: str, payload: Any, user: User) -> dict[str, 
     try:
         with db.session.begin_nested():
             if action == "submit":
-                company = db.session.get(Company, user.unit.company_id)
-                assert company is not None
+                company = user.company
                 monday = svc.check_week(payload.get("week"), local_today(company))
                 fields = payload.get("fields")
                 svc.submit(user, monday, fields if isinstance(fields, dict) else {},

@@ -195,8 +195,7 @@ def run(today: date | None = None, runs: int = 20) -> BenchResult:
         .where(Target.user_id.is_not(None), TargetCell.kind == "month")) or 0
 
     # One new visit for one rep, then that rep's plan down to today's target.
-    company = db.session.get(Company, fy.company_id)
-    assert company is not None
+    company = fy.company
     day = local_today(company)
     if not fy.start <= day <= fy.end:
         day = fy.start + timedelta(days=200)

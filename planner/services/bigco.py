@@ -83,8 +83,7 @@ def build_big_company(today: date | None = None, visits_per_rep_day: float = 0.6
     today = today or datetime.now(tz).date()
     fy, _rep = build_company(today)
     decompose_all(fy)
-    company = db.session.get(Company, fy.company_id)
-    assert company is not None
+    company = fy.company
     rng = random.Random(seed)
     hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
     pw = hasher.hash(BIG_PASSWORD)

@@ -139,8 +139,7 @@ def week_start(day: date) -> date:
 
 def week_plan(user: User, day: date) -> dict[str, Any]:
     """Monday..Sunday of the week holding `day`: per day the targets and actuals."""
-    company = db.session.get(Company, user.unit.company_id)
-    assert company is not None
+    company = user.company
     monday = week_start(day)
     parts = [Period("day", monday + timedelta(days=i), monday + timedelta(days=i),
                     (monday + timedelta(days=i)).isoformat()) for i in range(7)]
@@ -152,8 +151,7 @@ def week_plan(user: User, day: date) -> dict[str, Any]:
 
 def month_plan(user: User, day: date) -> dict[str, Any]:
     """The month holding `day` in its three parts (上旬/中旬/下旬): targets and actuals."""
-    company = db.session.get(Company, user.unit.company_id)
-    assert company is not None
+    company = user.company
     month = engine.month_period(day.year, day.month)
     parts = engine.dekad_periods(month)
     return {"month": month, "dekads": parts, "rows": _rows(MONTH_ROWS, user, company, parts)}

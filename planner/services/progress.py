@@ -13,7 +13,6 @@ from sqlalchemy.orm import aliased
 from .. import engine
 from ..extensions import db
 from ..models import (
-    Company,
     Customer,
     Metric,
     OrgUnit,
@@ -147,8 +146,7 @@ def team_progress(viewer: User, day: date | None = None,
     a row per child unit (regions, teams) and, for a unit with reps in it (a team), a
     row per rep. Sums come from SQL grouped by the reps' units; nothing loads every
     visit or target."""
-    company = db.session.get(Company, viewer.unit.company_id)
-    assert company is not None
+    company = viewer.company
     day = day or local_today(company)
     cal = company_calendar(company)
     month = engine.month_period(day.year, day.month)

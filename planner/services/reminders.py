@@ -595,8 +595,7 @@ def behind_target_text(user: User, day: date, locale: str) -> Text | None:
     from .calendar import company_calendar
     from .plan import rep_plan
 
-    company = db.session.get(Company, user.unit.company_id)
-    assert company is not None
+    company = user.company
     cal = company_calendar(company)
     plan = rep_plan(user, day)
     for m in plan.metrics:
@@ -627,8 +626,7 @@ def team_digest_text(user: User, day: date, locale: str) -> Text | None:
     tp = team_progress(user, day)
     if not tp.reps:
         return None
-    company = db.session.get(Company, user.unit.company_id)
-    assert company is not None
+    company = user.company
     prev = previous_working_day(company_calendar(company), day)
     ids = [r.user.id for r in tp.reps if r.user is not None]
     visits = db.session.scalar(select(func.count(Visit.id)).where(

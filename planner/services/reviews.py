@@ -109,8 +109,7 @@ def default_week(today: date) -> date:
 
 
 def _company(user: User) -> Company:
-    company = db.session.get(Company, user.unit.company_id)
-    assert company is not None
+    company = user.company
     return company
 
 

@@ -455,8 +455,7 @@ def validate_visit(
     if lookups is not None:
         company = lookups.get_company(user.unit.company_id)
     else:
-        company = db.session.get(Company, user.unit.company_id)
-    assert company is not None
+        company = user.company
     c = _Check(raw=raw, user=user, company=company, now=now, lookups=lookups,
                pending_leads=pending_leads)
     for check in FIELD_CHECKS:

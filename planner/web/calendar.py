@@ -15,9 +15,7 @@ from .render import render
 
 
 def _company() -> Company:
-    company = db.session.get(Company, current_user.unit.company_id)
-    if company is None:
-        abort(404)
+    company: Company = current_user.company
     return company
 
 

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from .. import access
 from ..extensions import db
-from ..models import Company, Customer, Role, Stage, User
+from ..models import Customer, Role, Stage, User
 from ..parsing import MAX_ID, parse_id, parse_int
 from ..services import customers as svc
 from ..services.company import local_today
@@ -18,8 +18,7 @@ from .render import render, wants_fragment
 
 
 def _today():  # type: ignore[no-untyped-def]
-    company = db.session.get(Company, current_user.unit.company_id)
-    assert company is not None
+    company = current_user.company
     return local_today(company)
 
 

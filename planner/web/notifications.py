@@ -278,9 +278,8 @@ def reminder_time(dt: Any) -> str:
         return ""
     tz = ZoneInfo(current_app.config.get("COMPANY_TIMEZONE") or "Asia/Shanghai")
     if current_user.is_authenticated:
-        from ..models import Company
 
-        company = db.session.get(Company, current_user.unit.company_id)
+        company = current_user.company
         if company is not None and company.timezone:
             tz = ZoneInfo(company.timezone)
     return str(dt.astimezone(tz).strftime("%m-%d %H:%M"))

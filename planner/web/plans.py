@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from .. import access, engine
 from ..extensions import db
-from ..models import Company, User
+from ..models import User
 from ..parsing import MAX_YEAR, MIN_YEAR, parse_day
 from ..services import plans as svc
 from ..services.company import local_today
@@ -27,8 +27,7 @@ def _subject() -> User:
 
 
 def _today() -> date:
-    company = db.session.get(Company, current_user.unit.company_id)
-    assert company is not None
+    company = current_user.company
     return local_today(company)
 
 

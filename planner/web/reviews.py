@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 
 from .. import access
 from ..extensions import db
-from ..models import Company, ReviewStatus, Role, User, WeeklyReview
+from ..models import ReviewStatus, Role, User, WeeklyReview
 from ..parsing import parse_day
 from ..services import reviews as svc
 from ..services.company import local_today
@@ -23,8 +23,7 @@ from .render import render
 
 
 def _today() -> date:
-    company = db.session.get(Company, current_user.unit.company_id)
-    assert company is not None
+    company = current_user.company
     return local_today(company)
 
 
@@ -234,8 +233,7 @@ def review_time(at: Any) -> str:
         return ""
     from ..services.company import company_tz
 
-    company = db.session.get(Company, current_user.unit.company_id)
-    assert company is not None
+    company = current_user.company
     if at.tzinfo is None:
         from datetime import UTC
 

@@ -43,8 +43,7 @@ def kind_labels() -> list[tuple[str, str]]:
 
 
 def _company() -> Company:
-    company = db.session.get(Company, current_user.unit.company_id)
-    assert company is not None
+    company = current_user.company
     return company
 
 
@@ -165,7 +164,7 @@ def _saved(visit: Visit | None, context: str) -> Any:
         resp.headers["HX-Redirect"] = url_for("web.today")
         resp.vary.add("HX-Request")
         return resp
-    from .today import today_context
+    from ..services.today import today_context
 
     ctx = today_context(current_user)
     ctx.update(visit=visit, form_next=blank_form("today"))

@@ -47,7 +47,7 @@ def today():  # type: ignore[no-untyped-def]
     raw = request.args.get("user")
     if raw:
         user = access.get_or_404(current_user, User, raw)  # a bad or huge id is a 404
-    from ..web.today import today_context
+    from ..services.today import today_context
 
     ctx = today_context(user)
     plan: RepPlan = ctx["plan"]

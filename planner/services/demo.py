@@ -137,11 +137,8 @@ def _person(rng: random.Random, used: set[str]) -> str:
             return name
 
 
-def load_demo(today: date | None = None) -> list[Login]:
-    """Create (or complete) the demo company. Returns the demo logins."""
-    rng = random.Random(20260101)
-    company = _get_or_create(Company, name=COMPANY_NAME, defaults={"timezone": "Asia/Shanghai"})
-    today = today or local_today(company)
+def _org_tree(company: Company) -> tuple[OrgUnit, list[OrgUnit]]:
+    """The company's unit, its regions and their teams (root, teams)."""
     root = _get_or_create(
         OrgUnit, code="qiming",
         defaults={"company_id": company.id, "kind": UnitKind.COMPANY, "name": COMPANY_NAME,
@@ -164,7 +161,11 @@ def load_demo(today: date | None = None) -> list[Login]:
         db.session.refresh(u)
         u.set_path()
         teams.append(u)
+    return root, teams
 
+
+def _catalog(company: Company) -> None:
+    """Product lines, channels, customer types, stages and metrics."""
     for model, rows in ((ProductLine, PRODUCTS), (Channel, CHANNELS),
                         (CustomerType, CUSTOMER_TYPES)):
         for i, (code, zh, en) in enumerate(rows):
@@ -179,6 +180,10 @@ def load_demo(today: date | None = None) -> list[Login]:
                        defaults={"name": zh, "name_en": en, "unit": unit, "additive": additive,
                                  "source": source, "sort": i})
 
+
+def _people(rng: random.Random, root: OrgUnit,
+            teams: list[OrgUnit]) -> tuple[list[Login], list[User]]:
+    """The director, a manager per team and six reps each: (logins, reps)."""
     # People. Passwords are hashed once; a second run leaves them alone.
     used: set[str] = set()
     logins: list[Login] = []
@@ -208,6 +213,17 @@ def load_demo(today: date | None = None) -> list[Login]:
         for _ in range(6):
             n += 1
             reps.append(person(f"rep{n:02d}", Role.REP, team, manager))
+    return logins, reps
+
+
+def load_demo(today: date | None = None) -> list[Login]:
+    """Create (or complete) the demo company. Returns the demo logins."""
+    rng = random.Random(20260101)
+    company = _get_or_create(Company, name=COMPANY_NAME, defaults={"timezone": "Asia/Shanghai"})
+    today = today or local_today(company)
+    root, teams = _org_tree(company)
+    _catalog(company)
+    logins, reps = _people(rng, root, teams)
 
     _customers(company, reps, rng, today)
     _history(company, reps, rng, today)

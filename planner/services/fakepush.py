@@ -183,20 +183,11 @@ class FakePushService:
                 if why:
                     self._refuse(403 if "key" in why else 401, why)
                     return
-                ttl = self.headers.get("TTL", "")
-                if not ttl.isdigit() or int(ttl) <= 0:
-                    self._refuse(400, f"TTL {ttl!r} is not a positive integer")
+                refusal = _check_headers(self.headers, body)
+                if refusal:
+                    self._refuse(*refusal)
                     return
-                urgency = self.headers.get("Urgency", "")
-                if urgency not in URGENCIES:
-                    self._refuse(400, f"Urgency {urgency!r}")
-                    return
-                if self.headers.get("Content-Encoding") != "aes128gcm":
-                    self._refuse(400, "Content-Encoding is not aes128gcm")
-                    return
-                if len(body) > 4096:
-                    self._refuse(413, f"payload of {len(body)} bytes")
-                    return
+                ttl, urgency = self.headers["TTL"], self.headers["Urgency"]
                 try:
                     plain = http_ece.decrypt(body, private_key=dev.private_key,
                                              auth_secret=dev.auth, version="aes128gcm")
@@ -213,3 +204,18 @@ class FakePushService:
                 self._answer(code, headers)
 
         return Handler
+
+
+def _check_headers(headers: Any, body: bytes) -> tuple[int, str] | None:
+    """(status, why) when a push request breaks RFC 8030/8291's rules, else None."""
+    ttl = headers.get("TTL", "")
+    if not ttl.isdigit() or int(ttl) <= 0:
+        return 400, f"TTL {ttl!r} is not a positive integer"
+    urgency = headers.get("Urgency", "")
+    if urgency not in URGENCIES:
+        return 400, f"Urgency {urgency!r}"
+    if headers.get("Content-Encoding") != "aes128gcm":
+        return 400, "Content-Encoding is not aes128gcm"
+    if len(body) > 4096:
+        return 413, f"payload of {len(body)} bytes"
+    return None

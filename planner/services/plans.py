@@ -164,6 +164,11 @@ ACTION_TEXT_MAX = 5000
 MAX_MILESTONES = 12
 
 
+def month_of(day: date) -> Period:
+    """The calendar month a day falls in."""
+    return engine.month_period(day.year, day.month)
+
+
 def period_of(kind: str, start: date) -> Period:
     """The month or the quarter (of the calendar year) that holds `start`."""
     if kind == "quarter":

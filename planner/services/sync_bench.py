@@ -1,7 +1,7 @@
 """`flask planner bench-sync`: replay 1,000 outbox visits through POST /api/v1/sync.
 
 The visits go through the real endpoint (Flask's test client: routing, login session,
-CSRF, JSON, validation, writes, the recomputed plan in every answer) in batches, against
+CSRF, JSON, validation, writes) in batches, against
 whatever database the app is bound to. A second pass replays the same items (every one a
 duplicate), as a phone does that never got the answers."""
 

@@ -130,7 +130,7 @@ def bench_sync(database_url: str | None, items: int, batch: int) -> None:
 def review_reminders() -> None:
     """Queue the weekly-review reminders due now: from Monday on, last week's review
     not submitted (to the rep, and one per manager naming who). Idempotent: run it from
-    cron as often as you like (issue 11)."""
+    cron as often as you like."""
     from sqlalchemy import select
 
     from .extensions import db
@@ -184,7 +184,7 @@ def bench_tracking(database_url: str | None, runs: int) -> None:
                    f"runs: {', '.join(f'{t:.0f}' for t in times)}")
 
 
-# ---------------------------------------------------------------- issue 10: reminders
+# ---------------------------------------------------------------- reminders
 @planner_cli.command("vapid")
 @click.option("--rotate", is_flag=True,
               help="Make a new key pair. Every device must subscribe again: the existing "

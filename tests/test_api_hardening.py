@@ -1,4 +1,4 @@
-"""Issue 8 items 6, 7, 8, 13, 14, 15: ids past the INTEGER columns, text no database can
+"""Ids past the INTEGER columns, text no database can
 store (a NUL, a lone surrogate), the login's password check outside any write transaction,
 throttling that counts atomically and does not lock an office out, 405s with Allow, and an
 OpenAPI document that says what the API does. Each runs on SQLite and PostgreSQL."""

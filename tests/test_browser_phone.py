@@ -1,5 +1,5 @@
-"""Every page of every role at phone width (Chromium, 360x740), in Chinese and English
-(issue 8 items 17 and 20): nothing scrolls sideways, and every tap target is at least
+"""Every page of every role at phone width (Chromium, 360x740), in Chinese and English:
+nothing scrolls sideways, and every tap target is at least
 44x44 CSS px.
 
 What counts as a tap target: every visible a[href], button, input, select, textarea and
@@ -166,7 +166,7 @@ def _run_metrics(app: Flask, username: str) -> list[tuple[str, int, int, str]]:
 def test_todays_first_screen_shows_every_metrics_target_and_still_to_go(
     app: Flask, phone: Any, today_is_a_working_day: None, lang: str
 ) -> None:
-    """Issue 8 item 16: at 360x740, before any scrolling, today's target and what is still
+    """At 360x740, before any scrolling, today's target and what is still
     to go for every metric that has one, as whole numbers that never wrap."""
     from planner import fmt
 
@@ -240,7 +240,7 @@ def _in_view(page: Any, selector: str) -> bool:
 def test_every_tap_in_the_visit_sheet_shows_its_result_in_view(
     app: Flask, phone: Any, today_is_a_working_day: None
 ) -> None:
-    """Issue 8 item 19: the sheet opens with its heading and Close below the top bar; Save
+    """The sheet opens with its heading and Close below the top bar; Save
     without a customer shows the error where the finger is; a saved visit shows the
     confirmation and the numbers that moved."""
     page = _login(phone, "rep14", "en")
@@ -275,7 +275,7 @@ def test_every_tap_in_the_visit_sheet_shows_its_result_in_view(
 def test_saving_a_visit_leaves_the_browser_console_clean(
     app: Flask, phone: Any, today_is_a_working_day: None
 ) -> None:
-    """Issue 8 item 22: no CSP violation and no htmx error while a visit is searched for,
+    """No CSP violation and no htmx error while a visit is searched for,
     refused, corrected and saved. The notes box was resized by the user first (Chromium
     keeps the size in its style attribute, which htmx's settle step used to copy into
     the new form: a CSP violation); the customer search fires (it used to inherit the
@@ -315,7 +315,7 @@ CUT_FIGURES = """() => [...document.querySelectorAll('""" + FIGURES + """, td.nu
 def test_big_amounts_fit_the_phone_on_the_reps_and_managers_pages(
     app: Flask, phone: Any, lang: str
 ) -> None:
-    """Issue 8 item 17: a row holding 6- and 7-digit amounts (a rep who signed
+    """A row holding 6- and 7-digit amounts (a rep who signed
     ¥1,234,567.89 this month) neither scrolls the page sideways nor cuts a figure, and
     no figure wraps inside itself."""
     from repday_helpers import a_customer_of, client_for

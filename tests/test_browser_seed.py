@@ -1,4 +1,4 @@
-"""The seed's own example, end to end on a phone (issue 8, done when): the director splits
+"""The seed's own example, end to end on a phone: the director splits
 the company revenue target of ¥10,000,000 over the year by growth over last year's
 quarters (+10/+12/+13/+15%), decomposes it team > rep, and every rep's year and month
 values add up to it, checked in the database after the browser applied it."""

@@ -1,6 +1,6 @@
 """A demo rep on a phone (Chromium, 360x740), in Chinese and in English: open Today, log a
 visit with an amount signed, and see today's achieved and remaining numbers change on the
-same page, with no full reload (issue 4). Also screenshots of Today, the visit form and
+same page, with no full reload. Also screenshots of Today, the visit form and
 the stage board at phone width."""
 
 from __future__ import annotations

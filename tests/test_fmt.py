@@ -1,5 +1,5 @@
-"""The one formatter for numbers shown to people (planner/fmt.py; issue 8 item 16, issue 9
-item 4): money by locale in three styles, counts, percentages; the targets pages, the
+"""The one formatter for numbers shown to people (planner/fmt.py):
+money by locale in three styles, counts, percentages; the targets pages, the
 decomposition's messages and the template filters all go through it."""
 
 from __future__ import annotations

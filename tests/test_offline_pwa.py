@@ -54,7 +54,7 @@ def test_the_service_worker_is_served_for_the_root_scope_with_its_shell(
     for must in ("/static/css/app.css", "/static/css/rep.css", "/static/js/offline.js",
                  "/vendor/htmx.min.js", "/offline"):
         assert must in paths
-    # Only what a rep's pages use (issue 12): not the manager's CSS, not the install icons;
+    # Only what a rep's pages use: not the manager's CSS, not the install icons;
     # the offline page (served without a session) needs login.js, the review page its own.
     for never in ("/static/css/targets.css", "/static/icons/icon-192.png"):
         assert never not in paths

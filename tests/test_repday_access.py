@@ -1,5 +1,5 @@
 """A rep cannot see or change another rep's customers, visits or plans: every route of
-the rep's day (issue 4), pages and API, walked as rep01 against rep02's records."""
+the rep's day, pages and API, walked as rep01 against rep02's records."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ OTHER_ARGS = {"action": ("edit", "lock", "decompose", "time"), "week": (REVIEW_W
               "fmt": ("xlsx", "csv"), "kind": ("targets", "customers", "history"),
               "step": ("preview", "apply")}
 NOT_RECORDS = {"static", "web.vendor"}  # file names, not records
-# Answers other than 404, with the reason: the viewer's own review of a week (issue 11)
+# Answers other than 404, with the reason: the viewer's own review of a week
 # is theirs to read (200); a POST without its version is refused (422), nothing written;
 # the tracking export without ?rep= is the rep's own figures (rep02's are a 404 there).
 EXPECTED: dict[tuple[str, str], int] = {
@@ -74,7 +74,7 @@ def test_every_route_with_a_record_id_in_its_address_answers_404_for_another_rep
             db.session.commit()
         review = db.session.scalar(select(WeeklyReview.id).where(
             WeeklyReview.user_id == r["user"]))
-        if review is None:  # rep02's weekly review (issue 11)
+        if review is None:  # rep02's weekly review
             rv = WeeklyReview(user_id=r["user"], week_start=date(2026, 1, 5),
                               completed="rep02's secret review")
             db.session.add(rv)

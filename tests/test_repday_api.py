@@ -1,4 +1,4 @@
-"""The JSON API of the rep's day and its OpenAPI document (issue 4)."""
+"""The JSON API of the rep's day and its OpenAPI document."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Customers and leads, the stage board, the admin's stages, week and month plans and
-the action plan (issue 4)."""
+the action plan."""
 
 from __future__ import annotations
 

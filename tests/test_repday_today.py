@@ -1,5 +1,5 @@
 """Today's numbers for a demo rep match a hand query of the database; the plan for
-tomorrow becomes tomorrow's planned visits (issue 4)."""
+tomorrow becomes tomorrow's planned visits."""
 
 from __future__ import annotations
 
@@ -139,7 +139,7 @@ def test_today_money_is_shown_in_yuan_and_counts_as_integers(app: Flask) -> None
     assert re.search(r"¥[\d,]+", page)
     assert "今日计划" in page
     en = c.get("/today?lang=en").get_data(as_text=True)
-    # English shows the symbol people read, not Babel's "CN¥" (issue 8 item 16).
+    # English shows the symbol people read, not Babel's "CN¥".
     assert re.search(r"¥[\d,]+", en) and "CN¥" not in en
 
 

@@ -1,5 +1,5 @@
 """Logging a visit: every bad input shows its message, keeps what was typed and saves
-nothing; a good one is saved and moves Today's numbers (issue 4)."""
+nothing; a good one is saved and moves Today's numbers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The weekly review on a phone (Chromium, 360x740), in Chinese and in English (issue 11):
+"""The weekly review on a phone (Chromium, 360x740), in Chinese and in English:
 a demo rep writes (the draft saves as they type and survives a reload) and submits; the
 demo manager returns it with a comment; the rep edits and submits again; the manager
 approves with one tap; the review is then read-only for both. And offline: the rep
@@ -197,7 +197,7 @@ OUTBOX = """() => new Promise((resolve, reject) => {
 
 # Known flake, not fixed yet: about 1 run in 3 the reload with no signal is not the
 # phone's cached copy of /reviews (no html[data-offline-at] within 15 s). Kept running and
-# reported; it must become deterministic before issue 11 is called done.
+# reported; it must become deterministic.
 @pytest.mark.xfail(reason="offline reload of /reviews sometimes not served from the cache",
                    strict=False)
 def test_a_rep_writes_and_submits_offline_and_it_syncs_once(

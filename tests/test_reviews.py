@@ -1,4 +1,4 @@
-"""The weekly review (issue 11) at the service and HTTP level: every forbidden transition is
+"""The weekly review at the service and HTTP level: every forbidden transition is
 refused with a clear message and leaves the review as it was; a manager of another team
 gets 404 for the review, its page, its API and its comments; the figures match the visits
 logged that week (a week crossing a month end and the National Day week); the outbox's

@@ -1,6 +1,6 @@
 """Every preview/apply path of target planning, applied through the web and checked in the
 database: edit, lock and unlock, decomposition by each method, the split over the year by
-each method (issue 8 item 1: growth and seasonal profile answered 500 on apply)."""
+each method (growth and seasonal profile once answered 500 on apply)."""
 
 from __future__ import annotations
 

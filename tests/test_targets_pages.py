@@ -1,4 +1,4 @@
-"""Every page URL renders as a full page when loaded directly (issue 8 item 10), and the
+"""Every page URL renders as a full page when loaded directly, and the
 small things of item 21 that a server test can see: counts said with ngettext, the
 calendar's weekday header, "still to go" not red once met, the warning badge's contrast."""
 

@@ -93,7 +93,7 @@ def test_the_team_page_renders_for_managers_and_is_404_for_reps(app: Flask) -> N
 
 
 def test_every_rep_on_team_links_to_their_plans_action_plan_and_customers(app: Flask) -> None:
-    """Issue 8 item 18: a manager reaches each rep's week and month plan, action plan and
+    """A manager reaches each rep's week and month plan, action plan and
     customers from Team, and each link opens that rep's page (not the manager's own)."""
     import re
 

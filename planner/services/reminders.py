@@ -70,7 +70,7 @@ END_OF_DAY = "end_of_day"
 WEEKLY_REVIEW = "weekly_review"
 BEHIND_TARGET = "behind_target"
 TEAM_DIGEST = "team_digest"
-REVIEW_GROUP = "review"  # review_submitted, review_returned ... (issue 11) in one switch
+REVIEW_GROUP = "review"  # review_submitted, review_returned ... in one switch
 
 # What a user can switch off, in the order the settings list them.
 REP_KINDS = (MORNING_PLAN, FOLLOW_UP, END_OF_DAY, WEEKLY_REVIEW, BEHIND_TARGET, REVIEW_GROUP)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -71,7 +72,7 @@ def _yuan(fen: int) -> str:
 
 @bp.get("/reviews")
 @login_required
-def reviews():  # type: ignore[no-untyped-def]
+def reviews() -> ResponseReturnValue:
     """The Review tab: a rep's review of the week to review now; a manager's week."""
     monday = svc.default_week(_today())
     if current_user.role == Role.REP:
@@ -82,7 +83,7 @@ def reviews():  # type: ignore[no-untyped-def]
 
 @bp.get("/reviews/week/<week>")
 @login_required
-def review_week(week: str):  # type: ignore[no-untyped-def]
+def review_week(week: str) -> ResponseReturnValue:
     monday = _week_or_404(week)
     return render("reviews/review.html",
                   **_context(svc.find(current_user.id, monday), current_user, monday))
@@ -90,7 +91,7 @@ def review_week(week: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/reviews/week/<week>")
 @login_required
-def review_week_post(week: str):  # type: ignore[no-untyped-def]
+def review_week_post(week: str) -> ResponseReturnValue:
     """Without JavaScript: save the draft, or submit."""
     monday = _week_or_404(week)
     action = request.form.get("action", "save")
@@ -115,7 +116,7 @@ def review_week_post(week: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/reviews/<review_id>")
 @login_required
-def review(review_id: str):  # type: ignore[no-untyped-def]
+def review(review_id: str) -> ResponseReturnValue:
     r = svc.get_visible(current_user, review_id)
     if r.user_id == current_user.id:
         return redirect(url_for("web.review_week", week=r.week_start.isoformat()))
@@ -131,7 +132,7 @@ def _back(r: WeeklyReview) -> str:
 
 @bp.post("/reviews/<review_id>/decide")
 @login_required
-def review_decide(review_id: str):  # type: ignore[no-untyped-def]
+def review_decide(review_id: str) -> ResponseReturnValue:
     r = svc.get_visible(current_user, review_id)
     action = request.form.get("action")
     try:
@@ -160,7 +161,7 @@ def review_decide(review_id: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/reviews/<review_id>/comments")
 @login_required
-def review_comment(review_id: str):  # type: ignore[no-untyped-def]
+def review_comment(review_id: str) -> ResponseReturnValue:
     r = svc.get_visible(current_user, review_id)
     try:
         svc.add_comment(current_user, r, request.form.get("body"))
@@ -177,7 +178,7 @@ def review_comment(review_id: str):  # type: ignore[no-untyped-def]
     return redirect(url_for("web.review", review_id=r.id) + "#comments", code=303)
 
 
-def _team(monday: date):  # type: ignore[no-untyped-def]
+def _team(monday: date) -> ResponseReturnValue:
     data = svc.team_week(current_user, monday)
     this_week = svc.week_start(_today())
     return render("reviews/team.html", data=data, monday=monday,
@@ -189,7 +190,7 @@ def _team(monday: date):  # type: ignore[no-untyped-def]
 
 @bp.get("/reviews/team")
 @roles_required(Role.MANAGER, Role.ADMIN)
-def reviews_team():  # type: ignore[no-untyped-def]
+def reviews_team() -> ResponseReturnValue:
     raw = request.args.get("week", "")
     monday = svc.default_week(_today()) if not raw else None
     if monday is None:
@@ -205,7 +206,7 @@ def reviews_team():  # type: ignore[no-untyped-def]
 
 @bp.get("/reviews/history")
 @login_required
-def reviews_history():  # type: ignore[no-untyped-def]
+def reviews_history() -> ResponseReturnValue:
     q = request.args.get("q", "")
     subject = None
     if request.args.get("user"):

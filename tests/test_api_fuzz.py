@@ -57,7 +57,7 @@ def fuzz_app(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterator[F
     with fuzz.app_context():
         from flask_migrate import upgrade
 
-        from planner.services.demo import load_demo
+        from planner.devtools.demo import load_demo
 
         upgrade()
         load_demo()

@@ -14,6 +14,7 @@ from conftest import DEMO_PASSWORD, screenshot
 from flask import Flask
 from sqlalchemy import select
 
+from planner.devtools.demo import DEMO_DIMS, DEMO_SPLIT
 from planner.extensions import db
 from planner.models import (
     FiscalYear,
@@ -27,7 +28,6 @@ from planner.models import (
     User,
 )
 from planner.services.decompose import decompose_year
-from planner.services.demo import DEMO_DIMS, DEMO_SPLIT
 from planner.services.timeplan import last_year_months
 
 pytestmark = pytest.mark.browser

@@ -16,10 +16,10 @@ from conftest import DEMO_PASSWORD, screenshot
 from flask import Flask
 from sqlalchemy import delete, select
 
+from planner.devtools.fakepush import FakePushService
 from planner.extensions import db
 from planner.models import PushSubscription, Reminder, ReminderPreference, User
 from planner.services import reminders, webpush
-from planner.services.fakepush import FakePushService
 from planner.services.notify import enqueue
 
 pytestmark = pytest.mark.browser

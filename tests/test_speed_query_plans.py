@@ -35,7 +35,7 @@ def sqlite_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     with app.app_context():
         from flask_migrate import upgrade
 
-        from planner.services.demo import load_demo
+        from planner.devtools.demo import load_demo
 
         upgrade()
         load_demo()

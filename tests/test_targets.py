@@ -311,7 +311,7 @@ def test_october_2026_split_to_days_skips_national_day_and_works_the_makeup_satu
         if fy is None:  # the demo year follows the clock; make 2026 when it is another
             from datetime import date
 
-            from planner.services.demo import company_targets_spec
+            from planner.devtools.demo import company_targets_spec
             from planner.services.targets import ensure_company_targets
 
             company_id = db.session.scalar(select(FiscalYear.company_id))

@@ -30,7 +30,7 @@ ALLOWED: dict[str, str] = {
     "planner/services/imports.py:_import_customers": "being split by the tracking work",
     "planner/services/tracking.py:track": "being split by the tracking work",
     "planner/services/funnel.py:funnel": "being split by the tracking work",
-    "planner/services/page_bench.py:run": "a benchmark script, being reworked by the speed work",
+    "planner/devtools/page_bench.py:run": "a benchmark script, being reworked by the speed work",
 }
 
 

@@ -37,7 +37,7 @@ from ..models import (
     VisitProduct,
 )
 from ..security import hash_password
-from .company import company_tz, local_today
+from ..services.company import company_tz, local_today
 
 T = TypeVar("T")
 
@@ -231,12 +231,12 @@ def load_demo(today: date | None = None) -> list[Login]:
     fy = _fiscal_year(company, today.year)
     db.session.commit()
 
-    from .targets import ensure_company_targets
+    from ..services.targets import ensure_company_targets
 
     ensure_company_targets(fy, company_targets_spec())
     db.session.commit()
     _decompose(company, fy)
-    from .stage_history import backfill_demo  # tracking: the funnel's stage history
+    from ..services.stage_history import backfill_demo  # tracking: the funnel's stage history
 
     backfill_demo(company, today)
     db.session.commit()
@@ -252,7 +252,7 @@ DEMO_SPLIT = {"revenue": "last_year", "visits": "last_year", "new_customers": "l
 
 def _decompose(company: Company, fy: FiscalYear) -> None:
     """Decompose every metric's company target to the reps, once (idempotent)."""
-    from .decompose import decompose_year
+    from ..services.decompose import decompose_year
 
     metrics = db.session.scalars(select(Metric).where(
         Metric.company_id == company.id).order_by(Metric.sort)).all()

@@ -36,8 +36,8 @@ from ..models import (
     Visit,
     VisitKind,
 )
+from ..services.calendar import company_calendar
 from .bench import build_company, decompose_all
-from .calendar import company_calendar
 
 BIG_PASSWORD = "planner-bench-2026"
 COMPANY_NAME = "Bench Co"

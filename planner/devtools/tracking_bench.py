@@ -36,9 +36,9 @@ from ..models import (
     User,
     Visit,
 )
+from ..services.calendar import company_calendar
+from ..services.decompose import apply_plan, plan_decompose
 from . import bench
-from .calendar import company_calendar
-from .decompose import apply_plan, plan_decompose
 
 VISITS_PER_REP = 130  # 2,000 reps -> 260,000 visits
 CUSTOMERS_PER_REP = 20

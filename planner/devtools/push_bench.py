@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select
 
 from ..extensions import db
 from ..models import PushSubscription, Reminder, ReminderStatus, User
-from . import webpush
+from ..services import webpush
 from .fakepush import FakePushService
 
 BODY = ("今日目标：销售额 ¥2,729.42、拜访量 4、陌生拜访 1、回访 1、签约数量 1、回款 ¥1,428.59。"
@@ -47,7 +47,7 @@ def _worker(url: str, name: str, limit: int, threads: int, out: Any, ready: Any,
     """A worker process: its own app and connections; dispatch until nothing is due.
     The clock starts when every worker is up (`go`)."""
     from .. import create_app
-    from . import reminders
+    from ..services import reminders
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
     with app.app_context():

@@ -37,8 +37,8 @@ from ..models import (
     Visit,
     VisitKind,
 )
-from .company import local_today
-from .decompose import (
+from ..services.company import local_today
+from ..services.decompose import (
     Context,
     Plan,
     Tree,
@@ -47,7 +47,7 @@ from .decompose import (
     plan_decompose,
     serialise_new_nodes,
 )
-from .targets import ensure_company_targets
+from ..services.targets import ensure_company_targets
 
 REPS, TEAMS, REGIONS, PRODUCTS = 2000, 50, 5, 5
 METRICS = [
@@ -209,7 +209,7 @@ def run(today: date | None = None, runs: int = 20) -> BenchResult:
                          visited_at=datetime.now(UTC), local_date=day,
                          amount_signed=1_000_00))
     db.session.commit()
-    from .plan import rep_plan
+    from ..services.plan import rep_plan
 
     timings = []
     for _ in range(runs):

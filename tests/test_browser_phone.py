@@ -152,7 +152,7 @@ WRAPPED_FIGURES = """() => [...document.querySelectorAll('""" + FIGURES + """')]
 
 def _run_metrics(app: Flask, username: str) -> list[tuple[str, int, int, str]]:
     """(code, today's target, still to go, unit) of each metric with a run rate."""
-    from planner.services.plan import rep_plan
+    from planner.services.rep_plan import rep_plan
 
     with app.app_context():
         u = db.session.scalar(select(User).where(User.username == username))

@@ -124,8 +124,8 @@ def test_the_month_plan_splits_into_early_mid_and_late_month(app: Flask) -> None
     page = c.get("/plans/month?lang=zh_Hans_CN").get_data(as_text=True)
     for label in ("上旬", "中旬", "下旬"):
         assert label in page
-    from planner.services.plan import rep_plan
     from planner.services.plans import month_plan
+    from planner.services.rep_plan import rep_plan
 
     with app.app_context():
         u = user("rep01")

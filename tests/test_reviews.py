@@ -32,7 +32,7 @@ from planner.models import (
 from planner.services import reviews as svc
 from planner.services.calendar import company_calendar
 from planner.services.company import local_today
-from planner.services.plan import fiscal_year_of, rep_month_targets
+from planner.services.rep_plan import fiscal_year_of, rep_month_targets
 
 
 def _client(app: Flask, username: str) -> tuple[FlaskClient, str]:

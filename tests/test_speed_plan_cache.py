@@ -17,7 +17,7 @@ from planner.api.today import plan_metrics_json
 from planner.extensions import db
 from planner.models import Customer, Metric, PlanCache, Role, Target, Tier, User
 from planner.services import plan_cache
-from planner.services.plan import rep_plan
+from planner.services.rep_plan import rep_plan
 
 HX = {"HX-Request": "true"}
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from planner.extensions import db
 from planner.models import FiscalYear, Metric, Target, TargetCell, Tier, User
-from planner.services.plan import rep_month_targets
+from planner.services.rep_plan import rep_month_targets
 
 
 def _demo_fy() -> FiscalYear:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from planner.extensions import db
 from planner.models import User, Visit
 from planner.services import tracking as tk
-from planner.services.plan import rep_plan
+from planner.services.rep_plan import rep_plan
 
 
 def _user(name: str) -> User:

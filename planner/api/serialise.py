@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..models import Customer, Visit
-from ..services.plan import RepPlan
+from ..services.rep_plan import RepPlan
 
 
 def utc_iso(at: datetime) -> str:

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from .. import access
 from ..models import User
-from ..services.plan import RepPlan
+from ..services.rep_plan import RepPlan
 from . import bp
 from .serialise import plan_metrics_json
 

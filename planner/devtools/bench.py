@@ -209,7 +209,7 @@ def run(today: date | None = None, runs: int = 20) -> BenchResult:
                          visited_at=datetime.now(UTC), local_date=day,
                          amount_signed=1_000_00))
     db.session.commit()
-    from ..services.plan import rep_plan
+    from ..services.rep_plan import rep_plan
 
     timings = []
     for _ in range(runs):

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..models import ActionPlan, Company, Metric, MetricUnit, User, Visit, VisitKind, VisitProduct
 from .actuals import daily_actuals
 from .calendar import company_calendar
-from .plan import fiscal_year_of, rep_month_targets
+from .rep_plan import fiscal_year_of, rep_month_targets
 
 # (key, label, metric code for the target or None, actual source)
 WEEK_ROWS = [

@@ -488,7 +488,7 @@ def _name(obj: Any) -> str:
 
 def morning_plan_text(user: User, day: date, locale: str) -> Text | None:
     from .dayplan import day_plan, follow_ups_due
-    from .plan import rep_plan
+    from .rep_plan import rep_plan
 
     plan = rep_plan(user, day)
     run = [m for m in plan.metrics if m.run is not None and m.target > 0]
@@ -529,7 +529,7 @@ def follow_up_text(user: User, day: date, locale: str) -> Text | None:
 
 
 def end_of_day_text(user: User, day: date, locale: str) -> Text | None:
-    from .plan import rep_plan
+    from .rep_plan import rep_plan
 
     logged = db.session.scalar(select(func.count(Visit.id)).where(
         Visit.user_id == user.id, Visit.local_date == day)) or 0
@@ -593,7 +593,7 @@ def _pace(pace: float, metric: Any) -> str:
 
 def behind_target_text(user: User, day: date, locale: str) -> Text | None:
     from .calendar import company_calendar
-    from .plan import rep_plan
+    from .rep_plan import rep_plan
 
     company = user.company
     cal = company_calendar(company)

@@ -108,7 +108,7 @@ def test_the_week_plan_shows_targets_from_the_engine_beside_actuals(app: Flask) 
     for label in ("New customers", "Cold visits", "Existing customers", "Return visits",
                   "Collections", "Signings", "Mon", "Sun", "Week total"):
         assert label in page, label
-    from planner.services.plans import week_plan
+    from planner.services.period_plans import week_plan
 
     with app.app_context():
         data = week_plan(user("rep01"), date(2026, 11, 16))
@@ -124,7 +124,7 @@ def test_the_month_plan_splits_into_early_mid_and_late_month(app: Flask) -> None
     page = c.get("/plans/month?lang=zh_Hans_CN").get_data(as_text=True)
     for label in ("上旬", "中旬", "下旬"):
         assert label in page
-    from planner.services.plans import month_plan
+    from planner.services.period_plans import month_plan
     from planner.services.rep_plan import rep_plan
 
     with app.app_context():

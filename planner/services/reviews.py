@@ -64,7 +64,7 @@ from ..parsing import has_nul
 from . import notify
 from .calendar import company_calendar
 from .company import company_tz, local_today
-from .plans import MONEY_SOURCES, _rows
+from .period_plans import MONEY_SOURCES, _rows
 from .visits import parse_money
 
 # ------------------------------------------------------------------ the figures

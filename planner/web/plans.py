@@ -13,7 +13,7 @@ from .. import access
 from ..extensions import db
 from ..models import User
 from ..parsing import MAX_YEAR, MIN_YEAR, parse_day
-from ..services import plans as svc
+from ..services import period_plans as svc
 from ..services.company import local_today
 from . import bp
 from .render import render

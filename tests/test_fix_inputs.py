@@ -448,7 +448,7 @@ def test_the_board_says_when_it_shows_only_the_first_customers(
 def test_tomorrows_plan_says_when_candidates_are_cut_and_keeps_planned_customers(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from planner.services import dayplan
+    from planner.services import planned_visits as dayplan
 
     c, token = client_for(app, "rep01")
     with app.app_context():

@@ -135,7 +135,7 @@ def test_follow_ups_and_end_of_day(push_ctx, working_today):
     rep = user("rep05")
     no_quiet(rep.id)
     reminders.generate(_at(working_today, "09:31"), only=[rep.id])
-    from planner.services.dayplan import follow_ups_due
+    from planner.services.planned_visits import follow_ups_due
 
     due = follow_ups_due(rep.id, working_today)
     fu = _rows(rep.id, "follow_up")

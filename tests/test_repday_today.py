@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from planner.extensions import db
 from planner.models import CalendarOverride, Company, DayKind
 from planner.services.company import local_today
-from planner.services.dayplan import day_plan, next_working_day
+from planner.services.planned_visits import day_plan, next_working_day
 
 TARGET_SQL = text("""
     SELECT COALESCE(SUM(tc.value), 0)

@@ -487,7 +487,7 @@ def _name(obj: Any) -> str:
 
 
 def morning_plan_text(user: User, day: date, locale: str) -> Text | None:
-    from .dayplan import day_plan, follow_ups_due
+    from .planned_visits import day_plan, follow_ups_due
     from .rep_plan import rep_plan
 
     plan = rep_plan(user, day)
@@ -515,7 +515,7 @@ def morning_plan_text(user: User, day: date, locale: str) -> Text | None:
 
 
 def follow_up_text(user: User, day: date, locale: str) -> Text | None:
-    from .dayplan import follow_ups_due
+    from .planned_visits import follow_ups_due
 
     due = follow_ups_due(user.id, day)
     if not due:

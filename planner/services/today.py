@@ -7,16 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 from ..models import User
-from . import dayplan
+from . import planned_visits
 from .company import local_today
-from .dayplan import (
+from .plan_cache import cached_rep_plan
+from .planned_visits import (
     count_candidates,
     day_plan,
     follow_ups_due,
     next_working_day,
     plan_candidates,
 )
-from .plan_cache import cached_rep_plan
 
 
 def today_context(user: User, full: bool = True) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def today_context(user: User, full: bool = True) -> dict[str, Any]:
         "follow_ups": follow_ups_due(user.id, day),
         "tomorrow": tomorrow,
         "tomorrow_plan": tomorrow_plan,
-        "candidates": plan_candidates(user.id, dayplan.MAX_CANDIDATES, planned=planned),
+        "candidates": plan_candidates(user.id, planned_visits.MAX_CANDIDATES, planned=planned),
         "candidates_total": count_candidates(user.id),
-        "candidates_max": dayplan.MAX_CANDIDATES,
+        "candidates_max": planned_visits.MAX_CANDIDATES,
     }

@@ -8,7 +8,7 @@ from flask import request
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..services.dayplan import DayPlanInput, save_day_plan
+from ..services.planned_visits import DayPlanInput, save_day_plan
 from ..services.today import today_context  # re-exported: moved to the services
 from . import bp
 from .render import render, wants_fragment

@@ -10,7 +10,7 @@ import pytest
 from conftest import DEMO_PASSWORD
 from flask import Flask
 
-from planner.services import sync_bench
+from planner.devtools import sync_bench
 
 
 def test_bench_sync_prints_the_counts_and_applies_every_item_on_the_first_pass(

@@ -368,7 +368,7 @@ def test_the_benchmark_builds_decomposes_and_recomputes_a_small_company(
 ) -> None:
     """The bench command's code path on a small company (no timing asserted)."""
     from planner import create_app
-    from planner.services import bench
+    from planner.devtools import bench
 
     monkeypatch.setattr(bench, "REPS", 40)
     monkeypatch.setattr(bench, "TEAMS", 5)

@@ -1,5 +1,5 @@
 """GET /api/v1/openapi.json: the OpenAPI 3.1 document of the JSON API, written by hand
-as a dict. tests/test_repday_api.py checks that every documented path and method is a
+as a dict. tests/api/test_repday_api.py checks that every documented path and method is a
 real route and that every /api/v1 route is documented.
 
 Paths are relative to the server URL /api/v1. Add a new endpoint's entry to PATHS (the

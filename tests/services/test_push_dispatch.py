@@ -304,7 +304,7 @@ def test_a_worker_process_killed_holding_rows_loses_none(push_ctx, fake_push):
     db.session.commit()
     rid = due(rep.id, when="killed", title="survives").id
     db.session.commit()
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     proc = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "planner", "reminders", "worker",
          "--dispatch-only", "--idle", "0.2"],

@@ -34,7 +34,7 @@ from planner.services import notify, reminders
 from planner.services import reviews as rv
 from planner.services.company import local_today
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HX = {"HX-Request": "true"}
 # Not pages: the JSON API, files, the service worker, the manifest.
 NOT_PAGES = ("/api/", "/static/", "/vendor/", "/sw.js", "/manifest.webmanifest")

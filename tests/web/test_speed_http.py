@@ -53,7 +53,7 @@ def test_json_and_static_files_are_compressed_too(rep_client: FlaskClient) -> No
     resp = rep_client.get(css.group(1), headers={"Accept-Encoding": "br"})
     assert resp.headers["Content-Encoding"] == "br"
     assert resp.headers["Cache-Control"] == IMMUTABLE
-    on_disk = (Path(__file__).resolve().parents[1] / "static/css/app.css").read_bytes()
+    on_disk = (Path(__file__).resolve().parents[2] / "static/css/app.css").read_bytes()
     assert brotli.decompress(resp.data) == on_disk
     again = rep_client.get(css.group(1), headers={"Accept-Encoding": "br"})
     assert again.data == resp.data  # compressed once, kept

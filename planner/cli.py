@@ -40,7 +40,7 @@ def _scratch_database(database_url: str | None, tmp_dir: str) -> str:
 @planner_cli.command("demo")
 def demo() -> None:
     """Load the demo company (deterministic and idempotent) and print its logins."""
-    from .services.demo import DEMO_PASSWORD, load_demo
+    from .devtools.demo import DEMO_PASSWORD, load_demo
 
     logins = load_demo()
     click.echo(f"Demo company loaded. Logins (password for all: {DEMO_PASSWORD}):")
@@ -65,8 +65,8 @@ def bench_decompose(database_url: str | None, runs: int) -> None:
     from flask_migrate import upgrade
 
     from . import create_app
+    from .devtools import bench
     from .extensions import db
-    from .services import bench
 
     tmp = tempfile.TemporaryDirectory(prefix="planner-bench-")
     url = _scratch_database(database_url, tmp.name)
@@ -100,9 +100,9 @@ def bench_sync(database_url: str | None, items: int, batch: int) -> None:
     from flask_migrate import upgrade
 
     from . import create_app
+    from .devtools import sync_bench
+    from .devtools.demo import DEMO_PASSWORD, load_demo
     from .extensions import db
-    from .services import sync_bench
-    from .services.demo import DEMO_PASSWORD, load_demo
 
     tmp = tempfile.TemporaryDirectory(prefix="planner-bench-sync-")
     url = _scratch_database(database_url, tmp.name)
@@ -130,7 +130,7 @@ def bench_sync(database_url: str | None, items: int, batch: int) -> None:
 def review_reminders() -> None:
     """Queue the weekly-review reminders due now: from Monday on, last week's review
     not submitted (to the rep, and one per manager naming who). Idempotent: run it from
-    cron as often as you like (issue 11)."""
+    cron as often as you like."""
     from sqlalchemy import select
 
     from .extensions import db
@@ -157,8 +157,8 @@ def bench_tracking(database_url: str | None, runs: int) -> None:
     from flask_migrate import upgrade
 
     from . import create_app
+    from .devtools import tracking_bench
     from .extensions import db
-    from .services import tracking_bench
 
     tmp = tempfile.TemporaryDirectory(prefix="planner-bench-tracking-")
     url = _scratch_database(database_url, tmp.name)
@@ -184,7 +184,7 @@ def bench_tracking(database_url: str | None, runs: int) -> None:
                    f"runs: {', '.join(f'{t:.0f}' for t in times)}")
 
 
-# ---------------------------------------------------------------- issue 10: reminders
+# ---------------------------------------------------------------- reminders
 @planner_cli.command("vapid")
 @click.option("--rotate", is_flag=True,
               help="Make a new key pair. Every device must subscribe again: the existing "
@@ -296,8 +296,8 @@ def bench_reminders(database_url: str | None, count: int, workers: int, batch: i
     from flask_migrate import upgrade
 
     from . import create_app
+    from .devtools import push_bench
     from .extensions import db
-    from .services import push_bench
 
     tmp = tempfile.TemporaryDirectory(prefix="planner-bench-push-")
     url = _scratch_database(database_url, tmp.name)
@@ -340,8 +340,8 @@ def bench_reminders(database_url: str | None, count: int, workers: int, batch: i
 def bench_pages(database_url: str, rebuild: bool, clients: int, per_client: int,
                 workers: int, threads: int) -> None:
     """Serve the 2,000-rep company with gunicorn and measure its pages from 50 clients."""
-    from .services import page_bench
-    from .services.bigco import ensure_big_company
+    from .devtools import page_bench
+    from .devtools.bigco import ensure_big_company
 
     url = database_url
     if url.startswith("postgresql://"):

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask.json.provider import DefaultJSONProvider
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
@@ -69,7 +70,7 @@ def _message(code: int) -> str:
     }.get(code, _("Something went wrong."))
 
 
-def render_error(code: int, message: str | None = None):  # type: ignore[no-untyped-def]
+def render_error(code: int, message: str | None = None) -> ResponseReturnValue:
     message = message or _message(code)
     if wants_json():
         return jsonify({"error": {"code": code, "message": message}}), code
@@ -80,14 +81,14 @@ def init_app(app: Flask) -> None:
     app.json = SafeJSONProvider(app)
 
     @app.errorhandler(JSONTooDeep)
-    def _too_deep(e: JSONTooDeep):  # type: ignore[no-untyped-def]
+    def _too_deep(e: JSONTooDeep) -> ResponseReturnValue:
         return render_error(400, _("The JSON you sent is nested too deeply (at most "
                                    "%(n)d levels); nothing was changed.", n=MAX_JSON_DEPTH))
 
     from .db import UnstorableText
 
     @app.errorhandler(UnstorableText)
-    def _unstorable(e: UnstorableText):  # type: ignore[no-untyped-def]
+    def _unstorable(e: UnstorableText) -> ResponseReturnValue:
         from .extensions import db
 
         db.session.rollback()
@@ -96,14 +97,14 @@ def init_app(app: Flask) -> None:
                                    "changed. Retype it and try again."))
 
     @app.errorhandler(CSRFError)
-    def _csrf(e: CSRFError):  # type: ignore[no-untyped-def]
+    def _csrf(e: CSRFError) -> ResponseReturnValue:
         return render_error(
             400,
             _("Your form has expired or is missing its security token. Please reload the page and try again; nothing was changed."),  # noqa: E501
         )
 
     @app.errorhandler(HTTPException)
-    def _http(e: HTTPException):  # type: ignore[no-untyped-def]
+    def _http(e: HTTPException) -> ResponseReturnValue:
         resp, code = render_error(e.code or 500, None)
         if not isinstance(resp, Response):
             resp = make_response(resp)
@@ -114,7 +115,7 @@ def init_app(app: Flask) -> None:
         return resp, code
 
     @app.errorhandler(Exception)
-    def _any(e: Exception):  # type: ignore[no-untyped-def]
+    def _any(e: Exception) -> ResponseReturnValue:
         if app.testing and not app.config.get("TEST_RENDER_500"):
             raise e
         app.logger.exception("unhandled error")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -96,19 +97,16 @@ def _offline_context() -> dict[str, Any]:
         numbers on the phone (a page cached yesterday is not moved by today's visits)."""
         from flask_login import current_user
 
-        from .extensions import db
-        from .models import Company
         from .services.company import company_tz, local_today
 
-        company = db.session.get(Company, current_user.unit.company_id)
-        assert company is not None
+        company = current_user.company
         return {"day": local_today(company).isoformat(), "tz": str(company_tz(company))}
 
     return {"offline_day": offline_day}
 
 
 @bp.get("/manifest.webmanifest")
-def manifest():  # type: ignore[no-untyped-def]
+def manifest() -> ResponseReturnValue:
     # The language comes from ?lang= (base.html links the page's language); the manifest
     # is fetched without cookies, so the session cannot say it.
     lang = normalize(request.args.get("lang")) or current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -137,7 +135,7 @@ def manifest():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/sw.js")
-def service_worker():  # type: ignore[no-untyped-def]
+def service_worker() -> ResponseReturnValue:
     src = (STATIC / "sw.js").read_text(encoding="utf-8")
     src = src.replace('"__SHELL_VERSION__"', json.dumps(shell_version()))
     src = src.replace('["__SHELL_URLS__"]', json.dumps(shell_urls()))
@@ -149,6 +147,6 @@ def service_worker():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/offline")
-def offline():  # type: ignore[no-untyped-def]
+def offline() -> ResponseReturnValue:
     """What a page that is not cached shows offline (precached by the service worker)."""
     return render_template("pwa/offline.html")

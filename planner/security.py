@@ -10,6 +10,7 @@ from concurrent.futures import TimeoutError as FuturesTimeout
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, Response, current_app
+from flask.typing import ResponseReturnValue
 
 from .extensions import db, login_manager
 
@@ -131,7 +132,7 @@ def init_app(app: Flask) -> None:
         return user
 
     @login_manager.unauthorized_handler
-    def unauthorized():  # type: ignore[no-untyped-def]
+    def unauthorized() -> ResponseReturnValue:
         from flask import redirect, request, url_for
         from flask_babel import gettext as _
 

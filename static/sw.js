@@ -186,7 +186,7 @@ self.addEventListener("sync", (event) => {
   })());
 });
 
-// Issue 10: push reminders. The payload (JSON from the server's dispatcher) carries the
+// Push reminders. The payload (JSON from the server's dispatcher) carries the
 // title, body, the link, the kind (the tag: a newer reminder replaces an older one of the
 // same kind) and "open" (/notifications/<id>/open marks it read, then goes to the link).
 function waitFor(event, promise) {

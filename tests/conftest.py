@@ -60,7 +60,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         from flask_migrate import upgrade
 
         upgrade()
-        from planner.services.demo import load_demo
+        from planner.devtools.demo import load_demo
 
         load_demo()
         db.session.remove()

@@ -9,10 +9,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import delete, select
 
+from planner.devtools.fakepush import FakePushService
 from planner.extensions import db
 from planner.models import PushSubscription, Reminder, ReminderPreference, User
 from planner.services import webpush
-from planner.services.fakepush import FakePushService
 from planner.services.notify import enqueue
 
 

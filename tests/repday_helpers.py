@@ -1,4 +1,4 @@
-"""Helpers shared by the rep's-day tests (issue 4)."""
+"""Helpers shared by the rep's-day tests."""
 
 from __future__ import annotations
 

@@ -202,8 +202,8 @@ def main() -> None:
         from flask_migrate import upgrade
 
         from planner.cli import _machine
+        from planner.devtools.demo import load_demo
         from planner.extensions import db
-        from planner.services.demo import load_demo
 
         upgrade()
         load_demo()

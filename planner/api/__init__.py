@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -10,12 +11,12 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 @bp.get("/me")
 @login_required
-def me():  # type: ignore[no-untyped-def]
+def me() -> ResponseReturnValue:
     u = current_user
     return jsonify(
         {"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role.value}
     )
 
 
-# sync: issue 5 (offline outbox sync + CSRF refresh)
+# sync: the offline outbox sync and the CSRF refresh
 from . import openapi, records, reviews, sync, today  # noqa: E402,F401

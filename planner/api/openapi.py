@@ -1,15 +1,16 @@
 """GET /api/v1/openapi.json: the OpenAPI 3.1 document of the JSON API, written by hand
-as a dict. tests/test_repday_api.py checks that every documented path and method is a
+as a dict. tests/api/test_repday_api.py checks that every documented path and method is a
 real route and that every /api/v1 route is documented.
 
 Paths are relative to the server URL /api/v1. Add a new endpoint's entry to PATHS (the
-offline sync of issue 5 has its own section at the end of PATHS)."""
+offline sync has its own section at the end of PATHS)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import jsonify
+from flask.typing import ResponseReturnValue
 
 from ..parsing import MAX_ID, MAX_YEAR, MIN_YEAR
 from . import bp
@@ -238,7 +239,7 @@ PATHS: dict[str, Any] = {
                               "content": {"application/json": {}}}}}},
 }
 
-# ---------------------------------------------------------------- offline sync (issue 5)
+# ---------------------------------------------------------------- offline sync
 # The offline outbox's endpoints. Described here from planner/api/sync.py's docstring;
 # the issue-5 code owns the details (refine the schemas there as the protocol settles).
 PATHS.update({
@@ -267,8 +268,8 @@ PATHS.update({
                     "errors": {"type": "object",
                                "additionalProperties": {"type": "string"}},
                     "message": {"type": "string"}}}},
-                "plan": {"type": "object"}, "csrf_token": {"type": "string"}}},
-                "Item by item results, the recomputed plan and a fresh CSRF token."),
+                "csrf_token": {"type": "string"}}},
+                "Item by item results and a fresh CSRF token."),
             "400": _ERR_400_POST, "401": _ERR_401,
             "409": _json(_ref("Error"), "Items saved on the phone under another account "
                          "(an item's \"user\" is not the session's user); nothing applied."),
@@ -277,7 +278,7 @@ PATHS.update({
 })
 
 
-# ---------------------------------------------------------------- weekly reviews (issue 11)
+# ---------------------------------------------------------------- weekly reviews
 _REVIEW_ID = {"name": "review_id", "in": "path", "required": True,
               "schema": {"type": "integer"}}
 _WEEK = {"name": "week", "in": "path", "required": True, "schema": _DATE,
@@ -454,5 +455,5 @@ def document() -> dict[str, Any]:
 
 
 @bp.get("/openapi.json")
-def openapi():  # type: ignore[no-untyped-def]
+def openapi() -> ResponseReturnValue:
     return jsonify(document())

@@ -8,10 +8,10 @@ offset (UTC, `2026-11-27T06:30:00+00:00`)."""
 from __future__ import annotations
 
 import uuid as uuidlib
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
@@ -24,53 +24,9 @@ from ..services import intake
 from ..services.customers import search_customers
 from ..services.visits import UUID_RE
 from . import bp
+from .serialise import customer_json, utc_iso, visit_json  # noqa: F401
 
 MAX_LIMIT = 200
-
-
-def utc_iso(at: datetime) -> str:
-    """An instant as RFC 3339 with its offset (stored instants are UTC)."""
-    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
-
-
-def customer_json(c: Customer) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "uuid": c.uuid,
-        "name": c.name,
-        "contact_name": c.contact_name,
-        "phone": c.phone,
-        "address": c.address,
-        "owner_id": c.owner_id,
-        "stage": c.stage.code,
-        "next_follow_up": c.next_follow_up.isoformat() if c.next_follow_up else None,
-        "first_won_on": c.first_won_on.isoformat() if c.first_won_on else None,
-    }
-
-
-def visit_json(v: Visit) -> dict[str, Any]:
-    return {
-        "id": v.id,
-        "user_id": v.user_id,
-        "customer_id": v.customer_id,
-        "kind": v.kind.value,
-        "visited_at": utc_iso(v.visited_at),
-        "local_date": v.local_date.isoformat(),
-        "place": v.place,
-        "latitude": v.latitude,
-        "longitude": v.longitude,
-        "purpose": v.purpose,
-        "notes": v.notes,
-        "outcome": v.outcome,
-        "amount_signed_fen": v.amount_signed,
-        "amount_collected_fen": v.amount_collected,
-        "expenses_fen": v.expenses,
-        "materials": v.materials,
-        "next_follow_up": v.next_follow_up.isoformat() if v.next_follow_up else None,
-        "products": sorted(p.product_line_id for p in v.products),
-        "stage_from_id": v.stage_from_id,
-        "stage_to_id": v.stage_to_id,
-    }
 
 
 def _limit() -> int:
@@ -80,20 +36,20 @@ def _limit() -> int:
 
 @bp.get("/customers")
 @login_required
-def customers():  # type: ignore[no-untyped-def]
+def customers() -> ResponseReturnValue:
     rows = search_customers(current_user, request.args.get("q", ""), limit=_limit())
     return jsonify({"customers": [customer_json(c) for c in rows]})
 
 
 @bp.get("/customers/<int:customer_id>")
 @login_required
-def customer(customer_id: int):  # type: ignore[no-untyped-def]
+def customer(customer_id: int) -> ResponseReturnValue:
     return jsonify(customer_json(access.get_or_404(current_user, Customer, customer_id)))
 
 
 @bp.get("/visits")
 @login_required
-def visits():  # type: ignore[no-untyped-def]
+def visits() -> ResponseReturnValue:
     stmt = access.visits(current_user)
     cid = request.args.get("customer_id")
     if cid:
@@ -117,7 +73,7 @@ def visits():  # type: ignore[no-untyped-def]
 
 @bp.post("/visits")
 @login_required
-def visit_create():  # type: ignore[no-untyped-def]
+def visit_create() -> ResponseReturnValue:
     """A visit through the one intake (services.intake), at most once: the same id and
     payload again (here, from the form or from the outbox) answers 200 with the saved
     visit; the same id with another payload answers 409. The answer is built before the
@@ -164,5 +120,5 @@ def _visit_answer(answer: dict[str, Any], status: int) -> Any:
 
 @bp.get("/visits/<visit_id>")
 @login_required
-def visit(visit_id: str):  # type: ignore[no-untyped-def]
+def visit(visit_id: str) -> ResponseReturnValue:
     return jsonify(visit_json(access.get_or_404(current_user, Visit, visit_id)))

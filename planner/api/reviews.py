@@ -1,4 +1,4 @@
-"""Weekly reviews as JSON (issue 11), and the outbox's "review" items for POST /sync.
+"""Weekly reviews as JSON, and the outbox's "review" items for POST /sync.
 
 Every rule lives in planner.services.reviews; a refusal answers with its status and a
 clear message and changes nothing: 404 (not the viewer's to see, never 403 for that),
@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -20,7 +21,7 @@ from werkzeug.exceptions import NotFound
 from .. import access
 from ..errors import render_error
 from ..extensions import db
-from ..models import Company, User, WeeklyReview, WeeklyReviewEvent
+from ..models import User, WeeklyReview, WeeklyReviewEvent
 from ..parsing import parse_id
 from ..services import reviews as svc
 from ..services.company import local_today
@@ -28,12 +29,11 @@ from . import bp
 
 
 def _today() -> Any:
-    company = db.session.get(Company, current_user.unit.company_id)
-    assert company is not None
+    company = current_user.company
     return local_today(company)
 
 
-def _refused(e: svc.ReviewError):  # type: ignore[no-untyped-def]
+def _refused(e: svc.ReviewError) -> ResponseReturnValue:
     db.session.rollback()
     if isinstance(e, svc.ReviewFieldErrors):
         return jsonify({"errors": e.errors, "message": e.message}), 422
@@ -55,7 +55,7 @@ def _body() -> dict[str, Any]:
 
 @bp.get("/reviews")
 @login_required
-def list_reviews():  # type: ignore[no-untyped-def]
+def list_reviews() -> ResponseReturnValue:
     """History: the viewer's visible reviews, newest week first, searchable by text."""
     user_id = None
     if request.args.get("user"):
@@ -67,7 +67,7 @@ def list_reviews():  # type: ignore[no-untyped-def]
 
 @bp.get("/reviews/week/<week>")
 @login_required
-def get_own_review(week: str):  # type: ignore[no-untyped-def]
+def get_own_review(week: str) -> ResponseReturnValue:
     try:
         monday = svc.check_week(week, _today())
     except svc.ReviewError as e:
@@ -76,40 +76,38 @@ def get_own_review(week: str):  # type: ignore[no-untyped-def]
     return jsonify(svc.review_json(review, current_user, monday))
 
 
-@bp.put("/reviews/week/<week>")
-@login_required
-def put_draft(week: str):  # type: ignore[no-untyped-def]
+def _write_week(week: str, write: Any) -> ResponseReturnValue:
+    """Save the draft or submit it (`write` is svc.save_draft or svc.submit)."""
     body = _body()
     try:
         monday = svc.check_week(week, _today())
-        review = svc.save_draft(current_user, monday, body, body.get("version"))
+        review = write(current_user, monday, body, body.get("version"))
     except svc.ReviewError as e:
         return _refused(e)
     db.session.commit()
     return jsonify(svc.review_json(review, current_user, monday, figures=False))
+
+
+@bp.put("/reviews/week/<week>")
+@login_required
+def put_draft(week: str) -> ResponseReturnValue:
+    return _write_week(week, svc.save_draft)
 
 
 @bp.post("/reviews/week/<week>/submit")
 @login_required
-def submit_review(week: str):  # type: ignore[no-untyped-def]
-    body = _body()
-    try:
-        monday = svc.check_week(week, _today())
-        review = svc.submit(current_user, monday, body, body.get("version"))
-    except svc.ReviewError as e:
-        return _refused(e)
-    db.session.commit()
-    return jsonify(svc.review_json(review, current_user, monday, figures=False))
+def submit_review(week: str) -> ResponseReturnValue:
+    return _write_week(week, svc.submit)
 
 
 @bp.get("/reviews/<review_id>")
 @login_required
-def get_review(review_id: str):  # type: ignore[no-untyped-def]
+def get_review(review_id: str) -> ResponseReturnValue:
     review = svc.get_visible(current_user, review_id)
     return jsonify(svc.review_json(review, review.author, review.week_start))
 
 
-def _decide(review_id: str, action: str):  # type: ignore[no-untyped-def]
+def _decide(review_id: str, action: str) -> ResponseReturnValue:
     review = svc.get_visible(current_user, review_id)
     body = _body()
     try:
@@ -123,26 +121,26 @@ def _decide(review_id: str, action: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/reviews/<review_id>/approve")
 @login_required
-def approve_review(review_id: str):  # type: ignore[no-untyped-def]
+def approve_review(review_id: str) -> ResponseReturnValue:
     return _decide(review_id, "approve")
 
 
 @bp.post("/reviews/<review_id>/return")
 @login_required
-def return_review(review_id: str):  # type: ignore[no-untyped-def]
+def return_review(review_id: str) -> ResponseReturnValue:
     return _decide(review_id, "return")
 
 
 @bp.get("/reviews/<review_id>/comments")
 @login_required
-def list_comments(review_id: str):  # type: ignore[no-untyped-def]
+def list_comments(review_id: str) -> ResponseReturnValue:
     review = svc.get_visible(current_user, review_id)
     return jsonify({"comments": [svc.comment_json(c) for c in review.comments]})
 
 
 @bp.post("/reviews/<review_id>/comments")
 @login_required
-def add_comment(review_id: str):  # type: ignore[no-untyped-def]
+def add_comment(review_id: str) -> ResponseReturnValue:
     review = svc.get_visible(current_user, review_id)
     try:
         c = svc.add_comment(current_user, review, _body().get("body"))
@@ -188,8 +186,7 @@ def sync_item(raw_id: str, item_id: str, payload: Any, user: User) -> dict[str, 
     try:
         with db.session.begin_nested():
             if action == "submit":
-                company = db.session.get(Company, user.unit.company_id)
-                assert company is not None
+                company = user.company
                 monday = svc.check_week(payload.get("week"), local_today(company))
                 fields = payload.get("fields")
                 svc.submit(user, monday, fields if isinstance(fields, dict) else {},

@@ -4,8 +4,8 @@ Protocol (DESIGN.md, "Offline protocol in one paragraph"):
 
 - request  {"items": [{"id": uuid, "type": "visit", "payload": {...visit form fields}}]}
 - answer   {"results": [{"id", "status": applied|duplicate|conflict|rejected,
-             "errors": {field: message}?, "message"?}], "plan": {...rep_plan...},
-             "csrf_token": "..."}
+             "errors": {field: message}?, "message"?}], "csrf_token": "..."}
+  (the phone reloads Today's numbers itself: the answer carries no plan)
 
 Each item goes to the handler of its "type" (ITEM_TYPES); a visit goes through the one
 visit intake (services.intake), as the form and POST /api/v1/visits do. The item's UUID is
@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import jsonify, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
@@ -37,11 +38,9 @@ from ..errors import render_error
 from ..extensions import db
 from ..parsing import unstorable
 from ..services.intake import TRANSIENT, Intake, Outcome
-from ..services.plan_cache import cached_rep_plan
 from ..services.visits import UUID_RE, VisitLookups
 from . import bp
 from .reviews import sync_item as review_item
-from .today import plan_metrics_json
 
 MAX_BATCH = 200
 
@@ -56,19 +55,12 @@ def _after_commit() -> None:
 
 @bp.get("/csrf")
 @login_required
-def csrf():  # type: ignore[no-untyped-def]
+def csrf() -> ResponseReturnValue:
     """A fresh CSRF token for the session (an outbox can be days old)."""
     # The session's user: a page rendered for someone else sends nothing (static/js/offline.js).
     resp = jsonify({"csrf_token": generate_csrf(), "user": current_user.id})
     resp.headers["Cache-Control"] = "no-store"
     return resp
-
-
-def plan_json(user: Any) -> dict[str, Any]:
-    """The rep's recomputed plan for today, as JSON (money in fen): the same metric
-    fields as GET /api/v1/today."""
-    plan = cached_rep_plan(user)
-    return {"day": plan.day.isoformat(), "metrics": plan_metrics_json(plan)}
 
 
 def _rejected(item_id: Any, errors: dict[str, str]) -> dict[str, Any]:
@@ -82,7 +74,7 @@ def _after_known() -> None:
 
 @bp.post("/sync")
 @login_required
-def sync():  # type: ignore[no-untyped-def]
+def sync() -> ResponseReturnValue:
     body = request.get_json(silent=True)
     items = body.get("items") if isinstance(body, dict) else None
     if not isinstance(items, list):
@@ -124,7 +116,7 @@ def sync():  # type: ignore[no-untyped-def]
         db.session.rollback()
         raise
     _after_commit()
-    return jsonify({"results": results, "plan": plan_json(user), "csrf_token": generate_csrf()})
+    return jsonify({"results": results, "csrf_token": generate_csrf()})
 
 
 @dataclass

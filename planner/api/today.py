@@ -5,49 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from .. import access
 from ..models import User
-from ..services.plan import RepPlan
+from ..services.rep_plan import RepPlan
 from . import bp
-
-
-def plan_metrics_json(plan: RepPlan) -> list[dict[str, Any]]:
-    return [
-        {
-            "code": m.metric.code,
-            "name": m.metric.name,
-            "name_en": m.metric.name_en,
-            "unit": m.metric.unit.value,
-            "additive": m.metric.additive,
-            "source": m.metric.source or None,
-            "month_start": m.period.start.isoformat(),
-            "month_end": m.period.end.isoformat(),
-            "target": m.target,
-            "achieved": m.achieved,
-            "achieved_today": m.achieved_today,
-            "today_target": m.today_target,
-            "remaining_today": m.remaining_today,
-            "remaining": m.remaining,
-            "working_days_left": m.run.working_days_left if m.run else None,
-            "progress": round(m.progress, 4),
-            "time_elapsed": round(m.time_elapsed, 4),
-            "week_target": m.week_target,
-            "dekad_target": m.dekad_target,
-        }
-        for m in plan.metrics
-    ]
+from .serialise import plan_metrics_json
 
 
 @bp.get("/today")
 @login_required
-def today():  # type: ignore[no-untyped-def]
+def today() -> ResponseReturnValue:
     user = current_user
     raw = request.args.get("user")
     if raw:
         user = access.get_or_404(current_user, User, raw)  # a bad or huge id is a 404
-    from ..web.today import today_context
+    from ..services.today import today_context
 
     ctx = today_context(user)
     plan: RepPlan = ctx["plan"]

@@ -1,4 +1,4 @@
-"""A user's reminder preferences (issue 10): which kinds, the morning time, quiet hours."""
+"""A user's reminder preferences: which kinds, the morning time, quiet hours."""
 
 from __future__ import annotations
 

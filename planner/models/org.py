@@ -52,6 +52,7 @@ class OrgUnit(db.Model):
     path: Mapped[str] = mapped_column(String(400), default="/", index=True)
     sort: Mapped[int] = mapped_column(Integer, default=0)
 
+    company: Mapped[Company] = relationship()
     parent: Mapped[OrgUnit | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[OrgUnit]] = relationship(back_populates="parent", order_by="OrgUnit.sort")
 
@@ -79,6 +80,11 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = created_at()
 
     unit: Mapped[OrgUnit] = relationship()
+
+    @property
+    def company(self) -> Company:
+        """The user's company (through the unit; no query once the unit is loaded)."""
+        return self.unit.company
 
     def get_id(self) -> str:  # Flask-Login: id plus the session token
         return f"{self.id}:{self.session_token}"

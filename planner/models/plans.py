@@ -109,7 +109,7 @@ class WeeklyReview(db.Model):
     review_comment: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = created_at()
-    # Issue 11: the support needed comes from a department; next week's focus and numbers
+    # The support needed comes from a department; next week's focus and numbers
     # ({row key: value}, money in fen) become next week's plan.
     support_department: Mapped[str] = mapped_column(String(120), default="")
     next_focus: Mapped[str] = mapped_column(Text, default="")
@@ -209,7 +209,7 @@ class Reminder(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at()
-    # Issue 10: a retry (429, 5xx, timeout, quiet hours) waits until then; the bell's
+    # A retry (429, 5xx, timeout, quiet hours) waits until then; the bell's
     # unread count is the rows with no read_at.
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

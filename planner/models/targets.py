@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -25,6 +25,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .base import created_at, utcnow
 
+if TYPE_CHECKING:
+    from .org import Company
+
 
 class FiscalYear(db.Model):
     """A fiscal year, named by the calendar year it starts in; first_month is configurable."""
@@ -40,6 +43,8 @@ class FiscalYear(db.Model):
     # The order of dimensions the admin decomposes along, e.g.
     # ["product_line", "region", "team", "rep"].
     dimensions: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    company: Mapped[Company] = relationship()
 
 
 class DayKind(enum.StrEnum):

@@ -49,7 +49,7 @@ from ..models import (
     Visit,
 )
 from .company import local_today
-from .plan import MetricPlan, RepPlan, rep_plan
+from .rep_plan import MetricPlan, RepPlan, rep_plan
 
 log = logging.getLogger(__name__)
 

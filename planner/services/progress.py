@@ -13,7 +13,6 @@ from sqlalchemy.orm import aliased
 from .. import engine
 from ..extensions import db
 from ..models import (
-    Company,
     Customer,
     Metric,
     OrgUnit,
@@ -26,7 +25,7 @@ from ..models import (
 )
 from .calendar import company_calendar
 from .company import local_today
-from .plan import fiscal_year_of
+from .rep_plan import fiscal_year_of
 
 # The metrics a manager watches on the team page, in order.
 TEAM_METRICS = ("revenue", "visits", "contracts", "collections", "new_customers")
@@ -141,14 +140,56 @@ def _unit_targets(company_id: int, fy_id: int, month_start: date,
     return {(int(k.split(":")[0]), int(k.split(":")[1])): int(v) for k, v in raw.items()}
 
 
+def _shown_unit(viewer: User, company_id: int,
+                unit_id: int | None) -> tuple[OrgUnit, list[OrgUnit]]:
+    """The unit to show (the viewer's own or one below it; LookupError otherwise) and
+    its crumbs from the viewer's unit down."""
+    home = viewer.unit
+    unit = home
+    if unit_id is not None and unit_id != home.id:
+        found = db.session.get(OrgUnit, unit_id)
+        if found is None or found.company_id != company_id or \
+                not found.path.startswith(home.path):
+            raise LookupError(unit_id)
+        unit = found
+    ids = [int(x) for x in unit.path.strip("/").split("/") if x]
+    start = ids.index(home.id) if home.id in ids else len(ids) - 1
+    by_id = {u.id: u for u in db.session.scalars(select(OrgUnit).where(
+        OrgUnit.id.in_(ids[start:])))}
+    crumbs = [by_id[i] for i in ids[start:] if i in by_id]
+    return unit, crumbs
+
+
+def _rep_rows(reps: list[User], metrics: list[Metric], fy_id: int | None,
+              month_start: date, day: date) -> list[Row]:
+    """A row per rep of a team, the best first (by the first metric's share)."""
+    metric_ids = [m.id for m in metrics]
+    if not reps:
+        return []
+    rids = [r.id for r in reps]
+    targets = _month_targets(fy_id, month_start, metric_ids, Target.user_id,
+                             [Target.user_id.in_(rids)]) if fy_id else {}
+    achieved = _achieved(month_start, day, User.id, [User.id.in_(rids)])
+    rows: list[Row] = []
+    for rep in reps:
+        row = Row(rep.display_name, rep, rep.unit)
+        for m in metrics:
+            row.cells[m.code] = Cell(targets.get((rep.id, m.id), 0),
+                                     achieved.get((rep.id, m.source), 0))
+        rows.append(row)
+    if metrics:
+        first = metrics[0].code
+        rows.sort(key=lambda r: -r.cells[first].share)
+    return rows
+
+
 def team_progress(viewer: User, day: date | None = None,
                   unit_id: int | None = None) -> TeamProgress:
     """The month to date of one unit the viewer may see (default: the viewer's own):
     a row per child unit (regions, teams) and, for a unit with reps in it (a team), a
     row per rep. Sums come from SQL grouped by the reps' units; nothing loads every
     visit or target."""
-    company = db.session.get(Company, viewer.unit.company_id)
-    assert company is not None
+    company = viewer.company
     day = day or local_today(company)
     cal = company_calendar(company)
     month = engine.month_period(day.year, day.month)
@@ -161,20 +202,7 @@ def team_progress(viewer: User, day: date | None = None,
     metrics = [metrics_by_code[c] for c in TEAM_METRICS if c in metrics_by_code]
     metric_ids = [m.id for m in metrics]
 
-    home = viewer.unit
-    unit = home
-    if unit_id is not None and unit_id != home.id:
-        found = db.session.get(OrgUnit, unit_id)
-        if found is None or found.company_id != company.id or \
-                not found.path.startswith(home.path):
-            raise LookupError(unit_id)
-        unit = found
-    crumbs: list[OrgUnit] = []
-    ids = [int(x) for x in unit.path.strip("/").split("/") if x]
-    start = ids.index(home.id) if home.id in ids else len(ids) - 1
-    by_id = {u.id: u for u in db.session.scalars(select(OrgUnit).where(
-        OrgUnit.id.in_(ids[start:])))}
-    crumbs = [by_id[i] for i in ids[start:] if i in by_id]
+    unit, crumbs = _shown_unit(viewer, company.id, unit_id)
     subtree = list(db.session.execute(select(OrgUnit.id, OrgUnit.path).where(
         OrgUnit.path.startswith(unit.path))).all())
     children = list(db.session.scalars(select(OrgUnit).where(
@@ -209,19 +237,5 @@ def team_progress(viewer: User, day: date | None = None,
              for ch in children]
     if len(units) != 1 or reps:  # one child and nobody else: its row is the total
         units.append(row_for(unit.name, unit, set(sub_ids), True))
-    rows: list[Row] = []
-    if reps:
-        rids = [r.id for r in reps]
-        targets = _month_targets(fy.id, month.start, metric_ids, Target.user_id,
-                                 [Target.user_id.in_(rids)]) if fy else {}
-        achieved = _achieved(month.start, day, User.id, [User.id.in_(rids)])
-        for rep in reps:
-            row = Row(rep.display_name, rep, rep.unit)
-            for m in metrics:
-                row.cells[m.code] = Cell(targets.get((rep.id, m.id), 0),
-                                         achieved.get((rep.id, m.source), 0))
-            rows.append(row)
-        first = metrics[0].code if metrics else None
-        if first:
-            rows.sort(key=lambda r: -r.cells[first].share)
+    rows = _rep_rows(reps, metrics, fy.id if fy else None, month.start, day)
     return TeamProgress(day, month, elapsed, metrics, rows, units, unit, crumbs)

@@ -70,7 +70,7 @@ END_OF_DAY = "end_of_day"
 WEEKLY_REVIEW = "weekly_review"
 BEHIND_TARGET = "behind_target"
 TEAM_DIGEST = "team_digest"
-REVIEW_GROUP = "review"  # review_submitted, review_returned ... (issue 11) in one switch
+REVIEW_GROUP = "review"  # review_submitted, review_returned ... in one switch
 
 # What a user can switch off, in the order the settings list them.
 REP_KINDS = (MORNING_PLAN, FOLLOW_UP, END_OF_DAY, WEEKLY_REVIEW, BEHIND_TARGET, REVIEW_GROUP)
@@ -487,8 +487,8 @@ def _name(obj: Any) -> str:
 
 
 def morning_plan_text(user: User, day: date, locale: str) -> Text | None:
-    from .dayplan import day_plan, follow_ups_due
-    from .plan import rep_plan
+    from .planned_visits import day_plan, follow_ups_due
+    from .rep_plan import rep_plan
 
     plan = rep_plan(user, day)
     run = [m for m in plan.metrics if m.run is not None and m.target > 0]
@@ -515,7 +515,7 @@ def morning_plan_text(user: User, day: date, locale: str) -> Text | None:
 
 
 def follow_up_text(user: User, day: date, locale: str) -> Text | None:
-    from .dayplan import follow_ups_due
+    from .planned_visits import follow_ups_due
 
     due = follow_ups_due(user.id, day)
     if not due:
@@ -529,7 +529,7 @@ def follow_up_text(user: User, day: date, locale: str) -> Text | None:
 
 
 def end_of_day_text(user: User, day: date, locale: str) -> Text | None:
-    from .plan import rep_plan
+    from .rep_plan import rep_plan
 
     logged = db.session.scalar(select(func.count(Visit.id)).where(
         Visit.user_id == user.id, Visit.local_date == day)) or 0
@@ -593,10 +593,9 @@ def _pace(pace: float, metric: Any) -> str:
 
 def behind_target_text(user: User, day: date, locale: str) -> Text | None:
     from .calendar import company_calendar
-    from .plan import rep_plan
+    from .rep_plan import rep_plan
 
-    company = db.session.get(Company, user.unit.company_id)
-    assert company is not None
+    company = user.company
     cal = company_calendar(company)
     plan = rep_plan(user, day)
     for m in plan.metrics:
@@ -627,8 +626,7 @@ def team_digest_text(user: User, day: date, locale: str) -> Text | None:
     tp = team_progress(user, day)
     if not tp.reps:
         return None
-    company = db.session.get(Company, user.unit.company_id)
-    assert company is not None
+    company = user.company
     prev = previous_working_day(company_calendar(company), day)
     ids = [r.user.id for r in tp.reps if r.user is not None]
     visits = db.session.scalar(select(func.count(Visit.id)).where(

@@ -64,7 +64,7 @@ from ..parsing import has_nul
 from . import notify
 from .calendar import company_calendar
 from .company import company_tz, local_today
-from .plans import MONEY_SOURCES, _rows
+from .period_plans import MONEY_SOURCES, _rows
 from .visits import parse_money
 
 # ------------------------------------------------------------------ the figures
@@ -109,8 +109,7 @@ def default_week(today: date) -> date:
 
 
 def _company(user: User) -> Company:
-    company = db.session.get(Company, user.unit.company_id)
-    assert company is not None
+    company = user.company
     return company
 
 
@@ -252,10 +251,7 @@ class ReviewInput:
     next_numbers: dict[str, int] | None
 
 
-def parse_input(raw: dict[str, Any]) -> tuple[ReviewInput | None, dict[str, str]]:
-    """Validate the rep's parts (from a form or JSON). Numbers: counts as integers, money
-    in yuan (`revenue`, `collections`) or fen (`revenue_fen`, `collections_fen`)."""
-    errors: dict[str, str] = {}
+def _parse_texts(raw: dict[str, Any], errors: dict[str, str]) -> dict[str, str]:
     texts: dict[str, str] = {}
     for key in TEXTS:
         if key not in raw:
@@ -271,6 +267,10 @@ def parse_input(raw: dict[str, Any]) -> tuple[ReviewInput | None, dict[str, str]
         elif len(v) > TEXT_MAX:
             errors[key] = _("At most %(n)s characters.", n=TEXT_MAX)
         texts[key] = v
+    return texts
+
+
+def _parse_department(raw: dict[str, Any], errors: dict[str, str]) -> str:
     dept = raw.get("support_department")
     dept = "" if dept is None else dept
     if not isinstance(dept, str) or has_nul(dept):
@@ -279,38 +279,52 @@ def parse_input(raw: dict[str, Any]) -> tuple[ReviewInput | None, dict[str, str]
     dept = dept.strip()
     if len(dept) > DEPARTMENT_MAX:
         errors["support_department"] = _("At most %(n)s characters.", n=DEPARTMENT_MAX)
+    return str(dept)
+
+
+def _parse_number(source: dict[str, Any], nested: bool,
+                  key: str) -> tuple[int | None, str | None]:
+    """(value, None), (None, None) when not sent, or (None, message)."""
+    field = f"next_{key}"
+    money = key in MONEY_ROWS
+    if money and source.get(f"{field}_fen") not in (None, ""):
+        v = source.get(f"{field}_fen")
+        n = v if isinstance(v, int) and not isinstance(v, bool) else None
+        if n is None or not 0 <= n <= NUMBER_MAX:
+            return None, _("Enter an amount of at least 0.")
+        return n, None
+    v = source.get(field, source.get(key) if nested else None)
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return None, None
+    if money:
+        got = parse_money(v)
+        if got is None or not 0 <= got <= NUMBER_MAX:
+            return None, _("Enter an amount in yuan, like 12800 or 12800.50.")
+        return got, None
+    try:
+        n = int(str(v).strip()) if not isinstance(v, bool) else -1
+    except ValueError:
+        n = -1
+    if not 0 <= n <= 100_000:
+        return None, _("Enter a whole number of at least 0.")
+    return n, None
+
+
+def parse_input(raw: dict[str, Any]) -> tuple[ReviewInput | None, dict[str, str]]:
+    """Validate the rep's parts (from a form or JSON). Numbers: counts as integers, money
+    in yuan (`revenue`, `collections`) or fen (`revenue_fen`, `collections_fen`)."""
+    errors: dict[str, str] = {}
+    texts = _parse_texts(raw, errors)
+    dept = _parse_department(raw, errors)
     numbers: dict[str, int] = {}
     nested = raw.get("next_numbers")
     source = nested if isinstance(nested, dict) else raw
     for key in NEXT_KEYS:
-        field = f"next_{key}"
-        money = key in MONEY_ROWS
-        if money and source.get(f"{field}_fen") not in (None, ""):
-            v = source.get(f"{field}_fen")
-            n = v if isinstance(v, int) and not isinstance(v, bool) else None
-            if n is None or not 0 <= n <= NUMBER_MAX:
-                errors[field] = _("Enter an amount of at least 0.")
-                continue
-            numbers[key] = n
-            continue
-        v = source.get(field, source.get(key) if source is nested else None)
-        if v is None or (isinstance(v, str) and not v.strip()):
-            continue
-        if money:
-            got = parse_money(v)
-            if got is None or not 0 <= got <= NUMBER_MAX:
-                errors[field] = _("Enter an amount in yuan, like 12800 or 12800.50.")
-                continue
-            numbers[key] = got
-        else:
-            try:
-                n = int(str(v).strip()) if not isinstance(v, bool) else -1
-            except ValueError:
-                n = -1
-            if not 0 <= n <= 100_000:
-                errors[field] = _("Enter a whole number of at least 0.")
-                continue
-            numbers[key] = n
+        value, error = _parse_number(source, source is nested, key)
+        if error:
+            errors[f"next_{key}"] = error
+        elif value is not None:
+            numbers[key] = value
     if errors:
         return None, errors
     sent_numbers = isinstance(nested, dict) or any(

@@ -16,9 +16,12 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
+from .. import engine
 from ..extensions import db
-from ..models import FiscalYear, Metric, Target, Tier
-from .decompose import Node, Tree
+from ..models import Company, FiscalYear, Metric, Target, Tier
+from .calendar import company_calendar
+from .decompose import Node, Tree, quarters_of
+from .timeplan import fy_months, fy_quarters
 
 
 @dataclass(eq=False)
@@ -137,3 +140,20 @@ def scope_values_for(fy: FiscalYear, metric: Metric, tier: Tier,
         out[(r.unit_id, r.user_id, r.product_line_id, r.channel_id,
              r.customer_type_id)][str(r.tier)] = int(r.value)
     return out
+
+
+def time_view(fy: FiscalYear, node: Node, additive: bool, company: Company,
+              month_label: str) -> dict[str, Any]:
+    """What the node's split over time shows: its quarters and months, the working days
+    of each month and, for the month asked for, its split down to the day (additive
+    metrics only)."""
+    quarters = list(zip(fy_quarters(fy), quarters_of(node.months, additive), strict=True))
+    months = list(zip(fy_months(fy), node.months, strict=True))
+    cal = company_calendar(company)
+    chosen = next(((p, v) for p, v in months if p.label == month_label), None)
+    detail = None
+    if chosen is not None and additive:
+        detail = engine.split_month_down(chosen[1], chosen[0], cal)
+    working = {p.label: cal.count(p.start, p.end) for p, _v in months}
+    return {"quarters": quarters, "months": months, "chosen": chosen, "detail": detail,
+            "working": working, "cal": cal}

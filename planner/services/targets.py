@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Company, FiscalYear, Metric, OrgUnit, Target, Tier, UnitKind
+from ..models import FiscalYear, Metric, OrgUnit, Target, Tier, UnitKind
 from .calendar import company_calendar
 from .timeplan import split_year, write_cells
 
@@ -34,8 +34,7 @@ def root_target(fy: FiscalYear, metric: Metric, tier: Tier = Tier.BASE) -> Targe
 
 def ensure_company_targets(fy: FiscalYear, spec: dict[str, dict[str, Any]]) -> list[Target]:
     """Create the company-level targets of `fy` that do not exist yet (idempotent)."""
-    company = db.session.get(Company, fy.company_id)
-    assert company is not None
+    company = fy.company
     root = company_root(company.id)
     cal = company_calendar(company)
     metrics = {m.code: m for m in db.session.scalars(

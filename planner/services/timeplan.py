@@ -56,6 +56,16 @@ def _numbers(values: Any) -> list[Decimal] | None:
         raise engine.AllocationError("a value is not a number", "not_a_number") from None
 
 
+def _level_split(value: int, params: dict[str, Any]) -> tuple[list[int], list[int]]:
+    """A level metric: the typed quarter levels (or the year's level), each month its
+    quarter's level."""
+    q_levels = list(params.get("quarters") or [value] * 4)
+    if len(q_levels) != 4 or any(int(v) < 0 for v in q_levels):
+        raise engine.AllocationError("a level needs four non-negative quarter values",
+                                     "count" if len(q_levels) != 4 else "negative")
+    return [int(v) for v in q_levels], [int(q_levels[i // 3]) for i in range(12)]
+
+
 def split_year(
     fy: FiscalYear,
     metric: Metric,
@@ -75,11 +85,7 @@ def split_year(
     quarters = fy_quarters(fy)
     months = fy_months(fy)
     if not metric.additive:
-        q_levels = list(params.get("quarters") or [value] * 4)
-        if len(q_levels) != 4 or any(int(v) < 0 for v in q_levels):
-            raise engine.AllocationError("a level needs four non-negative quarter values",
-                                         "count" if len(q_levels) != 4 else "negative")
-        return [int(v) for v in q_levels], [int(q_levels[i // 3]) for i in range(12)]
+        return _level_split(value, params)
 
     if method in ("working_days", "equal", "profile", "last_year"):
         kwargs: dict[str, Any] = {}

@@ -52,7 +52,7 @@ from ..models import (
 )
 from .calendar import company_calendar
 from .company import local_today
-from .plan import fiscal_year_of
+from .rep_plan import fiscal_year_of
 
 PERIOD_KINDS = ("year", "quarter", "month", "dekad", "week", "day")
 DIMENSIONS = ("product_line", "channel", "customer_type")

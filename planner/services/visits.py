@@ -455,8 +455,7 @@ def validate_visit(
     if lookups is not None:
         company = lookups.get_company(user.unit.company_id)
     else:
-        company = db.session.get(Company, user.unit.company_id)
-    assert company is not None
+        company = user.company
     c = _Check(raw=raw, user=user, company=company, now=now, lookups=lookups,
                pending_leads=pending_leads)
     for check in FIELD_CHECKS:
@@ -481,11 +480,10 @@ def _int_or(value: Any) -> int:
     return -1 if n is None else n
 
 
-def record_visit(user: User, data: VisitData, visit_id: str | None = None,
-                 payload_hash: str | None = None, lookups: VisitLookups | None = None,
-                 flush: bool = True) -> Visit:
-    """Write a validated visit (in the caller's transaction; the caller commits).
-    flush=False leaves the INSERTs to the caller's next flush (a sync batch flushes once)."""
+def _visit_customer(user: User, data: VisitData, lookups: VisitLookups | None,
+                    flush: bool) -> Customer:
+    """The visit's customer: a new lead (created here, in the first active stage) or the
+    rep's own customer."""
     company_id = user.unit.company_id
     if data.new_lead is not None:
         lead_stage = lookups.lead_stage if lookups is not None else None
@@ -512,6 +510,26 @@ def record_visit(user: User, data: VisitData, visit_id: str | None = None,
         customer = (lookups.customer(data.customer_id) if lookups is not None
                     else db.session.get(Customer, data.customer_id))
         assert customer is not None and customer.owner_id == user.id
+    return customer
+
+
+def _open_plan_item(user_id: int, day: date, customer_id: int,
+                    lookups: VisitLookups | None) -> DailyPlanItem | None:
+    if lookups is not None:
+        return lookups.open_plan_items(user_id, day).pop(customer_id, None)
+    return db.session.scalar(
+        select(DailyPlanItem).join(DailyPlan).where(
+            DailyPlan.user_id == user_id, DailyPlan.day == day,
+            DailyPlanItem.customer_id == customer_id, DailyPlanItem.visit_id.is_(None))
+    )
+
+
+def record_visit(user: User, data: VisitData, visit_id: str | None = None,
+                 payload_hash: str | None = None, lookups: VisitLookups | None = None,
+                 flush: bool = True) -> Visit:
+    """Write a validated visit (in the caller's transaction; the caller commits).
+    flush=False leaves the INSERTs to the caller's next flush (a sync batch flushes once)."""
+    customer = _visit_customer(user, data, lookups, flush)
     visit = Visit(
         id=(visit_id or str(uuidlib.uuid4())).lower(), user_id=user.id, customer=customer,
         kind=data.kind, visited_at=data.visited_at, local_date=data.local_date,
@@ -535,14 +553,7 @@ def record_visit(user: User, data: VisitData, visit_id: str | None = None,
     if data.next_follow_up is not None:
         customer.next_follow_up = data.next_follow_up
     # A planned visit to this customer on this day is done.
-    if lookups is not None:
-        item = lookups.open_plan_items(user.id, data.local_date).pop(customer.id, None)
-    else:
-        item = db.session.scalar(
-            select(DailyPlanItem).join(DailyPlan).where(
-                DailyPlan.user_id == user.id, DailyPlan.day == data.local_date,
-                DailyPlanItem.customer_id == customer.id, DailyPlanItem.visit_id.is_(None))
-        )
+    item = _open_plan_item(user.id, data.local_date, customer.id, lookups)
     if item is not None:
         item.visit_id = visit.id
     if flush:

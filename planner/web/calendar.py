@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ..extensions import db
@@ -15,9 +16,7 @@ from .render import render
 
 
 def _company() -> Company:
-    company = db.session.get(Company, current_user.unit.company_id)
-    if company is None:
-        abort(404)
+    company: Company = current_user.company
     return company
 
 
@@ -28,7 +27,7 @@ def _year() -> int:
     return year
 
 
-def _page(year: int, error: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def _page(year: int, error: str | None = None, status: int = 200) -> ResponseReturnValue:
     view = ca.year_view(_company(), year)
     return render("calendar/index.html", "calendar/_body.html", status=status, cv=view,
                   error=error, form=request.form)
@@ -36,13 +35,13 @@ def _page(year: int, error: str | None = None, status: int = 200):  # type: igno
 
 @bp.get("/calendar")
 @roles_required(Role.ADMIN)
-def calendar():  # type: ignore[no-untyped-def]
+def calendar() -> ResponseReturnValue:
     return _page(_year())
 
 
 @bp.post("/calendar")
 @roles_required(Role.ADMIN)
-def calendar_add():  # type: ignore[no-untyped-def]
+def calendar_add() -> ResponseReturnValue:
     f = request.form
     try:
         o = ca.add_override(_company(), f.get("day"), f.get("kind"), f.get("note", ""),
@@ -56,7 +55,7 @@ def calendar_add():  # type: ignore[no-untyped-def]
 
 @bp.post("/calendar/<int:override_id>/delete")
 @roles_required(Role.ADMIN)
-def calendar_delete(override_id: int):  # type: ignore[no-untyped-def]
+def calendar_delete(override_id: int) -> ResponseReturnValue:
     year = _year()  # checked before anything is written
     if not ca.remove_override(_company(), override_id, current_user):
         db.session.rollback()

@@ -4,12 +4,13 @@ history, next follow-up), moving a customer to another stage, and the admin's st
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import access
 from ..extensions import db
-from ..models import Company, Customer, Role, Stage, User
+from ..models import Customer, Role, Stage, User
 from ..parsing import MAX_ID, parse_id, parse_int
 from ..services import customers as svc
 from ..services.company import local_today
@@ -17,9 +18,8 @@ from . import bp, roles_required
 from .render import render, wants_fragment
 
 
-def _today():  # type: ignore[no-untyped-def]
-    company = db.session.get(Company, current_user.unit.company_id)
-    assert company is not None
+def _today() -> ResponseReturnValue:
+    company = current_user.company
     return local_today(company)
 
 
@@ -33,7 +33,7 @@ def owner_filter() -> User | None:
 
 @bp.get("/customers")
 @login_required
-def customers():  # type: ignore[no-untyped-def]
+def customers() -> ResponseReturnValue:
     owner = owner_filter()
     q = request.args.get("q", "")
     owner_id = owner.id if owner else None
@@ -63,7 +63,7 @@ def customers():  # type: ignore[no-untyped-def]
 
 @bp.get("/customers/board")
 @login_required
-def customer_board():  # type: ignore[no-untyped-def]
+def customer_board() -> ResponseReturnValue:
     owner = owner_filter()
     columns = svc.board(current_user, owner_id=owner.id if owner else None)
     return render("customers/board.html", "customers/_board.html", columns=columns,
@@ -78,7 +78,7 @@ def _board_counts(owner: User | None) -> dict[str, int]:
 
 @bp.get("/customers/<int:customer_id>")
 @login_required
-def customer_page(customer_id: int):  # type: ignore[no-untyped-def]
+def customer_page(customer_id: int) -> ResponseReturnValue:
     customer = access.get_or_404(current_user, Customer, customer_id)
     return render("customers/detail.html", customer=customer,
                   visits=svc.customer_visits(customer), today=_today(),
@@ -87,7 +87,7 @@ def customer_page(customer_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/customers/<int:customer_id>/stage")
 @login_required
-def customer_move(customer_id: int):  # type: ignore[no-untyped-def]
+def customer_move(customer_id: int) -> ResponseReturnValue:
     customer = access.get_or_404(current_user, Customer, customer_id)
     if customer.owner_id != current_user.id and current_user.role == Role.REP:
         abort(404)
@@ -111,7 +111,7 @@ def customer_move(customer_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/stages", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
-def stages():  # type: ignore[no-untyped-def]
+def stages() -> ResponseReturnValue:
     company_id = current_user.unit.company_id
     errors: dict[str, str] = {}
     form = request.form

@@ -1,4 +1,4 @@
-"""Reminders in the app (issue 10): the bell's list with mark-read, the reminder
+"""Reminders in the app: the bell's list with mark-read, the reminder
 preferences, and the Web Push subscription of this device (subscribe, unsubscribe; the
 subscription is dropped at logout on this device)."""
 
@@ -19,6 +19,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -71,7 +72,7 @@ def _bell() -> dict[str, Any]:
 
 @bp.get("/notifications")
 @login_required
-def notifications():  # type: ignore[no-untyped-def]
+def notifications() -> ResponseReturnValue:
     items = reminders.inbox(current_user.id)
     devices = db.session.scalar(select(func.count(PushSubscription.id)).where(
         PushSubscription.user_id == current_user.id)) or 0
@@ -81,7 +82,7 @@ def notifications():  # type: ignore[no-untyped-def]
 
 @bp.post("/notifications/read")
 @login_required
-def notifications_read_all():  # type: ignore[no-untyped-def]
+def notifications_read_all() -> ResponseReturnValue:
     reminders.mark_read(current_user.id)
     db.session.commit()
     return redirect(url_for("web.notifications"))
@@ -89,7 +90,7 @@ def notifications_read_all():  # type: ignore[no-untyped-def]
 
 @bp.post("/notifications/<int:reminder_id>/read")
 @login_required
-def notification_read(reminder_id: int):  # type: ignore[no-untyped-def]
+def notification_read(reminder_id: int) -> ResponseReturnValue:
     r = db.session.get(Reminder, reminder_id)
     if r is None or r.user_id != current_user.id:
         abort(404)
@@ -100,7 +101,7 @@ def notification_read(reminder_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/notifications/<int:reminder_id>/open")
 @login_required
-def notification_open(reminder_id: int):  # type: ignore[no-untyped-def]
+def notification_open(reminder_id: int) -> ResponseReturnValue:
     """Where a tap on a notification (or on the list) goes: marks it read, then its link."""
     r = db.session.get(Reminder, reminder_id)
     if r is None or r.user_id != current_user.id:
@@ -118,7 +119,7 @@ def _valid_hhmm(value: str) -> bool:
 
 @bp.route("/notifications/settings", methods=["GET", "POST"])
 @login_required
-def notification_settings():  # type: ignore[no-untyped-def]
+def notification_settings() -> ResponseReturnValue:
     row = db.session.get(ReminderPreference, current_user.id)
     prefs = reminders.prefs_of(row)
     kinds = _kinds_for(current_user.role)
@@ -196,7 +197,7 @@ def _bad(message: str) -> Any:
 
 @bp.get("/push/key")
 @login_required
-def push_key():  # type: ignore[no-untyped-def]
+def push_key() -> ResponseReturnValue:
     resp = jsonify({"publicKey": webpush.public_key(webpush.app_key(current_app))})
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -204,7 +205,7 @@ def push_key():  # type: ignore[no-untyped-def]
 
 @bp.post("/push/subscribe")
 @login_required
-def push_subscribe():  # type: ignore[no-untyped-def]
+def push_subscribe() -> ResponseReturnValue:
     """Save this device's subscription (PushSubscription.toJSON()) for the current user.
     An endpoint another user subscribed on this device before becomes this user's."""
     data = request.get_json(silent=True)
@@ -238,7 +239,7 @@ def push_subscribe():  # type: ignore[no-untyped-def]
 
 @bp.post("/push/unsubscribe")
 @login_required
-def push_unsubscribe():  # type: ignore[no-untyped-def]
+def push_unsubscribe() -> ResponseReturnValue:
     data = request.get_json(silent=True)
     endpoint = data.get("endpoint") if isinstance(data, dict) else None
     if not isinstance(endpoint, str) or not endpoint:
@@ -278,9 +279,8 @@ def reminder_time(dt: Any) -> str:
         return ""
     tz = ZoneInfo(current_app.config.get("COMPANY_TIMEZONE") or "Asia/Shanghai")
     if current_user.is_authenticated:
-        from ..models import Company
 
-        company = db.session.get(Company, current_user.unit.company_id)
+        company = current_user.company
         if company is not None and company.timezone:
             tz = ZoneInfo(company.timezone)
     return str(dt.astimezone(tz).strftime("%m-%d %H:%M"))

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import access, engine
+from .. import access
 from ..extensions import db
-from ..models import Company, User
+from ..models import User
 from ..parsing import MAX_YEAR, MIN_YEAR, parse_day
-from ..services import plans as svc
+from ..services import period_plans as svc
 from ..services.company import local_today
 from . import bp
 from .render import render
@@ -27,8 +28,7 @@ def _subject() -> User:
 
 
 def _today() -> date:
-    company = db.session.get(Company, current_user.unit.company_id)
-    assert company is not None
+    company = current_user.company
     return local_today(company)
 
 
@@ -46,7 +46,7 @@ def _day(raw: str | None) -> date:
 
 @bp.get("/plans/week")
 @login_required
-def week_plan():  # type: ignore[no-untyped-def]
+def week_plan() -> ResponseReturnValue:
     user = _subject()
     day = _day(request.args.get("start"))
     from datetime import timedelta
@@ -58,7 +58,7 @@ def week_plan():  # type: ignore[no-untyped-def]
 
 @bp.get("/plans/month")
 @login_required
-def month_plan():  # type: ignore[no-untyped-def]
+def month_plan() -> ResponseReturnValue:
     user = _subject()
     day = _day(request.args.get("start"))
     data = svc.month_plan(user, day)
@@ -73,7 +73,7 @@ def month_plan():  # type: ignore[no-untyped-def]
 
 @bp.route("/plans/action", methods=["GET", "POST"])
 @login_required
-def action_plan():  # type: ignore[no-untyped-def]
+def action_plan() -> ResponseReturnValue:
     user = _subject()
     kind = request.args.get("period", "month")
     if kind not in ("month", "quarter"):
@@ -110,4 +110,4 @@ def action_plan():  # type: ignore[no-untyped-def]
                   form=form, errors=errors, editable=editable, plan=plan,
                   milestone_rows=min(rows, svc.MAX_MILESTONES),
                   quarter=svc.period_of("quarter", period.start),
-                  month=engine.month_period(period.start.year, period.start.month))
+                  month=svc.month_of(period.start))

@@ -9,12 +9,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import access
 from ..extensions import db
-from ..models import Company, ReviewStatus, Role, User, WeeklyReview
+from ..models import ReviewStatus, Role, User, WeeklyReview
 from ..parsing import parse_day
 from ..services import reviews as svc
 from ..services.company import local_today
@@ -23,8 +24,7 @@ from .render import render
 
 
 def _today() -> date:
-    company = db.session.get(Company, current_user.unit.company_id)
-    assert company is not None
+    company = current_user.company
     return local_today(company)
 
 
@@ -72,7 +72,7 @@ def _yuan(fen: int) -> str:
 
 @bp.get("/reviews")
 @login_required
-def reviews():  # type: ignore[no-untyped-def]
+def reviews() -> ResponseReturnValue:
     """The Review tab: a rep's review of the week to review now; a manager's week."""
     monday = svc.default_week(_today())
     if current_user.role == Role.REP:
@@ -83,7 +83,7 @@ def reviews():  # type: ignore[no-untyped-def]
 
 @bp.get("/reviews/week/<week>")
 @login_required
-def review_week(week: str):  # type: ignore[no-untyped-def]
+def review_week(week: str) -> ResponseReturnValue:
     monday = _week_or_404(week)
     return render("reviews/review.html",
                   **_context(svc.find(current_user.id, monday), current_user, monday))
@@ -91,7 +91,7 @@ def review_week(week: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/reviews/week/<week>")
 @login_required
-def review_week_post(week: str):  # type: ignore[no-untyped-def]
+def review_week_post(week: str) -> ResponseReturnValue:
     """Without JavaScript: save the draft, or submit."""
     monday = _week_or_404(week)
     action = request.form.get("action", "save")
@@ -116,7 +116,7 @@ def review_week_post(week: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/reviews/<review_id>")
 @login_required
-def review(review_id: str):  # type: ignore[no-untyped-def]
+def review(review_id: str) -> ResponseReturnValue:
     r = svc.get_visible(current_user, review_id)
     if r.user_id == current_user.id:
         return redirect(url_for("web.review_week", week=r.week_start.isoformat()))
@@ -132,7 +132,7 @@ def _back(r: WeeklyReview) -> str:
 
 @bp.post("/reviews/<review_id>/decide")
 @login_required
-def review_decide(review_id: str):  # type: ignore[no-untyped-def]
+def review_decide(review_id: str) -> ResponseReturnValue:
     r = svc.get_visible(current_user, review_id)
     action = request.form.get("action")
     try:
@@ -161,7 +161,7 @@ def review_decide(review_id: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/reviews/<review_id>/comments")
 @login_required
-def review_comment(review_id: str):  # type: ignore[no-untyped-def]
+def review_comment(review_id: str) -> ResponseReturnValue:
     r = svc.get_visible(current_user, review_id)
     try:
         svc.add_comment(current_user, r, request.form.get("body"))
@@ -178,7 +178,7 @@ def review_comment(review_id: str):  # type: ignore[no-untyped-def]
     return redirect(url_for("web.review", review_id=r.id) + "#comments", code=303)
 
 
-def _team(monday: date):  # type: ignore[no-untyped-def]
+def _team(monday: date) -> ResponseReturnValue:
     data = svc.team_week(current_user, monday)
     this_week = svc.week_start(_today())
     return render("reviews/team.html", data=data, monday=monday,
@@ -190,7 +190,7 @@ def _team(monday: date):  # type: ignore[no-untyped-def]
 
 @bp.get("/reviews/team")
 @roles_required(Role.MANAGER, Role.ADMIN)
-def reviews_team():  # type: ignore[no-untyped-def]
+def reviews_team() -> ResponseReturnValue:
     raw = request.args.get("week", "")
     monday = svc.default_week(_today()) if not raw else None
     if monday is None:
@@ -206,7 +206,7 @@ def reviews_team():  # type: ignore[no-untyped-def]
 
 @bp.get("/reviews/history")
 @login_required
-def reviews_history():  # type: ignore[no-untyped-def]
+def reviews_history() -> ResponseReturnValue:
     q = request.args.get("q", "")
     subject = None
     if request.args.get("user"):
@@ -234,8 +234,7 @@ def review_time(at: Any) -> str:
         return ""
     from ..services.company import company_tz
 
-    company = db.session.get(Company, current_user.unit.company_id)
-    assert company is not None
+    company = current_user.company
     if at.tzinfo is None:
         from datetime import UTC
 

@@ -7,19 +7,18 @@ from datetime import date
 from typing import Any
 
 from flask import abort, request
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import engine
 from .. import fmt as display
 from ..access import visible_units
 from ..extensions import db
 from ..models import FiscalYear, Metric, Role, Target, Tier
 from ..services import decompose as dc
 from ..services import target_view as tv
-from ..services.calendar import company_calendar
 from ..services.timeplan import TIME_METHODS, fy_months, fy_quarters
 from . import bp, roles_required
 from .render import render
@@ -184,7 +183,7 @@ def _ancestors(n: dc.Node | None) -> set[int]:
 
 @bp.get("/targets")
 @roles_required(*PLANNERS)
-def targets():  # type: ignore[no-untyped-def]
+def targets() -> ResponseReturnValue:
     fy, metric, tier = _pick()
     view = View(fy, metric, tier, show="tops")
     tops = view.tops()
@@ -209,7 +208,7 @@ def _view_for(node_id: int, lazy: bool = False) -> tuple[View, dc.Node]:
 
 @bp.get("/targets/node/<int:node_id>/children")
 @roles_required(*PLANNERS)
-def target_children(node_id: int):  # type: ignore[no-untyped-def]
+def target_children(node_id: int) -> ResponseReturnValue:
     view, node = _view_for(node_id, lazy=True)
     expand = request.args.get("open", "1") == "1"
     return render("targets/children_page.html", "targets/_children.html", view=view,
@@ -218,13 +217,56 @@ def target_children(node_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/targets/node/<int:node_id>/forms")
 @roles_required(*PLANNERS)
-def target_forms(node_id: int):  # type: ignore[no-untyped-def]
+def target_forms(node_id: int) -> ResponseReturnValue:
     """A node's forms, loaded when its "Change" is opened (not with every node)."""
     view, node = _view_for(node_id, lazy=True)
     return render("targets/forms_page.html", "targets/_forms.html", view=view, node=node)
 
 
 ACTIONS = ("edit", "lock", "decompose", "time")
+
+
+def _decompose_params(f: Any, metric: Any, method: str) -> dict[str, Any]:
+    """The numbers typed for a split: levels, weights or growth rates, bounded by kind."""
+    if not metric.additive:
+        lo, hi = 0, dc.MAX_LEVEL
+    elif method == "growth":
+        lo, hi = dc.MIN_GROWTH, dc.MAX_GROWTH
+    else:
+        lo, hi = 0, dc.MAX_WEIGHT
+    numbers = dc.parse_numbers(f.get("numbers"), _("Values"), lo, hi)
+    params: dict[str, Any] = {}
+    if not metric.additive and numbers:
+        params["levels"] = numbers
+    elif method in ("weights", "growth"):
+        params[method] = numbers
+    return params
+
+
+def _time_params(f: Any, metric: Any, method: str) -> dict[str, Any]:
+    """The numbers typed for a split over time: a profile, growth rates or quarters."""
+    if method not in TIME_METHODS:
+        raise dc.DecomposeError(_("Unknown split method: %(method)s.", method=method))
+    text = f.get("numbers")
+    tparams: dict[str, Any] = {}
+    if method == "profile":
+        tparams["profile"] = dc.parse_numbers(text, _("Profile"), 0, 100)
+        if len(tparams["profile"]) != 12:
+            raise dc.DecomposeError(_("A seasonal profile needs 12 monthly percentages "
+                                      "(got %(got)d).", got=len(tparams["profile"])))
+    elif method == "growth":
+        tparams["growth"] = dc.parse_numbers(text, _("Growth"), dc.MIN_GROWTH,
+                                             dc.MAX_GROWTH)
+        if len(tparams["growth"]) != 4:
+            raise dc.DecomposeError(_("Type 4 quarterly growth rates (got %(got)d).",
+                                      got=len(tparams["growth"])))
+    elif method == "quarters":
+        parts = [p for p in (text or "").replace("，", ",").split(",") if p.strip()]
+        tparams["quarters"] = [dc.parse_amount(p, metric) for p in parts]
+        if len(tparams["quarters"]) != 4:
+            raise dc.DecomposeError(_("Type 4 quarter values (got %(got)d).",
+                                      got=len(tparams["quarters"])))
+    return tparams
 
 
 def _plan(view: View, node: dc.Node, action: str) -> dc.Plan:
@@ -240,45 +282,13 @@ def _plan(view: View, node: dc.Node, action: str) -> dc.Plan:
     if action == "decompose":
         dims = [d for d in (f.get("dim1"), f.get("dim2"), f.get("dim3")) if d]
         method = f.get("method") or "equal"
-        if not metric.additive:
-            lo, hi = 0, dc.MAX_LEVEL
-        elif method == "growth":
-            lo, hi = dc.MIN_GROWTH, dc.MAX_GROWTH
-        else:
-            lo, hi = 0, dc.MAX_WEIGHT
-        numbers = dc.parse_numbers(f.get("numbers"), _("Values"), lo, hi)
-        params: dict[str, Any] = {}
-        if not metric.additive and numbers:
-            params["levels"] = numbers
-        elif method in ("weights", "growth"):
-            params[method] = numbers
-        return dc.plan_decompose(view.tree, view.ctx, node, dims, method, params)
+        return dc.plan_decompose(view.tree, view.ctx, node, dims, method,
+                                 _decompose_params(f, metric, method))
     if action == "time":
         if not view.admin:
             abort(404)
         method = f.get("time_method") or "working_days"
-        if method not in TIME_METHODS:
-            raise dc.DecomposeError(_("Unknown split method: %(method)s.", method=method))
-        text = f.get("numbers")
-        tparams: dict[str, Any] = {}
-        if method == "profile":
-            tparams["profile"] = dc.parse_numbers(text, _("Profile"), 0, 100)
-            if len(tparams["profile"]) != 12:
-                raise dc.DecomposeError(_("A seasonal profile needs 12 monthly percentages "
-                                          "(got %(got)d).", got=len(tparams["profile"])))
-        elif method == "growth":
-            tparams["growth"] = dc.parse_numbers(text, _("Growth"), dc.MIN_GROWTH,
-                                                 dc.MAX_GROWTH)
-            if len(tparams["growth"]) != 4:
-                raise dc.DecomposeError(_("Type 4 quarterly growth rates (got %(got)d).",
-                                          got=len(tparams["growth"])))
-        elif method == "quarters":
-            parts = [p for p in (text or "").replace("，", ",").split(",") if p.strip()]
-            tparams["quarters"] = [dc.parse_amount(p, metric) for p in parts]
-            if len(tparams["quarters"]) != 4:
-                raise dc.DecomposeError(_("Type 4 quarter values (got %(got)d).",
-                                          got=len(tparams["quarters"])))
-        return dc.plan_time(view.tree, view.ctx, node, method, tparams)
+        return dc.plan_time(view.tree, view.ctx, node, method, _time_params(f, metric, method))
     abort(404)
 
 
@@ -299,7 +309,7 @@ def _planned(view: View, node: dc.Node, action: str) -> tuple[Any, Any]:
 
 @bp.post("/targets/node/<int:node_id>/<action>/preview")
 @roles_required(*PLANNERS)
-def target_preview(node_id: int, action: str):  # type: ignore[no-untyped-def]
+def target_preview(node_id: int, action: str) -> ResponseReturnValue:
     if action not in ACTIONS:
         abort(404)
     view, node = _view_for(node_id)
@@ -313,7 +323,7 @@ def target_preview(node_id: int, action: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/targets/node/<int:node_id>/<action>/apply")
 @roles_required(*PLANNERS)
-def target_apply(node_id: int, action: str):  # type: ignore[no-untyped-def]
+def target_apply(node_id: int, action: str) -> ResponseReturnValue:
     if action not in ACTIONS:
         abort(404)
     view, node = _view_for(node_id)
@@ -344,7 +354,7 @@ def target_apply(node_id: int, action: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/targets/tier")
 @roles_required(Role.ADMIN)
-def target_tier():  # type: ignore[no-untyped-def]
+def target_tier() -> ResponseReturnValue:
     fy, metric, tier = _pick()
     error = None
     try:
@@ -366,28 +376,12 @@ def target_tier():  # type: ignore[no-untyped-def]
 
 @bp.get("/targets/node/<int:node_id>/time")
 @roles_required(*PLANNERS)
-def target_time(node_id: int):  # type: ignore[no-untyped-def]
+def target_time(node_id: int) -> ResponseReturnValue:
     view, node = _view_for(node_id)
-    quarters = list(zip(fy_quarters(view.fy), dc.quarters_of(node.months, view.tree.additive),
-                        strict=True))
-    months = list(zip(fy_months(view.fy), node.months, strict=True))
-    month_arg = request.args.get("month", "")
-    detail = None
-    chosen = None
-    cal = company_calendar(view.ctx.company)
-    for p, v in months:
-        if p.label == month_arg:
-            chosen = (p, v)
-    if chosen is not None:
-        p, v = chosen
-        if view.tree.additive:
-            detail = engine.split_month_down(v, p, cal)
-        else:
-            detail = None
-    working = {p.label: cal.count(p.start, p.end) for p, _v in months}
+    shown = tv.time_view(view.fy, node, view.tree.additive, view.ctx.company,
+                         request.args.get("month", ""))
     return render("targets/time.html", "targets/_time.html", view=view, node=node,
-                  quarters=quarters, months=months, chosen=chosen, detail=detail,
-                  working=working, cal=cal)
+                  **shown)
 
 
 @bp.app_template_global()

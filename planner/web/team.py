@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ..models import Role
@@ -14,7 +15,7 @@ from .render import render
 
 @bp.get("/team")
 @roles_required(Role.MANAGER, Role.ADMIN)
-def team():  # type: ignore[no-untyped-def]
+def team() -> ResponseReturnValue:
     """The viewer's unit, or `?unit=<id>` inside it: a row per child unit (each opens
     the same page one level down) and, in a team, a row per rep."""
     raw = request.args.get("unit")

@@ -4,62 +4,19 @@ follow-ups due, one tap to log a visit, and the end-of-day plan for tomorrow."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import make_response, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import bindparam
 
 from ..extensions import db
-from ..models import Company, Role, User
-from ..services import dayplan, page_cache, reminders
-from ..services.company import local_today
-from ..services.dayplan import (
-    DayPlanInput,
-    count_candidates,
-    day_plan,
-    follow_ups_due,
-    next_working_day,
-    plan_candidates,
-    save_day_plan,
-)
-from ..services.plan_cache import cached_rep_plan
+from ..models import Role
+from ..services import page_cache, reminders
+from ..services.planned_visits import DayPlanInput, save_day_plan
 from ..services.reviews import waiting_query
+from ..services.today import today_context  # re-exported: moved to the services
 from . import bp
 from .render import render, wants_fragment
-
-
-def today_context(user: User, full: bool = True) -> dict[str, Any]:
-    """What Today shows. With full=False only the metrics (the htmx partial swaps only
-    #today-metrics): no plans, follow-ups or candidates are loaded."""
-    company = db.session.get(Company, user.unit.company_id)
-    assert company is not None
-    day = local_today(company)
-    plan = cached_rep_plan(user, day)
-    metrics = {
-        "user": user,
-        "day": day,
-        "plan": plan,
-        "run_metrics": [m for m in plan.metrics if m.run is not None and m.target > 0],
-        "zero_metrics": [m for m in plan.metrics if m.run is not None and m.target <= 0],
-        "level_metrics": [m for m in plan.metrics if m.run is None],
-    }
-    if not full:
-        return metrics
-    tomorrow = next_working_day(company, day)
-    tomorrow_plan = day_plan(user.id, tomorrow)
-    planned = [i.customer_id for i in tomorrow_plan.items] if tomorrow_plan else []
-    return {
-        **metrics,
-        "today_plan": day_plan(user.id, day),
-        "follow_ups": follow_ups_due(user.id, day),
-        "tomorrow": tomorrow,
-        "tomorrow_plan": tomorrow_plan,
-        "candidates": plan_candidates(user.id, dayplan.MAX_CANDIDATES, planned=planned),
-        "candidates_total": count_candidates(user.id),
-        "candidates_max": dayplan.MAX_CANDIDATES,
-    }
-
 
 # Today's page, cached (services/page_cache.py): beside the counters, the bell's unread
 # count (reminders fall due with time); a manager's page also counts reviews waiting.
@@ -69,7 +26,7 @@ _TODAY = page_cache.PageQuery(
 
 @bp.get("/today")
 @login_required
-def today():  # type: ignore[no-untyped-def]
+def today() -> ResponseReturnValue:
     if wants_fragment():
         return render("web/today.html", "web/_today_metrics.html",
                       **today_context(current_user, full=False))
@@ -93,7 +50,7 @@ def today():  # type: ignore[no-untyped-def]
 
 @bp.post("/today/tomorrow")
 @login_required
-def plan_tomorrow():  # type: ignore[no-untyped-def]
+def plan_tomorrow() -> ResponseReturnValue:
     ctx = today_context(current_user)
     data = DayPlanInput(notes=request.form.get("notes", ""),
                         customer_ids=request.form.getlist("customer_ids"))

@@ -8,6 +8,7 @@ import uuid as uuidlib
 from typing import Any
 
 from flask import Response, abort, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -43,8 +44,7 @@ def kind_labels() -> list[tuple[str, str]]:
 
 
 def _company() -> Company:
-    company = db.session.get(Company, current_user.unit.company_id)
-    assert company is not None
+    company = current_user.company
     return company
 
 
@@ -96,7 +96,7 @@ def _form_uuid(value: Any) -> str:
 
 @bp.get("/visits/new")
 @login_required
-def visit_new():  # type: ignore[no-untyped-def]
+def visit_new() -> ResponseReturnValue:
     form = blank_form(request.args.get("context", "page"))
     cid = request.args.get("customer_id", "")
     if cid:
@@ -109,7 +109,7 @@ def visit_new():  # type: ignore[no-untyped-def]
 
 @bp.get("/visits/customers")
 @login_required
-def visit_customer_choices():  # type: ignore[no-untyped-def]
+def visit_customer_choices() -> ResponseReturnValue:
     form = {"q": request.args.get("q", ""),
             "customer_id": request.args.get("customer_id", "")}
     return render("visits/new.html", "visits/_choices.html", **form_context(form))
@@ -117,7 +117,7 @@ def visit_customer_choices():  # type: ignore[no-untyped-def]
 
 @bp.post("/visits/new")
 @login_required
-def visit_create():  # type: ignore[no-untyped-def]
+def visit_create() -> ResponseReturnValue:
     raw: dict[str, Any] = {k: request.form.get(k, "") for k in FIELDS}
     raw["products"] = request.form.getlist("products")
     raw["id"], raw["lead_uuid"] = _form_uuid(raw["id"]), _form_uuid(raw["lead_uuid"])
@@ -165,7 +165,7 @@ def _saved(visit: Visit | None, context: str) -> Any:
         resp.headers["HX-Redirect"] = url_for("web.today")
         resp.vary.add("HX-Request")
         return resp
-    from .today import today_context
+    from ..services.today import today_context
 
     ctx = today_context(current_user)
     ctx.update(visit=visit, form_next=blank_form("today"))
@@ -175,7 +175,7 @@ def _saved(visit: Visit | None, context: str) -> Any:
 
 @bp.get("/visits/<visit_id>")
 @login_required
-def visit_page(visit_id: str):  # type: ignore[no-untyped-def]
+def visit_page(visit_id: str) -> ResponseReturnValue:
     visit = access.get_or_404(current_user, Visit, visit_id)
     # The time of day too, in the company's time (the day a visit counts on).
     at = visit.visited_at.astimezone(company_tz(_company()))

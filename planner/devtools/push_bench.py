@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from ..extensions import db
-from ..models import PushSubscription, Reminder, ReminderStatus, User
+from ..models import PushSubscription, Reminder, ReminderPreference, ReminderStatus, User
 from ..services import webpush
 from .fakepush import FakePushService
 
@@ -77,6 +77,10 @@ def setup(fake: FakePushService, n: int) -> int:
                      "auth": s["keys"]["auth"], "user_agent": "bench", "failures": 0,
                      "created_at": datetime.now(UTC)})
     db.session.execute(insert(PushSubscription), subs)
+    # No quiet hours: the benchmark sends at whatever time of day it runs.
+    db.session.execute(insert(ReminderPreference), [
+        {"user_id": uid, "kinds_off": [], "morning_time": "08:30", "evening_time": "17:30",
+         "quiet_start": None, "quiet_end": None} for uid in reps])
     at = datetime.now(UTC) - timedelta(minutes=1)
     rows = []
     for i in range(n):

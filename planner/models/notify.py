@@ -22,8 +22,11 @@ class ReminderPreference(db.Model):
     kinds_off: Mapped[list[Any]] = mapped_column(JSON, default=list)
     morning_time: Mapped[str] = mapped_column(String(5), default="08:30")
     evening_time: Mapped[str] = mapped_column(String(5), default="17:30")
-    quiet_start: Mapped[str | None] = mapped_column(String(5), default="22:00")
-    quiet_end: Mapped[str | None] = mapped_column(String(5), default="07:00")
+    # No column default: None is "no quiet hours", and SQLAlchemy fills a column's default
+    # in for a None on insert. The product's quiet hours (services.reminders.QUIET) are
+    # written where a row is made for a user who chose none yet.
+    quiet_start: Mapped[str | None] = mapped_column(String(5))
+    quiet_end: Mapped[str | None] = mapped_column(String(5))
     # The language reminders are worded in when the user has no locale of their own:
     # the language of the page where push was turned on.
     locale: Mapped[str | None] = mapped_column(String(16))

@@ -124,7 +124,7 @@ class Prefs:
     kinds_off: frozenset[str] = frozenset()
     morning: time = time(8, 30)
     evening: time = time(17, 30)
-    quiet_start: time | None = time(22, 0)
+    quiet_start: time | None = time(22, 0)  # QUIET
     quiet_end: time | None = time(7, 0)
     locale: str | None = None
 
@@ -140,6 +140,10 @@ def parse_hhmm(value: str | None) -> time | None:
         return time(int(h), int(m))
     except ValueError:
         return None
+
+
+# The quiet hours of a user who chose none yet (Prefs' defaults say the same).
+QUIET = ("22:00", "07:00")
 
 
 def prefs_of(row: ReminderPreference | None) -> Prefs:

@@ -229,7 +229,8 @@ def push_subscribe() -> ResponseReturnValue:
     sub.failures = 0
     pref = db.session.get(ReminderPreference, current_user.id)
     if pref is None:
-        pref = ReminderPreference(user_id=current_user.id, kinds_off=[])
+        pref = ReminderPreference(user_id=current_user.id, kinds_off=[],
+                                  quiet_start=reminders.QUIET[0], quiet_end=reminders.QUIET[1])
         db.session.add(pref)
     pref.locale = str(get_locale() or "") or None  # reminders in this page's language
     db.session.commit()

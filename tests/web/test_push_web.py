@@ -207,6 +207,34 @@ def test_settings_save_and_refuse_bad_times(push_ctx):
     assert row.morning_time == "09:00" and row.quiet_start == "21:30"
 
 
+def test_no_quiet_hours_on_a_first_save_means_none(push_ctx):
+    """A user whose first saved settings have no quiet hours gets none (the column's
+    default used to fill an empty value in on insert: 22:00-07:00 after all)."""
+    rep_id = user("rep22").id
+    assert db.session.get(ReminderPreference, rep_id) is None
+    c, t = _client(push_ctx, "rep22")
+    resp = c.post("/notifications/settings", data={
+        "csrf_token": t, "kinds": ["morning_plan"], "morning_time": "08:30",
+        "evening_time": "17:30", "quiet_start": "", "quiet_end": ""})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    row = db.session.get(ReminderPreference, rep_id)
+    assert (row.quiet_start, row.quiet_end) == (None, None)
+    assert 'value="22:00"' not in c.get("/notifications/settings").get_data(as_text=True)
+
+
+def test_turning_push_on_keeps_the_default_quiet_hours(push_ctx, fake_push):  # noqa: F811
+    """A preference row made when push is turned on has the product's quiet hours."""
+    rep_id = user("rep23").id
+    c, t = _client(push_ctx, "rep23")
+    resp = c.post("/push/subscribe", json=_https(_sub_json(fake_push, push_ctx)),
+                  headers={"X-CSRFToken": t})
+    assert resp.status_code == 201
+    db.session.expire_all()
+    row = db.session.get(ReminderPreference, rep_id)
+    assert (row.quiet_start, row.quiet_end) == ("22:00", "07:00")
+
+
 def test_manager_settings_offer_the_digest(push_ctx):
     c, _t = _client(push_ctx, "manager1")
     html = c.get("/notifications/settings").get_data(as_text=True)

@@ -159,14 +159,6 @@ def fmt(value: int, metric: Metric) -> str:
     return display.value(value, metric.unit)
 
 
-def _count(singular: str, plural: str) -> Callable[[TreeError], str]:
-    """A "type N values, one per child" refusal."""
-    def say(e: TreeError) -> str:
-        d = e.details
-        return ngettext(singular, plural, d["n"], dim=dim_label(d["dim"]), got=d["got"])
-    return say
-
-
 _SIMPLE: dict[str, Callable[[TreeError], str]] = {
     "negative": lambda e: _("A target cannot be negative."),
     "not_top": lambda e: _("Only the company target is split over time; the rest follows."),
@@ -188,12 +180,19 @@ _SIMPLE: dict[str, Callable[[TreeError], str]] = {
     "zero_weights": lambda e: _("The weights are all zero: type at least one weight "
                                 "above zero."),
     "growth_negative": lambda e: _("A growth rate below -100% makes a negative target."),
-    "weights_count": _count("Type %(num)d weight, one per %(dim)s (got %(got)d).",
-                            "Type %(num)d weights, one per %(dim)s (got %(got)d)."),
-    "growth_count": _count("Type %(num)d growth rate, one per %(dim)s (got %(got)d).",
-                           "Type %(num)d growth rates, one per %(dim)s (got %(got)d)."),
-    "levels_count": _count("Type %(num)d level, one per %(dim)s (got %(got)d).",
-                           "Type %(num)d levels, one per %(dim)s (got %(got)d)."),
+    # "type N values, one per child": details n (wanted), got, dim
+    "weights_count": lambda e: ngettext(
+        "Type %(num)d weight, one per %(dim)s (got %(got)d).",
+        "Type %(num)d weights, one per %(dim)s (got %(got)d).", e.details["n"],
+        dim=dim_label(e.details["dim"]), got=e.details["got"]),
+    "growth_count": lambda e: ngettext(
+        "Type %(num)d growth rate, one per %(dim)s (got %(got)d).",
+        "Type %(num)d growth rates, one per %(dim)s (got %(got)d).", e.details["n"],
+        dim=dim_label(e.details["dim"]), got=e.details["got"]),
+    "levels_count": lambda e: ngettext(
+        "Type %(num)d level, one per %(dim)s (got %(got)d).",
+        "Type %(num)d levels, one per %(dim)s (got %(got)d).", e.details["n"],
+        dim=dim_label(e.details["dim"]), got=e.details["got"]),
 }
 
 

@@ -21,12 +21,11 @@ PACKAGE = ROOT / "planner"
 # "path:function" -> why it is allowed to be long or complex today. The one list of
 # exceptions; README.md ("Limits") says the same in a sentence.
 ALLOWED: dict[str, str] = {
-    "planner/engine/allocate.py:allocate_matrix": "being split with the engine's tree (tree)",
-    "planner/engine/rolling.py:rolling_target": "being split with the engine's tree (tree)",
-    "planner/services/decompose.py:plan_decompose": "moving into planner/engine (tree)",
-    "planner/services/decompose.py:insert_nodes": "moving into planner/engine (tree)",
-    "planner/services/decompose.py:apply_plan": "moving into planner/engine (tree)",
-    "planner/devtools/page_bench.py:run": "a benchmark script, being reworked by the speed work",
+    "planner/engine/allocate.py:allocate_matrix":
+        "one numeric algorithm (largest remainders over a matrix), read top to bottom",
+    "planner/engine/rolling.py:rolling_target":
+        "one numeric algorithm (the rolling run rate), read top to bottom",
+    "planner/devtools/page_bench.py:run": "a benchmark script, not the product",
 }
 
 

@@ -9,8 +9,6 @@ Allocation (``allocate.py``)
         to the lower index; ``locked={i: value}`` fixes parts; all-zero weights -> equal.
     allocate_matrix(row_totals, col_totals) -> list[list[int]]
         Controlled rounding: exact row and column sums, each cell within 1 of r*c/total.
-    ChildSpec(weight, locked=None); rebalance(parent_total, children) -> list[int]
-    preview_changes(old, new) -> list[(index, old, new)] for changed positions.
 
 Calendar (``calendar.py``)
     WorkCalendar(country="CN", extra_holidays=frozenset(), extra_workdays=frozenset())
@@ -42,19 +40,30 @@ Rolling recompute (``rolling.py``)
     split_month_down(value, month, calendar) -> {"days", "dekads", "weeks"}: days first,
         then summed up, so every level adds up exactly to the month.
 
+Target tree (``tree.py``, rules in ``tree_rules.py``)
+    Node (a target: scope, value, lock, 12 months, children), Tree(nodes, roots, additive),
+    Member (a child to be), Change (old -> new of one node; label filled in by the
+    caller), Plan (a computed change: changes, new nodes, removed ids; .groups() for a
+    preview), TreeError(cause, node, **details), quarters_of(months, additive).
+    tree_rules.plan_edit(tree, node, value): the unlocked siblings rebalance, the edited
+        node is locked, changed subtrees re-split keeping locked descendants.
+    tree_rules.plan_lock(tree, node, locked); plan_months(tree, top, months): a new split
+        over time carried down.
+    tree_rules.plan_decompose(tree, company, node, dims, method, params): one level per
+        dimension (equal, typed weights, last year, capability, growth); `company`
+        (a tree_rules.Company) gives the members, capability and last year's results.
+
 Level metrics (``levels.py``)
     MetricKind.ADDITIVE / MetricKind.LEVEL; split_level(value, n) -> [value] * n
     aggregate(values, additive, weights=None): sum, or the (weighted) mean rounded half up.
 """
 
+from . import tree_rules
 from .allocate import (
     AllocationError,
-    ChildSpec,
     Weight,
     allocate,
     allocate_matrix,
-    preview_changes,
-    rebalance,
 )
 from .calendar import WorkCalendar, covers, known_years, official_through, working_days
 from .levels import MetricKind, aggregate, split_level
@@ -73,12 +82,38 @@ from .periods import (
 )
 from .rolling import MonthSplit, RunRate, daily_targets, rolling_target, split_month_down
 from .timesplit import SPLIT_METHODS, SplitMethod, growth_targets, split_over_time
+from .tree import (
+    DIMENSIONS,
+    METHODS,
+    TYPED_METHODS,
+    Change,
+    Group,
+    Member,
+    Node,
+    Plan,
+    Scope,
+    Tree,
+    TreeError,
+    quarters_of,
+)
 
 __all__ = [
     "DEKAD_NAMES",
+    "DIMENSIONS",
+    "METHODS",
+    "TYPED_METHODS",
+    "Change",
+    "Group",
+    "Member",
+    "Node",
+    "Plan",
+    "Scope",
+    "Tree",
+    "TreeError",
+    "quarters_of",
+    "tree_rules",
     "SPLIT_METHODS",
     "AllocationError",
-    "ChildSpec",
     "MetricKind",
     "MonthSplit",
     "Period",
@@ -102,9 +137,7 @@ __all__ = [
     "month_period",
     "months",
     "official_through",
-    "preview_changes",
     "quarters",
-    "rebalance",
     "rolling_target",
     "split_level",
     "split_month_down",

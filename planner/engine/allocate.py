@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from numbers import Rational
@@ -12,12 +11,9 @@ from operator import add
 
 __all__ = [
     "AllocationError",
-    "ChildSpec",
     "Weight",
     "allocate",
     "allocate_matrix",
-    "preview_changes",
-    "rebalance",
 ]
 
 Weight = int | float | Decimal | Fraction
@@ -276,26 +272,3 @@ def _augment(
                     row_parent[k] = j
                     queue.append(k)
     return False
-
-
-@dataclass(frozen=True, slots=True)
-class ChildSpec:
-    """One child in a dimension-tree rebalance: its weight and an optional locked value."""
-
-    weight: Weight
-    locked: int | None = None
-
-
-def rebalance(parent_total: int, children: Sequence[ChildSpec]) -> list[int]:
-    """Split a parent's total among children: locked children keep their value."""
-    locks = {i: c.locked for i, c in enumerate(children) if c.locked is not None}
-    return allocate(parent_total, [c.weight for c in children], locks)
-
-
-def preview_changes(old: Sequence[int], new: Sequence[int]) -> list[tuple[int, int, int]]:
-    """``(index, old, new)`` for every position whose value changed."""
-    if len(old) != len(new):
-        raise AllocationError(
-            f"cannot compare {len(old)} old values with {len(new)} new ones", "count"
-        )
-    return [(i, a, b) for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]

@@ -2,7 +2,7 @@
 children, or one node's children), their parents (who may change what), how many
 children each has (the toggles), and the other tiers' values for those scopes only.
 A 2,000-rep year has ~10,000 targets per metric; a page shows a few dozen. Editing
-(preview, apply) still works on the whole tree (`decompose.load_tree`): a rebalance
+(preview, apply) still works on the whole tree (`target_store.load_tree`): a rebalance
 needs every sibling.
 """
 
@@ -17,10 +17,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from .. import engine
+from ..engine import Node, quarters_of
 from ..extensions import db
 from ..models import Company, FiscalYear, Metric, Target, Tier
 from .calendar import company_calendar
-from .decompose import Node, Tree, quarters_of
+from .target_store import NODE_COLUMNS, Tree, node_of
 from .timeplan import fy_months, fy_quarters
 
 
@@ -41,10 +42,7 @@ def load_nodes(fy: FiscalYear, metric: Metric, tier: Tier, ids: Iterable[int]) -
     rows: list[Any] = []
     for i in range(0, len(want), 500):
         rows += db.session.execute(
-            select(t.c.id, t.c.parent_id, t.c.depth, t.c.unit_id, t.c.user_id,
-                   t.c.product_line_id, t.c.channel_id, t.c.customer_type_id, t.c.value,
-                   t.c.locked, t.c.weight, t.c.split_dim, t.c.split_method,
-                   t.c.split_params, t.c.time_method, t.c.time_params)
+            select(*(t.c[k] for k in NODE_COLUMNS))
             .where(t.c.id.in_(want[i:i + 500]), t.c.fiscal_year_id == fy.id,
                    t.c.metric_id == metric.id, t.c.tier == tier)
             .order_by(t.c.id)).all()
@@ -53,15 +51,8 @@ def load_nodes(fy: FiscalYear, metric: Metric, tier: Tier, ids: Iterable[int]) -
         counts.update((pid, n) for pid, n in db.session.execute(
             select(t.c.parent_id, func.count(t.c.id))
             .where(t.c.parent_id.in_(want[i:i + 500])).group_by(t.c.parent_id)))
-    nodes: dict[int, ShownNode] = {}
-    for r in rows:
-        nodes[r.id] = ShownNode(
-            id=r.id, parent=None, depth=r.depth, unit_id=r.unit_id, user_id=r.user_id,
-            product_line_id=r.product_line_id, channel_id=r.channel_id,
-            customer_type_id=r.customer_type_id, value=int(r.value), locked=bool(r.locked),
-            months=[], weight=r.weight, split_dim=r.split_dim, split_method=r.split_method,
-            split_params=r.split_params, time_method=r.time_method,
-            time_params=r.time_params, child_count=int(counts.get(r.id, 0)))
+    nodes: dict[int, Node] = {
+        r.id: node_of(r, [], ShownNode, child_count=int(counts.get(r.id, 0))) for r in rows}
     roots: list[Node] = []
     for r in rows:
         node = nodes[r.id]

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planner.engine import AllocationError, ChildSpec, allocate, preview_changes, rebalance
+from planner.engine import AllocationError, allocate
 
 totals = st.integers(min_value=0, max_value=10**12)
 int_weights = st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=30)
@@ -160,21 +160,6 @@ def test_allocation_error_is_a_value_error() -> None:
 
 
 def test_a_locked_rep_keeps_their_value_while_siblings_rebalance() -> None:
-    reps = [ChildSpec(3), ChildSpec(2, locked=500_000), ChildSpec(5)]
-    before = rebalance(1_000_000, [ChildSpec(3), ChildSpec(2), ChildSpec(5)])
-    after = rebalance(1_200_000, reps)
-    assert after[1] == 500_000
-    assert sum(after) == 1_200_000
+    after = allocate(1_200_000, [3, 2, 5], {1: 500_000})
     assert after == [262_500, 500_000, 437_500]
-    assert preview_changes(before, after) == [
-        (0, 300_000, 262_500),
-        (1, 200_000, 500_000),
-        (2, 500_000, 437_500),
-    ]
-
-
-def test_preview_changes_lists_only_changed_positions() -> None:
-    assert preview_changes([1, 2, 3], [1, 5, 3]) == [(1, 2, 5)]
-    assert preview_changes([], []) == []
-    with pytest.raises(AllocationError):
-        preview_changes([1], [1, 2])
+    assert sum(after) == 1_200_000

@@ -88,6 +88,7 @@ from flask.testing import FlaskClient  # noqa: E402
 
 from planner.models import AuditLog  # noqa: E402
 from planner.services import decompose as dc  # noqa: E402
+from planner.services import target_store  # noqa: E402
 
 
 def _metric(code: str) -> Metric:
@@ -419,7 +420,7 @@ def test_the_one_statement_bulk_writes_and_the_row_by_row_one_store_the_same_cel
         plan.bulk = dc.serialise_new_nodes(plan.new_nodes, tree.additive)
         dc.apply_plan(plan, None)
         assert _tier_cells(fy, metric, tier) == fast
-        monkeypatch.setattr(dc, "_sqlite_json", lambda raw: False)
+        monkeypatch.setattr(target_store, "_sqlite_json", lambda raw: False)
         dc.decompose_year(fy, metric, ["region", "team", "rep"], "capability", tier)
         slow = _tier_cells(fy, metric, tier)
         assert fast == slow

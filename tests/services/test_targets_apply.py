@@ -28,6 +28,7 @@ from planner.models import (
     User,
 )
 from planner.services import decompose as dc
+from planner.services import target_store
 from planner.services.calendar import company_calendar
 from planner.services.timeplan import fy_months, last_year_months, split_year
 
@@ -457,7 +458,7 @@ def test_audit_rows_serialised_beside_the_bulk_write_match_the_writers_own(
         used.append(real(*args))  # type: ignore[arg-type]
         return used[-1]
 
-    monkeypatch.setattr(dc, "_bulk_audits", spy)
+    monkeypatch.setattr(target_store, "_bulk_audits", spy)
 
     def resplit(dims: list[str], method: str, bulk: bool) -> list[tuple[object, ...]]:
         tree = dc.load_tree(fy, metric, Tier.CHALLENGE)

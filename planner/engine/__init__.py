@@ -98,20 +98,10 @@ from .tree import (
 )
 
 __all__ = [
+    # the target tree (engine.tree) and its rules (engine.tree_rules)
+    "DIMENSIONS", "METHODS", "TYPED_METHODS", "Change", "Group", "Member", "Node", "Plan",
+    "Scope", "Tree", "TreeError", "quarters_of", "tree_rules",
     "DEKAD_NAMES",
-    "DIMENSIONS",
-    "METHODS",
-    "TYPED_METHODS",
-    "Change",
-    "Group",
-    "Member",
-    "Node",
-    "Plan",
-    "Scope",
-    "Tree",
-    "TreeError",
-    "quarters_of",
-    "tree_rules",
     "SPLIT_METHODS",
     "AllocationError",
     "MetricKind",

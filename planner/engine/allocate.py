@@ -43,25 +43,30 @@ def _check_int(value: object, what: str) -> int:
     return int(value)
 
 
+def exact_fraction(x: object, what: str) -> Fraction:
+    """A user's number exactly; floats go through their shortest repr (0.1 -> 1/10).
+    Anything else (a bool, NaN, infinity, a string) is refused, naming `what`."""
+    if isinstance(x, bool):
+        raise AllocationError(f"{what} must be a number, got {x!r}", "not_a_number")
+    if isinstance(x, int):
+        return Fraction(x)
+    if isinstance(x, float):
+        if not math.isfinite(x):
+            raise AllocationError(f"{what} is not finite: {x!r}", "not_a_number")
+        return Fraction(repr(x))
+    if isinstance(x, Decimal):
+        if not x.is_finite():
+            raise AllocationError(f"{what} is not finite: {x!r}", "not_a_number")
+        return Fraction(x)
+    if isinstance(x, Fraction):
+        return x
+    if isinstance(x, Rational):
+        return Fraction(int(x.numerator), int(x.denominator))
+    raise AllocationError(f"{what} must be a number, got {x!r}", "not_a_number")
+
+
 def _to_fraction(w: object, index: int) -> Fraction:
-    """Convert one weight exactly; floats go through their shortest repr (0.1 -> 1/10)."""
-    if isinstance(w, bool):
-        raise AllocationError(f"weight {index} must be a number, got {w!r}", "not_a_number")
-    if isinstance(w, int):
-        return Fraction(w)
-    if isinstance(w, float):
-        if not math.isfinite(w):
-            raise AllocationError(f"weight {index} is not finite: {w!r}", "not_a_number")
-        return Fraction(repr(w))
-    if isinstance(w, Decimal):
-        if not w.is_finite():
-            raise AllocationError(f"weight {index} is not finite: {w!r}", "not_a_number")
-        return Fraction(w)
-    if isinstance(w, Fraction):
-        return w
-    if isinstance(w, Rational):
-        return Fraction(int(w.numerator), int(w.denominator))
-    raise AllocationError(f"weight {index} must be a number, got {w!r}", "not_a_number")
+    return exact_fraction(w, f"weight {index}")
 
 
 def _int_weights(weights: Sequence[Weight]) -> list[int]:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
 
-from .allocate import AllocationError, Weight, allocate
+from .allocate import AllocationError, Weight, allocate, exact_fraction
 from .calendar import WorkCalendar
 from .periods import Period
 
@@ -22,21 +22,7 @@ Number = int | float | Decimal | Fraction
 
 def _exact(x: Number, what: str) -> Fraction:
     """Exact value of a user number; floats via their shortest repr (12.5 -> 25/2)."""
-    if isinstance(x, bool):
-        raise AllocationError(f"{what} must be a number, got {x!r}", "not_a_number")
-    if isinstance(x, int):
-        return Fraction(x)
-    if isinstance(x, float):
-        if not math.isfinite(x):
-            raise AllocationError(f"{what} is not finite: {x!r}", "not_a_number")
-        return Fraction(repr(x))
-    if isinstance(x, Decimal):
-        if not x.is_finite():
-            raise AllocationError(f"{what} is not finite: {x!r}", "not_a_number")
-        return Fraction(x)
-    if isinstance(x, Fraction):
-        return x
-    raise AllocationError(f"{what} must be a number, got {x!r}", "not_a_number")
+    return exact_fraction(x, what)
 
 
 def _fmt_pct(total: Fraction) -> str:

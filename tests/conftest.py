@@ -284,9 +284,10 @@ def close_context(context: Any) -> None:
         for page in list(context.pages):
             try:
                 step[0] = "page.goto(about:blank)"
-                page.goto("about:blank", wait_until="commit", timeout=15_000)
-                step[0] = "page.close"
-                page.close()
+                # Waited for until loaded: Chromium can hang closing a page whose navigation
+                # has not settled (seen here as page.close never returning, every Chromium
+                # process asleep). The context's close below closes the pages.
+                page.goto("about:blank", wait_until="load", timeout=15_000)
             except Exception:  # noqa: BLE001 - a page closing by itself is fine too
                 pass
         step[0] = "context.close"

@@ -24,8 +24,13 @@ def fake_push() -> Iterator[FakePushService]:
 
 @pytest.fixture()
 def push_ctx(app: Flask) -> Iterator[Flask]:
-    """An app context whose reminders, subscriptions and preferences are wiped after."""
+    """An app context whose reminders, subscriptions and preferences are wiped before and
+    after (a browser test earlier in the run may have left a real browser's device)."""
     with app.app_context():
+        db.session.execute(delete(Reminder))
+        db.session.execute(delete(PushSubscription))
+        db.session.execute(delete(ReminderPreference))
+        db.session.commit()
         yield app
         db.session.rollback()
         db.session.execute(delete(Reminder))

@@ -12,7 +12,7 @@ from conftest import csrf_token, login
 from flask import Flask
 from flask.testing import FlaskClient
 from repday_helpers import a_customer_of, client_for, snapshot, user
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from planner import access
 from planner.engine import AllocationError
@@ -309,6 +309,11 @@ def _sprint_root(app: Flask, code: str) -> int:
         if not dc.load_tree(fy, metric, Tier.SPRINT).roots:
             dc.create_tier(fy, metric, Tier.SPRINT, Decimal(10), None)
             dc.decompose_year(fy, metric, ["region", "team", "rep"], "capability", Tier.SPRINT)
+        # Another test module may have locked targets of this tree (run before this one,
+        # a lock below refuses a re-split before its numbers are read): none are locked here.
+        db.session.execute(update(Target).where(
+            Target.metric_id == metric.id, Target.tier == Tier.SPRINT).values(locked=False))
+        db.session.commit()
         root = dc.load_tree(fy, metric, Tier.SPRINT).roots[0]
         assert root.id is not None
         return root.id

@@ -104,7 +104,7 @@ def test_pages_carry_the_offline_strings_in_the_users_language(
     assert "<script>" not in en and " style=" not in en
 
 
-MODULES = Path(__file__).resolve().parent.parent / "static" / "js" / "offline"
+MODULES = Path(__file__).resolve().parents[2] / "static" / "js" / "offline"
 
 
 def _shell(client: FlaskClient) -> list[str]:

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any, TypeVar, cast
 
 from flask import Response, abort, flash, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -134,7 +135,7 @@ def _tracking(p: Params) -> tk.Tracking:
 @bp.get("/tracking")
 @login_required
 @gc_paused
-def tracking():  # type: ignore[no-untyped-def]
+def tracking() -> ResponseReturnValue:
     p = Params()
     tr = _tracking(p)
     metric = tr.metric(p.metric)

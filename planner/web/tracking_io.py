@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, current_app, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -53,7 +54,7 @@ def _figures(tr: tk.Tracking, ln: tk.Line) -> list[Any]:
 @bp.get("/tracking/export.<fmt>")
 @login_required
 @gc_paused
-def tracking_export(fmt: str):  # type: ignore[no-untyped-def]
+def tracking_export(fmt: str) -> ResponseReturnValue:
     if fmt not in FMTS:
         abort(404)
     p = Params()
@@ -135,7 +136,7 @@ def _fy() -> FiscalYear:
 
 @bp.get("/tracking/targets.<fmt>")
 @roles_required(*MANAGERS)
-def tracking_targets_export(fmt: str):  # type: ignore[no-untyped-def]
+def tracking_targets_export(fmt: str) -> ResponseReturnValue:
     """The target tree of a fiscal year, every metric and tier the viewer may see: one
     row per target (its year value; the months alongside, for reading)."""
     if fmt not in FMTS:
@@ -154,14 +155,14 @@ IMPORT_KINDS = ("targets", "customers", "history")
 
 @bp.get("/tracking/import")
 @roles_required(*MANAGERS)
-def tracking_import():  # type: ignore[no-untyped-def]
+def tracking_import() -> ResponseReturnValue:
     return render("tracking/import.html", kinds=IMPORT_KINDS, report=None, kind=None,
                   saved=None, error=None, columns=im.columns_help())
 
 
 @bp.get("/tracking/import/<kind>/template.<fmt>")
 @roles_required(*MANAGERS)
-def tracking_import_template(kind: str, fmt: str):  # type: ignore[no-untyped-def]
+def tracking_import_template(kind: str, fmt: str) -> ResponseReturnValue:
     if kind not in IMPORT_KINDS or fmt not in FMTS:
         abort(404)
     cols, rows = im.template(kind, current_user)
@@ -179,7 +180,7 @@ def _bigger_uploads(endpoint: str | None, values: dict[str, Any] | None) -> None
 
 @bp.post("/tracking/import/<kind>")
 @roles_required(*MANAGERS)
-def tracking_import_post(kind: str):  # type: ignore[no-untyped-def]
+def tracking_import_post(kind: str) -> ResponseReturnValue:
     if kind not in IMPORT_KINDS:
         abort(404)
     upload = request.files.get("file")

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -28,7 +29,7 @@ from .tracking import Params, _english, _today, _tracking, gc_paused, period_lab
 @bp.get("/tracking/funnel")
 @login_required
 @gc_paused
-def tracking_funnel():  # type: ignore[no-untyped-def]
+def tracking_funnel() -> ResponseReturnValue:
     p = Params()
     tr = _tracking(p)
     fn = funnel(tr.scope, current_user.unit.company_id, tr.period.start, tr.day, _today())
@@ -145,13 +146,13 @@ def _page(a: Adjust, plan: Any = None, error: str | None = None, status: int = 2
 
 @bp.get("/tracking/adjust")
 @roles_required(Role.MANAGER, Role.ADMIN)
-def tracking_adjust():  # type: ignore[no-untyped-def]
+def tracking_adjust() -> ResponseReturnValue:
     return _page(Adjust())
 
 
 @bp.post("/tracking/adjust/<step>")
 @roles_required(Role.MANAGER, Role.ADMIN)
-def tracking_adjust_post(step: str):  # type: ignore[no-untyped-def]
+def tracking_adjust_post(step: str) -> ResponseReturnValue:
     if step not in ("preview", "apply"):
         abort(404)
     a = Adjust()

@@ -2,7 +2,7 @@
 
 - Responses are compressed with Brotli or gzip (Flask-Compress) when the client accepts
   it: HTML, CSS, JS, JSON, the manifest and SVG. Static files are compressed once per
-  version and kept in memory.
+  version and kept in memory, at the best ratio (Brotli 11, gzip 9).
 - Static files (and the vendored htmx) are linked with a content hash (`?v=<hash>`, added
   by url_for), so their URL changes when the file changes; a request for the current
   hash is answered `Cache-Control: public, max-age=31536000, immutable`, any other
@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import re
 import threading
@@ -26,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import brotli
 from flask import Flask, Response, current_app, request
 from flask_compress import Compress
 
@@ -35,6 +37,9 @@ HASHED_ENDPOINTS = ("static", "web.vendor")
 COMPRESS_TYPES = ["text/html", "text/css", "text/javascript", "application/javascript",
                   "application/json", "application/manifest+json", "image/svg+xml",
                   "text/plain"]
+
+STATIC_BR_QUALITY = 11
+STATIC_GZIP_LEVEL = 9
 
 compress = Compress()
 _hashes: dict[str, tuple[int, int, str]] = {}
@@ -194,6 +199,24 @@ class _StaticCache:
             self.data[key] = value
 
 
+def _precompress(resp: Response, data: bytes) -> None:
+    """Put a static file's Brotli and gzip forms in Flask-Compress's cache at the best
+    ratio (Brotli 11, gzip 9: about 15% smaller than the levels used for pages, which
+    are compressed per request). It happens once per file version and worker, so the
+    slower compression costs nothing later."""
+    cache = compress.cache
+    if (not isinstance(cache, _StaticCache) or resp.mimetype not in COMPRESS_TYPES
+            or len(data) < current_app.config.get("COMPRESS_MIN_SIZE", 500)):
+        return
+    base = _cache_key(request)
+    if not base.startswith("static:"):
+        return
+    if f"br;{base}" not in cache.data:
+        cache.set(f"br;{base}", brotli.compress(data, quality=STATIC_BR_QUALITY))
+    if f"gzip;{base}" not in cache.data:
+        cache.set(f"gzip;{base}", gzip.compress(data, STATIC_GZIP_LEVEL, mtime=0))
+
+
 def _cache_key(req: Any) -> str:
     if req.endpoint in HASHED_ENDPOINTS and req.args.get("v"):
         values = dict(req.view_args or {})
@@ -250,6 +273,7 @@ def init_app(app: Flask) -> None:
                     data = served_module(path, data)
                     resp.set_etag(current)
                 resp.set_data(data)
+                _precompress(resp, data)
             return resp
         if "Cache-Control" not in resp.headers:
             resp.headers["Cache-Control"] = PRIVATE

@@ -55,6 +55,9 @@ def test_json_and_static_files_are_compressed_too(rep_client: FlaskClient) -> No
     assert resp.headers["Cache-Control"] == IMMUTABLE
     on_disk = (Path(__file__).resolve().parents[2] / "static/css/app.css").read_bytes()
     assert brotli.decompress(resp.data) == on_disk
+    # Static files are compressed once, at the best ratio (pages at a faster level).
+    assert len(resp.data) == len(brotli.compress(on_disk, quality=11))
+    assert len(resp.data) < len(brotli.compress(on_disk, quality=4))
     again = rep_client.get(css.group(1), headers={"Accept-Encoding": "br"})
     assert again.data == resp.data  # compressed once, kept
     js = re.search(r'src="(/vendor/htmx\.min\.js\?v=[0-9a-f]+)"', html)
@@ -62,6 +65,9 @@ def test_json_and_static_files_are_compressed_too(rep_client: FlaskClient) -> No
     resp = rep_client.get(js.group(1), headers={"Accept-Encoding": "gzip"})
     assert resp.headers["Content-Encoding"] == "gzip"
     assert resp.headers["Cache-Control"] == IMMUTABLE
+    raw_js = rep_client.get(js.group(1), headers={"Accept-Encoding": "identity"}).data
+    assert gzip.decompress(resp.data) == raw_js
+    assert len(resp.data) == len(gzip.compress(raw_js, 9, mtime=0))
     # Without the current hash (an old link): revalidated, never kept a year.
     stale = rep_client.get("/static/css/app.css?v=000000000000")
     assert stale.headers["Cache-Control"] == "no-cache"

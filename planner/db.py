@@ -97,3 +97,20 @@ def init_app(app: Any) -> None:
         token = g.pop("_planner_write_token", None)
         if token is not None:
             write_intent.reset(token)
+
+
+ANALYSIS_LIMIT = 1000  # rows SQLite samples per index when refreshing its statistics
+
+
+def refresh_statistics(conn: Any) -> None:
+    """Refresh SQLite's query-planner statistics (sqlite_stat1) on a connection, sampling
+    at most ANALYSIS_LIMIT rows per index (~6 ms on the 2,000-rep company). Without them
+    SQLite guesses, and on the large company it guessed a rep's month targets through an
+    index that reads every target of the year (10 ms instead of 0.1 ms). Run after bulk
+    writes (a decomposition, the demo) and hourly by the reminder worker. PostgreSQL keeps
+    its own statistics (autovacuum): nothing to do there."""
+    if conn.dialect.name != "sqlite":
+        return
+    conn.exec_driver_sql(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
+    conn.exec_driver_sql("ANALYZE")
+

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 
+from ..db import refresh_statistics
 from ..extensions import db
 from ..models import (
     Channel,
@@ -239,6 +240,7 @@ def load_demo(today: date | None = None) -> list[Login]:
     from ..services.stage_history import backfill_demo  # tracking: the funnel's stage history
 
     backfill_demo(company, today)
+    refresh_statistics(db.session.connection())
     db.session.commit()
     return logins
 

@@ -42,6 +42,7 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, update
 
+from ..db import refresh_statistics
 from ..extensions import db
 from ..models import (
     Company,
@@ -71,6 +72,7 @@ WEEKLY_REVIEW = "weekly_review"
 BEHIND_TARGET = "behind_target"
 TEAM_DIGEST = "team_digest"
 REVIEW_GROUP = "review"  # review_submitted, review_returned ... in one switch
+STATS_EVERY_S = 3600.0  # the worker refreshes SQLite's planner statistics hourly
 
 # What a user can switch off, in the order the settings list them.
 REP_KINDS = (MORNING_PLAN, FOLLOW_UP, END_OF_DAY, WEEKLY_REVIEW, BEHIND_TARGET, REVIEW_GROUP)
@@ -760,6 +762,7 @@ def worker_loop(sender: webpush.Sender, stop: threading.Event, idle_s: float = 5
     import time as _time
 
     last_gen: float | None = None
+    last_stats: float | None = None
     worker = worker_name()
     while not stop.is_set():
         try:
@@ -767,6 +770,10 @@ def worker_loop(sender: webpush.Sender, stop: threading.Event, idle_s: float = 5
                     last_gen is None or _time.monotonic() - last_gen >= generate_every_s):
                 generate()
                 last_gen = _time.monotonic()
+            if last_stats is None or _time.monotonic() - last_stats >= STATS_EVERY_S:
+                refresh_statistics(db.session.connection())  # SQLite's planner statistics
+                db.session.commit()
+                last_stats: float | None = None
             res = dispatch_once(sender, worker)
         except Exception:
             db.session.rollback()

@@ -16,11 +16,14 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, event, select
 
 from .. import engine
+from ..db import refresh_statistics
 from ..engine import Change, Node, Period, Plan, quarters_of
 from ..extensions import db
 from ..models import AuditLog, FiscalYear, Metric, Target, TargetCell, Tier, User
 from ..models.base import utcnow
 from .timeplan import fy_months, fy_quarters
+
+STATS_AFTER_ROWS = 500  # targets created or removed by one decomposition
 
 NODE_COLUMNS = ("id", "parent_id", "depth", "unit_id", "user_id", "product_line_id",
                 "channel_id", "customer_type_id", "value", "locked", "weight", "split_dim",
@@ -347,6 +350,8 @@ def apply_plan(plan: Plan, user: User | None) -> int:
     now = utcnow()
     if plan.kind == "decompose":
         audits = _write_decomposition(conn, plan, uid, now)
+        if len(plan.new_nodes) + len(plan.removed_ids) >= STATS_AFTER_ROWS:
+            refresh_statistics(conn)  # the table changed shape: SQLite's planner relearns it
         bulk = plan.bulk
         if (bulk is not None and bulk.audits is not None and bulk.nodes
                 and _sqlite(conn) and _bulk_audits(conn, now, uid, bulk)):

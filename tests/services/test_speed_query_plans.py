@@ -216,3 +216,22 @@ def test_targets_pages_load_only_the_nodes_shown_and_forms_when_opened(
     assert re.findall(r'hx-get="(/targets/node/\d+/forms)"', mine)
     other = [f for f in forms if f not in mine]
     assert other and manager.get(other[0]).status_code == 404
+
+
+def test_the_app_keeps_sqlites_planner_statistics(sqlite_app: Flask) -> None:
+    """Without sqlite_stat1 SQLite guesses, and on the 2,000-rep company it read a rep's
+    month targets through an index holding every target of the year. The demo load (and
+    any large decomposition, and the reminder worker hourly) refreshes the statistics."""
+    from planner.db import refresh_statistics
+
+    with sqlite_app.app_context():
+        def stat_tables() -> set[str]:
+            return set(db.session.execute(db.text("SELECT tbl FROM sqlite_stat1")).scalars())
+
+        assert {"target", "target_cell", "visit"} <= stat_tables()
+        db.session.execute(db.text("DELETE FROM sqlite_stat1"))
+        db.session.commit()
+        assert not stat_tables()
+        refresh_statistics(db.session.connection())
+        db.session.commit()
+        assert {"target", "target_cell", "visit", "daily_plan_item"} <= stat_tables()

@@ -97,7 +97,11 @@ class VisitLookups:
 
     def customer(self, customer_id: int) -> Customer | None:
         if customer_id not in self.customers:
-            c = db.session.get(Customer, customer_id)
+            # A customer is found by id only once it is stored (a lead made earlier in the
+            # batch has its id from a flush): no flush of the batch's pending visits here,
+            # so they go in together, batched, at the end.
+            with db.session.no_autoflush:
+                c = db.session.get(Customer, customer_id)
             if c is None:
                 return None
             self.customers[customer_id] = c

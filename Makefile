@@ -11,7 +11,7 @@ PORT   ?= 5000
 WORKERS ?= 3
 THREADS ?= 4
 
-.PHONY: setup run test coverage browser lint i18n bench-decompose bench-sync clean
+.PHONY: setup run test browser lint i18n bench-decompose bench-sync clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -39,14 +39,14 @@ run: setup
 	SESSION_COOKIE_SECURE=0 $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) \
 	  --workers $(WORKERS) --threads $(THREADS) wsgi:app
 
+# The whole suite, with branch coverage reported at the end (a figure, not a gate: the
+# files not fully covered and the total). COVERAGE= runs it without the tracer.
+COVERAGE ?= --cov --cov-report=term:skip-covered
 test: setup browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(COVERAGE) $(PYTEST_ARGS)
 
 # Style, the floors (import-linter contracts in pyproject.toml), functions of at most 60 lines
 # and complexity 15 (tools/function_limits.py holds the exceptions), strict mypy on the engine.
-# Branch coverage of the suite (a figure, not a gate): the files not fully covered and the total.
-coverage: setup browser
-	$(PY) -m pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

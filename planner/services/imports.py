@@ -43,7 +43,7 @@ from ..models import (
 from . import decompose as dc
 from .company import local_today
 from .sheets import Column, map_header, read_rows, sniff, text
-from .timeplan import fy_months
+from .year_split import fy_months
 
 
 def _(msgid: str, /, **variables: Any) -> str:

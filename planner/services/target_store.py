@@ -20,7 +20,7 @@ from ..engine import Change, Node, Period, Plan, quarters_of
 from ..extensions import db
 from ..models import AuditLog, FiscalYear, Metric, Target, TargetCell, Tier, User
 from ..models.base import utcnow
-from .timeplan import fy_months, fy_quarters
+from .year_split import fy_months, fy_quarters
 
 NODE_COLUMNS = ("id", "parent_id", "depth", "unit_id", "user_id", "product_line_id",
                 "channel_id", "customer_type_id", "value", "locked", "weight", "split_dim",

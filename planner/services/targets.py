@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import FiscalYear, Metric, OrgUnit, Target, Tier, UnitKind
 from .calendar import company_calendar
-from .timeplan import split_year, write_cells
+from .year_split import split_year, write_cells
 
 
 def company_root(company_id: int) -> OrgUnit:

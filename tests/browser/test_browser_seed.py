@@ -28,7 +28,7 @@ from planner.models import (
     User,
 )
 from planner.services.decompose import decompose_year
-from planner.services.timeplan import last_year_months
+from planner.services.year_split import last_year_months
 
 pytestmark = pytest.mark.browser
 

@@ -18,7 +18,7 @@ from planner.models import AuditLog, Company, Metric, Target, TargetCell, Tier, 
 from planner.services import decompose as dc
 from planner.services import tracking as tk
 from planner.services.company import local_today
-from planner.services.timeplan import fy_months
+from planner.services.year_split import fy_months
 
 REP, MANAGER, OTHER_MANAGER, METRIC = "rep08", "manager2", "manager1", "visits"
 

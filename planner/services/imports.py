@@ -25,7 +25,6 @@ from ..access import visible_units, visible_users
 from ..extensions import db
 from ..models import (
     Channel,
-    Company,
     Customer,
     CustomerType,
     FiscalYear,
@@ -273,8 +272,7 @@ def template(kind: str, viewer: User) -> tuple[list[Column], list[list[Any]]]:
 
 
 def _current_fy(viewer: User) -> FiscalYear:
-    company = db.session.get(Company, viewer.unit.company_id)
-    assert company is not None
+    company = viewer.company
     today = local_today(company)
     years = list(db.session.scalars(select(FiscalYear).where(
         FiscalYear.company_id == company.id).order_by(FiscalYear.year)))
@@ -459,9 +457,7 @@ class _CustomerLookups:
     """What a customers sheet's cells name, looked up once per import."""
 
     def __init__(self, viewer: User) -> None:
-        company = db.session.get(Company, viewer.unit.company_id)
-        assert company is not None
-        self.company = company
+        company = self.company = viewer.company
         self.types = _lookup(CustomerType, company.id)
         self.channels = _lookup(Channel, company.id)
         self.stages = {k: s for k, s in _lookup(Stage, company.id).items() if s.active}

@@ -33,7 +33,6 @@ from ..engine.pace import Pace, month_cumulative, month_part, pace
 from ..extensions import db
 from ..models import (
     Channel,
-    Company,
     Customer,
     CustomerType,
     FiscalYear,
@@ -472,8 +471,7 @@ def as_of(period: Period, today: date) -> date:
 def track(viewer: User, scope: Scope, kind: str = "month", on: date | None = None,
           today: date | None = None, english: bool = False) -> Tracking:
     """The figures of `scope` for the period of `kind` containing `on` (default today)."""
-    company = db.session.get(Company, viewer.unit.company_id)
-    assert company is not None
+    company = viewer.company
     today = today or local_today(company)
     on = on or today
     fy = fiscal_year_of(company.id, on)

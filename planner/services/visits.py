@@ -114,12 +114,12 @@ class VisitLookups:
             }
         return self.plan_items[key]
 
-    def get_company(self, company_id: int) -> Company:
-        if self.company is None or self.company.id != company_id:
-            self.company = db.session.get(Company, company_id)
+    def get_company(self, user: User) -> Company:
+        company = user.company
+        if self.company is None or self.company.id != company.id:
+            self.company = company
             self.stages = self.products = self.lead_stage = None
-        assert self.company is not None
-        return self.company
+        return company
 
     def stage(self, company_id: int, code_or_id: str) -> Stage | None:
         if self.stages is None:
@@ -453,7 +453,7 @@ def validate_visit(
     bad input: every wrong type, size, date or character becomes a field's message.
     The form, the API and the offline sync all come here (through services.intake)."""
     if lookups is not None:
-        company = lookups.get_company(user.unit.company_id)
+        company = lookups.get_company(user)
     else:
         company = user.company
     c = _Check(raw=raw, user=user, company=company, now=now, lookups=lookups,

@@ -222,8 +222,10 @@ def target_tree_table(viewer: User, fy: FiscalYear) -> tuple[list[Column], list[
         OrgUnit, OrgUnit.id == User.unit_id).where(OrgUnit.company_id == company_id)).all())
     mine = set(db.session.scalars(visible_units(viewer)))
     admin = viewer.role == Role.ADMIN
-    dims = {name: {o.id: o.code for o in db.session.scalars(select(model).where(
-        model.company_id == company_id))} for name, model in
+    # {dimension: {id: code}}, read with a node's optional ids
+    dims: dict[str, dict[int | None, str]] = {
+        name: {o.id: o.code for o in db.session.scalars(select(model).where(
+            model.company_id == company_id))} for name, model in
         (("product_line", ProductLine), ("channel", Channel), ("customer_type", CustomerType))}
     months = fy_months(fy)
     cols = [Column(k, header("targets", k)) for k in

@@ -13,7 +13,7 @@ from .year_split import split_year, write_cells
 
 
 def company_root(company_id: int) -> OrgUnit:
-    root = db.session.scalar(
+    root: OrgUnit | None = db.session.scalar(
         select(OrgUnit).where(OrgUnit.company_id == company_id, OrgUnit.kind == UnitKind.COMPANY)
     )
     if root is None:

@@ -506,11 +506,12 @@ def _visit_customer(user: User, data: VisitData, lookups: VisitLookups | None,
             db.session.flush()
             if lookups is not None:
                 lookups.customers[customer.id] = customer
-    else:
-        customer = (lookups.customer(data.customer_id) if lookups is not None
-                    else db.session.get(Customer, data.customer_id))
-        assert customer is not None and customer.owner_id == user.id
-    return customer
+        return customer
+    assert data.customer_id is not None  # validated: a new lead or a customer of the rep's
+    found = (lookups.customer(data.customer_id) if lookups is not None
+             else db.session.get(Customer, data.customer_id))
+    assert found is not None and found.owner_id == user.id
+    return found
 
 
 def _open_plan_item(user_id: int, day: date, customer_id: int,

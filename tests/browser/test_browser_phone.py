@@ -320,6 +320,7 @@ def test_a_customer_tapped_while_a_search_is_on_its_way_stays_chosen(
         held[0].continue_()
     page.wait_for_function("() => !document.querySelector('.htmx-request')")
     checked = page.locator("#customer-choices input:checked")
+    checked.wait_for(timeout=5_000)  # the choice is carried over once the swap has settled
     assert checked.count() == 1
     assert name in checked.locator("xpath=..").inner_text()
 

@@ -46,13 +46,13 @@ test: setup browser
 	$(PY) -m pytest $(COVERAGE) $(PYTEST_ARGS)
 
 # Style, the floors (import-linter contracts in pyproject.toml), functions of at most 60 lines
-# and complexity 15 (tools/function_limits.py holds the exceptions), strict mypy on the engine.
-
+# and complexity 15 (tools/function_limits.py holds the exceptions), strict mypy on the engine
+# and the services.
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) tools/function_limits.py
-	$(VENV)/bin/mypy planner/engine
+	$(VENV)/bin/mypy planner/engine planner/services
 
 i18n: setup
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location \

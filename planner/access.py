@@ -20,7 +20,7 @@ from .parsing import has_nul, parse_id
 T = TypeVar("T")
 
 
-def visible_users(viewer: User) -> Select[tuple[int]]:
+def visible_users(viewer: User) -> Select[int]:
     """A SELECT of the ids of users whose records `viewer` may see."""
     if viewer.role == Role.ADMIN:
         return select(User.id).join(OrgUnit, User.unit_id == OrgUnit.id).where(
@@ -33,7 +33,7 @@ def visible_users(viewer: User) -> Select[tuple[int]]:
     return select(User.id).where(User.id == viewer.id)
 
 
-def visible_units(viewer: User) -> Select[tuple[int]]:
+def visible_units(viewer: User) -> Select[int]:
     """Units `viewer` may see and (for managers and admins) decompose into."""
     if viewer.role == Role.ADMIN:
         return select(OrgUnit.id).where(OrgUnit.company_id == viewer.unit.company_id)
@@ -54,11 +54,11 @@ def can_see_unit(viewer: User, unit_id: int) -> bool:
     return bool(db.session.execute(visible_units(viewer).where(OrgUnit.id == unit_id)).first())
 
 
-def customers(viewer: User) -> Select[tuple[Customer]]:
+def customers(viewer: User) -> Select[Customer]:
     return select(Customer).where(Customer.owner_id.in_(visible_users(viewer)))
 
 
-def visits(viewer: User) -> Select[tuple[Visit]]:
+def visits(viewer: User) -> Select[Visit]:
     return select(Visit).where(Visit.user_id.in_(visible_users(viewer)))
 
 

@@ -8,7 +8,9 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -109,13 +111,14 @@ def rep_client(client: FlaskClient) -> FlaskClient:
 # ---------------------------------------------------------------- browser tests
 
 
-@pytest.fixture()
-def today_is_a_working_day(app: Flask) -> Iterator[None]:
-    """Run rates are 0 on a day off; make today a company workday for the test."""
+@contextmanager
+def workday_today(app: Flask, is_working_day: Callable[[Any, date], bool],
+                  note: str) -> Iterator[None]:
+    """Today is a workday of the (demo) company while inside: an override row is added
+    when `is_working_day(company, today)` says it is not, and removed after."""
     from sqlalchemy import select
 
     from planner.models import CalendarOverride, Company, DayKind
-    from planner.services.calendar import company_calendar
     from planner.services.company import local_today
 
     added = None
@@ -123,17 +126,27 @@ def today_is_a_working_day(app: Flask) -> Iterator[None]:
         company = db.session.scalars(select(Company)).first()
         assert company is not None
         day = local_today(company)
-        if not company_calendar(company).is_working_day(day):
-            added = CalendarOverride(company_id=company.id, day=day, kind=DayKind.WORKDAY,
-                                     note="browser test")
-            db.session.add(added)
+        if not is_working_day(company, day):
+            row = CalendarOverride(company_id=company.id, day=day, kind=DayKind.WORKDAY,
+                                   note=note)
+            db.session.add(row)
             db.session.commit()
-            added = added.id
+            added = row.id
     yield
     if added is not None:
         with app.app_context():
             db.session.delete(db.session.get(CalendarOverride, added))
             db.session.commit()
+
+
+@pytest.fixture()
+def today_is_a_working_day(app: Flask) -> Iterator[None]:
+    """Run rates are 0 on a day off; make today a company workday for the test."""
+    from planner.services.calendar import company_calendar
+
+    with workday_today(app, lambda company, day: company_calendar(company).is_working_day(day),
+                       "browser test"):
+        yield
 
 
 
@@ -383,6 +396,31 @@ def phone(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     bad = watch.unexpected()
     if bad:
         pytest.fail("the browser console was not clean:\n" + "\n".join(bad), pytrace=False)
+
+
+def log_in(page: Any, username: str, lang: str = "en", lands: str | None = None) -> Any:
+    """Log `username` in with the demo password on the login page in `lang`; wait until
+    the page has reached `lands` (a path), or else has left the login page."""
+    page.goto(f"/login?lang={lang}")
+    page.fill("#username", username)
+    page.fill("#password", DEMO_PASSWORD)
+    page.locator("form button[type=submit]").last.click()
+    if lands is not None:
+        page.wait_for_url(f"**{lands}")
+    else:
+        page.wait_for_url(lambda url: "/login" not in url)
+    return page
+
+
+def page_errors(page: Any, *console_types: str) -> list[str]:
+    """The page's uncaught errors as they happen, and its console messages of these types
+    ("error", "warning"...)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    if console_types:
+        page.on("console", lambda m: errors.append(m.text) if m.type in console_types
+                else None)
+    return errors
 
 
 SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -1,5 +1,5 @@
 """weekly review workflow: support department, next week's focus and numbers, history
-(transitions) and comment thread (issue 11)
+(transitions) and comment thread
 
 Revision ID: c4a7e2b9d311
 Revises: ebc1f4db4fbc

@@ -1,4 +1,4 @@
-"""Reminders that reach the phone (issue 10): retry time and read time of a reminder,
+"""Reminders that reach the phone: retry time and read time of a reminder,
 an index for the dispatcher's claim, and each user's reminder preferences.
 
 Revision ID: c4a7e2d91f10

@@ -241,7 +241,7 @@ PATHS: dict[str, Any] = {
 
 # ---------------------------------------------------------------- offline sync
 # The offline outbox's endpoints. Described here from planner/api/sync.py's docstring;
-# the issue-5 code owns the details (refine the schemas there as the protocol settles).
+# the offline sync code owns the details (refine the schemas there as the protocol settles).
 PATHS.update({
     "/csrf": {"get": {
         "operationId": "csrfToken", "summary": "A fresh CSRF token for the session",

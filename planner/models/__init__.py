@@ -3,16 +3,12 @@
 from .cache import PlanCache, PlanStamp, SummaryCache
 from .catalog import Channel, CustomerType, Metric, MetricUnit, ProductLine, Stage
 from .crm import Customer, Visit, VisitKind, VisitProduct, new_uuid
-from .notify import ReminderPreference
-from .org import Company, OrgUnit, Role, UnitKind, User
+from .notify import PushSubscription, Reminder, ReminderPreference, ReminderStatus
+from .org import Company, LoginFailure, OrgUnit, Role, UnitKind, User
 from .plans import (
     ActionPlan,
     DailyPlan,
     DailyPlanItem,
-    LoginFailure,
-    PushSubscription,
-    Reminder,
-    ReminderStatus,
     ReviewStatus,
     WeeklyReview,
     WeeklyReviewComment,

@@ -1,4 +1,4 @@
-"""The company, its org-unit tree (company > region > team) and its users."""
+"""The company, its org-unit tree (company > region > team), its users and failed logins."""
 
 from __future__ import annotations
 
@@ -95,3 +95,14 @@ class User(UserMixin, db.Model):
 
     def rotate_session(self) -> None:
         self.session_token = secrets.token_hex(16)
+
+
+class LoginFailure(db.Model):
+    """A failed login, for throttling by username and address."""
+
+    __tablename__ = "login_failure"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = created_at()
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -59,6 +59,7 @@ class YearView:
 def year_view(company: Company, year: int) -> YearView:
     cal = company_calendar(company)
     country = company.country or "CN"
+    hol: dict[date, str]
     try:
         hol = holidays_pkg.country_holidays(country, years=[year])
     except NotImplementedError:

@@ -29,7 +29,7 @@ PAGE_SIZE = 50  # rows of the customer list per page ("more" loads the next)
 BOARD_MAX = 2000  # cards on the stage board; past it the board says how many are left out
 
 
-def _matching(viewer: User, q: str, owner_id: int | None) -> Select[tuple[Customer]]:
+def _matching(viewer: User, q: str, owner_id: int | None) -> Select[Customer]:
     stmt = access.customers(viewer)
     if owner_id is not None:
         stmt = stmt.where(Customer.owner_id == owner_id)
@@ -96,7 +96,7 @@ def move_stage(customer: Customer, raw_stage: str, today: date) -> str | None:
     """Move a customer to another stage; returns an error message or None."""
     stage = find_stage(customer.company_id, raw_stage)
     if stage is None:
-        return _("That stage does not exist.")
+        return str(_("That stage does not exist."))
     stage_history.record_move(customer, stage.id, today)
     if stage.id != customer.stage_id:
         customer.stage_id = stage.id

@@ -73,7 +73,7 @@ from .target_store import (
     serialise_new_nodes,
 )
 from .target_tiers import create_tier, scope_values, tier_roots
-from .timeplan import fy_months, split_year
+from .year_split import fy_months, split_year
 
 __all__ = [
     "DIMENSIONS", "MAX_DECIMALS", "MAX_GROWTH", "MAX_LEVEL", "MAX_NUMBERS", "MAX_VALUE",

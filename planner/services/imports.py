@@ -25,7 +25,6 @@ from ..access import visible_units, visible_users
 from ..extensions import db
 from ..models import (
     Channel,
-    Company,
     Customer,
     CustomerType,
     FiscalYear,
@@ -43,7 +42,7 @@ from ..models import (
 from . import decompose as dc
 from .company import local_today
 from .sheets import Column, map_header, read_rows, sniff, text
-from .timeplan import fy_months
+from .year_split import fy_months
 
 
 def _(msgid: str, /, **variables: Any) -> str:
@@ -223,8 +222,10 @@ def target_tree_table(viewer: User, fy: FiscalYear) -> tuple[list[Column], list[
         OrgUnit, OrgUnit.id == User.unit_id).where(OrgUnit.company_id == company_id)).all())
     mine = set(db.session.scalars(visible_units(viewer)))
     admin = viewer.role == Role.ADMIN
-    dims = {name: {o.id: o.code for o in db.session.scalars(select(model).where(
-        model.company_id == company_id))} for name, model in
+    # {dimension: {id: code}}, read with a node's optional ids
+    dims: dict[str, dict[int | None, str]] = {
+        name: {o.id: o.code for o in db.session.scalars(select(model).where(
+            model.company_id == company_id))} for name, model in
         (("product_line", ProductLine), ("channel", Channel), ("customer_type", CustomerType))}
     months = fy_months(fy)
     cols = [Column(k, header("targets", k)) for k in
@@ -273,8 +274,7 @@ def template(kind: str, viewer: User) -> tuple[list[Column], list[list[Any]]]:
 
 
 def _current_fy(viewer: User) -> FiscalYear:
-    company = db.session.get(Company, viewer.unit.company_id)
-    assert company is not None
+    company = viewer.company
     today = local_today(company)
     years = list(db.session.scalars(select(FiscalYear).where(
         FiscalYear.company_id == company.id).order_by(FiscalYear.year)))
@@ -459,9 +459,7 @@ class _CustomerLookups:
     """What a customers sheet's cells name, looked up once per import."""
 
     def __init__(self, viewer: User) -> None:
-        company = db.session.get(Company, viewer.unit.company_id)
-        assert company is not None
-        self.company = company
+        company = self.company = viewer.company
         self.types = _lookup(CustomerType, company.id)
         self.channels = _lookup(Channel, company.id)
         self.stages = {k: s for k, s in _lookup(Stage, company.id).items() if s.active}

@@ -36,7 +36,6 @@ from sqlalchemy.sql.dml import UpdateBase
 from .. import engine
 from ..extensions import db
 from ..models import (
-    Company,
     Customer,
     DailyPlan,
     DailyPlanItem,
@@ -288,9 +287,7 @@ def cached_rep_plan(user: User, day: date | None = None) -> RepPlan:
     """The rep's plan for `day` (default: the company's today), from the cache when its
     key is current, else computed and stored."""
     if day is None:
-        company = db.session.get(Company, user.unit.company_id)
-        assert company is not None
-        day = local_today(company)
+        day = local_today(user.company)
     key = cache_key(user.id, day)
     row = db.session.execute(select(PlanCache.key, PlanCache.data).where(
         PlanCache.user_id == user.id)).first()

@@ -34,13 +34,15 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import Flask, current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.sql.expression import UpdateBase
 
 from ..db import refresh_statistics
 from ..extensions import db
@@ -363,8 +365,8 @@ def _record(decisions: list[_Decision], worker: str, now: datetime) -> PassResul
                       "defer": "deferred", "cancel": "cancelled"}[d.action]
         setattr(res, field_name, getattr(res, field_name) + 1)
     if gone:
-        res.subscriptions_removed = db.session.execute(
-            delete(PushSubscription).where(PushSubscription.id.in_(gone))).rowcount or 0
+        res.subscriptions_removed = _rowcount(
+            delete(PushSubscription).where(PushSubscription.id.in_(gone)))
     if ok:
         db.session.execute(update(PushSubscription).where(PushSubscription.id.in_(ok))
                            .values(failures=0, last_success_at=now))
@@ -409,8 +411,15 @@ def dispatch_once(sender: webpush.Sender, worker: str | None = None, limit: int 
     return res
 
 
-def app_sender(app: Any = None) -> webpush.Sender:
-    app = app or current_app._get_current_object()
+def _rowcount(stmt: UpdateBase) -> int:
+    """Run an UPDATE or DELETE; the rows it matched. (The session types every result as
+    a Result; a DML statement's is a CursorResult, which has the count.)"""
+    return cast("CursorResult[Any]", db.session.execute(stmt)).rowcount or 0
+
+
+def app_sender(app: Flask | None = None) -> webpush.Sender:
+    # The app itself, not the proxy (Flask types current_app as the app).
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     return webpush.Sender(webpush.app_key(app), app.config["VAPID_SUBJECT"],
                           timeout=float(app.config.get("PUSH_TIMEOUT", 10)))
 
@@ -606,7 +615,7 @@ def behind_target_text(user: User, day: date, locale: str) -> Text | None:
     plan = rep_plan(user, day)
     for m in plan.metrics:
         hit = behind(m, cal, day)
-        if hit is None:
+        if hit is None or m.run is None:  # behind() is None without a run rate
             continue
         need, pace = hit
         return Text(
@@ -773,7 +782,7 @@ def worker_loop(sender: webpush.Sender, stop: threading.Event, idle_s: float = 5
             if last_stats is None or _time.monotonic() - last_stats >= STATS_EVERY_S:
                 refresh_statistics(db.session.connection())  # SQLite's planner statistics
                 db.session.commit()
-                last_stats: float | None = None
+                last_stats = _time.monotonic()
             res = dispatch_once(sender, worker)
         except Exception:
             db.session.rollback()
@@ -816,5 +825,4 @@ def mark_read(user_id: int, reminder_id: int | None = None,
                                   Reminder.due_at <= now)
     if reminder_id is not None:
         stmt = stmt.where(Reminder.id == reminder_id)
-    return db.session.execute(stmt.values(read_at=now).execution_options(
-        synchronize_session=False)).rowcount or 0
+    return _rowcount(stmt.values(read_at=now).execution_options(synchronize_session=False))

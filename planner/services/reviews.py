@@ -137,6 +137,7 @@ def _follow_ups(user_id: int, start: date, end: date, today: date) -> dict[str, 
         .order_by(Visit.visited_at)).all()
     due: dict[int, tuple[date, datetime, str]] = {}
     for cid, when, set_at, name in setting:
+        assert when is not None  # the query asks for a day within the week
         due[cid] = (when, set_at, name)  # the latest visit that set it counts
     if not due:
         return {"due": 0, "done": 0, "missed": 0, "open": 0, "items": []}
@@ -180,7 +181,7 @@ def _plan_lines(user_id: int, start: date, end: date) -> list[dict[str, Any]]:
         select(Visit.local_date, Visit.customer_id)
         .where(Visit.user_id == user_id, Visit.local_date >= start, Visit.local_date <= end)
     ).all())
-    lines = []
+    lines: list[dict[str, Any]] = []
     for p in plans:
         if p.notes:
             lines.append({"day": p.day.isoformat(), "customer": "", "purpose": p.notes,
@@ -592,7 +593,7 @@ def team_week(viewer: User, monday: date) -> dict[str, Any]:
         WeeklyReview.user_id.in_([u.id for u in users])))} if users else {}
     due = deadline(company, monday)
     now = _now()
-    rows = []
+    rows: list[dict[str, Any]] = []
     order = {"submitted": 0, "returned": 2, "draft": 3, "none": 4, "approved": 5}
     for u in users:
         r = reviews.get(u.id)

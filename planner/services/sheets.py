@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -196,7 +196,7 @@ def _norm(h: Any) -> str:
     return "".join(str(h or "").split()).lower().replace("_", "")
 
 
-def map_header(header: Sequence[Any], aliases: dict[str, Sequence[str]]) -> dict[str, int]:
+def map_header(header: Sequence[Any], aliases: Mapping[str, Sequence[str]]) -> dict[str, int]:
     """{key: column index} for the columns whose header is one of the key's aliases (zh
     or en, any case and spacing)."""
     lookup = {_norm(a): key for key, names in aliases.items() for a in (key, *names)}

@@ -49,9 +49,7 @@ class _Company:
     capability: dict[int | None, int] = field(default_factory=dict)  # unit -> sum, lazily
 
 
-def _load_company(company_id: int) -> _Company:
-    company = db.session.get(Company, company_id)
-    assert company is not None
+def _load_company(company: Company) -> _Company:
     units = {u.id: _Snap(u.id, u.name, u.name_en, u.kind, u.path)
              for u in db.session.scalars(
         select(OrgUnit).where(OrgUnit.company_id == company.id).order_by(
@@ -82,7 +80,7 @@ class Context:
         self.english = english
         self._history: dict[tuple[int, int | None], int] | None = None
         self.snap: _Company = (like.snap if like is not None and like.fy is fy
-                               and like.english == english else _load_company(fy.company_id))
+                               and like.english == english else _load_company(fy.company))
         self.company = self.snap.company
         self.units = self.snap.units
         self.reps = self.snap.reps

@@ -21,7 +21,7 @@ from ..engine import Change, Node, Period, Plan, quarters_of
 from ..extensions import db
 from ..models import AuditLog, FiscalYear, Metric, Target, TargetCell, Tier, User
 from ..models.base import utcnow
-from .timeplan import fy_months, fy_quarters
+from .year_split import fy_months, fy_quarters
 
 STATS_AFTER_ROWS = 500  # targets created or removed by one decomposition
 

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import AuditLog, FiscalYear, Metric, Target, TargetCell, Tier, User
 from .target_input import MAX_GROWTH, MAX_VALUE, MIN_GROWTH, DecomposeError, _
 from .target_store import load_tree
-from .timeplan import fy_months, fy_quarters
+from .year_split import fy_months, fy_quarters
 
 
 def tier_roots(fy: FiscalYear, metric: Metric) -> dict[str, int]:

@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import Company, FiscalYear, Metric, Target, Tier
 from .calendar import company_calendar
 from .target_store import NODE_COLUMNS, Tree, node_of
-from .timeplan import fy_months, fy_quarters
+from .year_split import fy_months, fy_quarters
 
 
 @dataclass(eq=False)

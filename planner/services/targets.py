@@ -9,11 +9,11 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import FiscalYear, Metric, OrgUnit, Target, Tier, UnitKind
 from .calendar import company_calendar
-from .timeplan import split_year, write_cells
+from .year_split import split_year, write_cells
 
 
 def company_root(company_id: int) -> OrgUnit:
-    root = db.session.scalar(
+    root: OrgUnit | None = db.session.scalar(
         select(OrgUnit).where(OrgUnit.company_id == company_id, OrgUnit.kind == UnitKind.COMPANY)
     )
     if root is None:

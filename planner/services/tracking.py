@@ -17,7 +17,7 @@ visits and are not tracked here.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -33,7 +33,6 @@ from ..engine.pace import Pace, month_cumulative, month_part, pace
 from ..extensions import db
 from ..models import (
     Channel,
-    Company,
     Customer,
     CustomerType,
     FiscalYear,
@@ -159,7 +158,7 @@ def breadcrumbs(viewer: User, scope: Scope) -> list[Scope]:
     if scope.user is not None:
         if top.user is not None:
             return [scope]
-        unit = scope.user.unit
+        unit: OrgUnit | None = scope.user.unit
         tail = [scope]
     else:
         unit = scope.unit
@@ -201,7 +200,7 @@ def reps_in(scope: Scope) -> list[Rep]:
         stmt.order_by(User.unit_id, User.username))]
 
 
-def _user_ids(scope: Scope) -> Select[tuple[int]]:
+def _user_ids(scope: Scope) -> Select[int]:
     """A SELECT of the scope's rep ids (kept in SQL, never a long literal list)."""
     if scope.user is not None:
         return select(User.id).where(User.id == scope.user.id)
@@ -472,8 +471,7 @@ def as_of(period: Period, today: date) -> date:
 def track(viewer: User, scope: Scope, kind: str = "month", on: date | None = None,
           today: date | None = None, english: bool = False) -> Tracking:
     """The figures of `scope` for the period of `kind` containing `on` (default today)."""
-    company = db.session.get(Company, viewer.unit.company_id)
-    assert company is not None
+    company = viewer.company
     today = today or local_today(company)
     on = on or today
     fy = fiscal_year_of(company.id, on)
@@ -509,9 +507,9 @@ def track(viewer: User, scope: Scope, kind: str = "month", on: date | None = Non
                     children, list(rep_lines.values()), teams, cal, targets)
 
 
-def _namer(english: bool) -> Any:
+def _namer(english: bool) -> Callable[[Any], str]:
     def name(obj: Any) -> str:
-        if english and getattr(obj, "name_en", ""):
+        if english and getattr(obj, "name_en", None):
             return str(obj.name_en)
         return str(getattr(obj, "name", getattr(obj, "display_name", "")))
     return name

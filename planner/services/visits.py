@@ -118,12 +118,12 @@ class VisitLookups:
             }
         return self.plan_items[key]
 
-    def get_company(self, company_id: int) -> Company:
-        if self.company is None or self.company.id != company_id:
-            self.company = db.session.get(Company, company_id)
+    def get_company(self, user: User) -> Company:
+        company = user.company
+        if self.company is None or self.company.id != company.id:
+            self.company = company
             self.stages = self.products = self.lead_stage = None
-        assert self.company is not None
-        return self.company
+        return company
 
     def stage(self, company_id: int, code_or_id: str) -> Stage | None:
         if self.stages is None:
@@ -457,7 +457,7 @@ def validate_visit(
     bad input: every wrong type, size, date or character becomes a field's message.
     The form, the API and the offline sync all come here (through services.intake)."""
     if lookups is not None:
-        company = lookups.get_company(user.unit.company_id)
+        company = lookups.get_company(user)
     else:
         company = user.company
     c = _Check(raw=raw, user=user, company=company, now=now, lookups=lookups,
@@ -510,11 +510,12 @@ def _visit_customer(user: User, data: VisitData, lookups: VisitLookups | None,
             db.session.flush()
             if lookups is not None:
                 lookups.customers[customer.id] = customer
-    else:
-        customer = (lookups.customer(data.customer_id) if lookups is not None
-                    else db.session.get(Customer, data.customer_id))
-        assert customer is not None and customer.owner_id == user.id
-    return customer
+        return customer
+    assert data.customer_id is not None  # validated: a new lead or a customer of the rep's
+    found = (lookups.customer(data.customer_id) if lookups is not None
+             else db.session.get(Customer, data.customer_id))
+    assert found is not None and found.owner_id == user.id
+    return found
 
 
 def _open_plan_item(user_id: int, day: date, customer_id: int,

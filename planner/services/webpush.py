@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -29,6 +29,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
 from pywebpush import WebPusher
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 log = logging.getLogger("planner.push")
 
@@ -113,9 +116,9 @@ def public_key(key: ec.EllipticCurvePrivateKey) -> str:
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint))
 
 
-def app_key(app: Any) -> ec.EllipticCurvePrivateKey:
+def app_key(app: Flask) -> ec.EllipticCurvePrivateKey:
     """The app's VAPID key (cached on the app; the file is read once per process)."""
-    key = app.extensions.get("planner_vapid")
+    key: ec.EllipticCurvePrivateKey | None = app.extensions.get("planner_vapid")
     if key is None:
         key = load_or_create_key(app.instance_path, app.config.get("VAPID_PRIVATE_KEY"))
         app.extensions["planner_vapid"] = key

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..models import FiscalYear, Metric, Role, Target, Tier
 from ..services import decompose as dc
 from ..services import target_view as tv
-from ..services.timeplan import TIME_METHODS, fy_months, fy_quarters
+from ..services.year_split import TIME_METHODS, fy_months, fy_quarters
 from . import bp, roles_required
 from .render import render
 

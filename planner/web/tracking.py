@@ -16,8 +16,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..extensions import db
-from ..models import Company, Role
+from ..models import Role
 from ..parsing import MAX_YEAR, MIN_YEAR, parse_day, parse_id
 from ..services import tracking as tk
 from ..services.company import local_today
@@ -30,9 +29,7 @@ def _english() -> bool:
 
 
 def _today() -> date:
-    company = db.session.get(Company, current_user.unit.company_id)
-    assert company is not None
-    return local_today(company)
+    return local_today(current_user.company)
 
 
 def period_label(kind: str) -> str:

@@ -20,7 +20,7 @@ from ..parsing import parse_id
 from ..services import decompose as dc
 from ..services import tracking as tk
 from ..services.funnel import funnel
-from ..services.timeplan import fy_months
+from ..services.year_split import fy_months
 from . import bp, roles_required
 from .render import render
 from .tracking import Params, _english, _today, _tracking, gc_paused, period_label, period_name

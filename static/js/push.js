@@ -1,4 +1,4 @@
-// planner, issue 10: push reminders on this device. The permission prompt only comes
+// planner: push reminders on this device. The permission prompt only comes
 // from a tap on "Enable reminders" (iOS requires it); on iOS outside the home-screen app
 // push is impossible, so a hint says to add the app to the home screen first. Strings come
 // from #push-ui (templates/notifications/_bell.html): no strings of our own, no inline JS.

@@ -27,7 +27,7 @@
       if (sheet) { evt.preventDefault(); sheet.innerHTML = ""; }
     }
   });
-  // The user sees the result of every tap (issue 8 item 19). After a swap into the visit
+  // The user sees the result of every tap. After a swap into the visit
   // sheet: a saved visit scrolls Today's summary (the numbers that moved) and the
   // confirmation into view and takes the focus; a form sent back with errors shows and
   // focuses the first field in error; a newly opened sheet focuses its heading. The sticky

@@ -1,4 +1,4 @@
-// The weekly review (issue 11), an ES module. No inline scripts, no eval; every string the
+// The weekly review, an ES module. No inline scripts, no eval; every string the
 // person sees comes from data-msg-* attributes the server rendered in the page's language
 // (templates/reviews/review.html, team.html).
 //

@@ -6,7 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
-from conftest import DEMO_PASSWORD, screenshot
+from conftest import log_in, page_errors, screenshot
 from flask import Flask
 from sqlalchemy import select
 
@@ -20,13 +20,8 @@ def test_the_director_decomposes_a_company_target_to_every_rep_in_the_browser(
     app: Flask, phone: Any
 ) -> None:
     page = phone.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto("/login?lang=en")
-    page.fill("#username", "director")
-    page.fill("#password", DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/targets")
+    errors = page_errors(page)
+    log_in(page, "director", lands="/targets")
     page.goto("/targets?metric=new_customers&lang=en")
     root = page.locator(".tlist > .tnode").first
     root.locator("summary").first.click()

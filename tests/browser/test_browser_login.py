@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import DEMO_PASSWORD, screenshot
+from conftest import DEMO_PASSWORD, log_in, page_errors, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -18,9 +18,7 @@ def test_a_rep_logs_in_on_a_phone_and_lands_on_today(
     phone: Any, lang: str, button: str, heading: str
 ) -> None:
     page = phone.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    errors = page_errors(page, "error")
     page.goto(f"/login?lang={lang}")
     page.fill("#username", "rep01")
     page.fill("#password", DEMO_PASSWORD)
@@ -51,12 +49,7 @@ def test_a_wrong_password_shows_the_message_in_the_browser(phone: Any) -> None:
 def test_managers_and_the_director_land_on_their_own_home(
     phone: Any, username: str, home: str, heading: str | None
 ) -> None:
-    page = phone.new_page()
-    page.goto("/login?lang=en")
-    page.fill("#username", username)
-    page.fill("#password", DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"**{home}")
+    page = log_in(phone.new_page(), username, lands=home)
     if heading:
         assert page.locator("h1").first.inner_text() == heading
     assert page.evaluate("document.documentElement.scrollWidth") <= 360

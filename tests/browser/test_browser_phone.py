@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import DEMO_PASSWORD, screenshot
+from conftest import log_in, screenshot
 from flask import Flask
 from sqlalchemy import select
 
@@ -83,13 +83,7 @@ def pages(role: str, ids: dict[str, Any]) -> list[str]:
 
 
 def _login(phone: Any, username: str, lang: str) -> Any:
-    page = phone.new_page()
-    page.goto(f"/login?lang={lang}")
-    page.fill("#username", username)
-    page.fill("#password", DEMO_PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_function("() => !location.pathname.startsWith('/login')")
-    return page
+    return log_in(phone.new_page(), username, lang)
 
 
 @pytest.mark.parametrize("lang", ["zh_Hans_CN", "en"])
@@ -272,6 +266,19 @@ def test_every_tap_in_the_visit_sheet_shows_its_result_in_view(
     page.screenshot(path=str(_shot("today-visit-saved-screen")))
 
 
+def _visit_sheet(app: Flask, phone: Any, rep: str) -> tuple[Any, str]:
+    """The rep's Today (in Chinese) with the visit sheet open, and one of their customers."""
+    with app.app_context():
+        from repday_helpers import a_customer_of
+
+        name = a_customer_of(rep).name
+    page = _login(phone, rep, "zh_Hans_CN")
+    page.wait_for_url("**/today")
+    page.click("#log-visit")
+    page.locator("#visit-form").wait_for()
+    return page, name
+
+
 def test_saving_a_visit_leaves_the_browser_console_clean(
     app: Flask, phone: Any, today_is_a_working_day: None
 ) -> None:
@@ -280,14 +287,7 @@ def test_saving_a_visit_leaves_the_browser_console_clean(
     keeps the size in its style attribute, which htmx's settle step used to copy into
     the new form: a CSP violation); the customer search fires (it used to inherit the
     form's hx-disabled-elt: an htmx error)."""
-    with app.app_context():
-        from repday_helpers import a_customer_of
-
-        name = a_customer_of("rep15").name
-    page = _login(phone, "rep15", "zh_Hans_CN")
-    page.wait_for_url("**/today")
-    page.click("#log-visit")
-    page.locator("#visit-form").wait_for()
+    page, name = _visit_sheet(app, phone, "rep15")
     page.evaluate("document.getElementById('v-notes').style.height = '140px'")
     with page.expect_response(lambda r: "/visits/customers" in r.url):  # the search answered
         page.fill("#visit-form input[name=q]", name)
@@ -308,14 +308,7 @@ def test_a_customer_tapped_while_a_search_is_on_its_way_stays_chosen(
     """The search's answer replaces the list of customers; it was asked for before the
     tap, so it does not know the choice. The tap must survive it (nothing the user
     entered is lost silently). The answer is held back until the tap is done."""
-    with app.app_context():
-        from repday_helpers import a_customer_of
-
-        name = a_customer_of("rep15").name
-    page = _login(phone, "rep15", "zh_Hans_CN")
-    page.wait_for_url("**/today")
-    page.click("#log-visit")
-    page.locator("#visit-form").wait_for()
+    page, name = _visit_sheet(app, phone, "rep15")
     held: list[Any] = []
     page.route("**/visits/customers*", lambda route: held.append(route))
     page.fill("#visit-form input[name=q]", name[:2])
@@ -327,6 +320,7 @@ def test_a_customer_tapped_while_a_search_is_on_its_way_stays_chosen(
         held[0].continue_()
     page.wait_for_function("() => !document.querySelector('.htmx-request')")
     checked = page.locator("#customer-choices input:checked")
+    checked.wait_for(timeout=5_000)  # the choice is carried over once the swap has settled
     assert checked.count() == 1
     assert name in checked.locator("xpath=..").inner_text()
 

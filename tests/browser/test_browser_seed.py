@@ -10,7 +10,7 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
-from conftest import DEMO_PASSWORD, screenshot
+from conftest import log_in, page_errors, screenshot
 from flask import Flask
 from sqlalchemy import select
 
@@ -28,7 +28,7 @@ from planner.models import (
     User,
 )
 from planner.services.decompose import decompose_year
-from planner.services.timeplan import last_year_months
+from planner.services.year_split import last_year_months
 
 pytestmark = pytest.mark.browser
 
@@ -37,15 +37,8 @@ VIEW_H = 740
 
 def _director(phone: Any) -> tuple[Any, list[str]]:
     page = phone.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning")
-            else None)
-    page.goto("/login?lang=en")
-    page.fill("#username", "director")
-    page.fill("#password", DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/targets")
+    errors = page_errors(page, "error", "warning")
+    log_in(page, "director", lands="/targets")
     return page, errors
 
 

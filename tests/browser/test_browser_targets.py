@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import DEMO_PASSWORD, SHOTS, screenshot
+from conftest import SHOTS, log_in, page_errors, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -14,14 +14,8 @@ def test_the_director_locks_a_rep_rebalances_the_team_and_sees_old_and_new_first
     phone: Any,
 ) -> None:
     page = phone.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto("/login?lang=en")
-    page.fill("#username", "director")
-    page.fill("#password", DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/targets")
+    errors = page_errors(page, "error")
+    log_in(page, "director", lands="/targets")
     page.goto("/targets?metric=contracts&lang=en")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, "targets-tree")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import DEMO_PASSWORD, screenshot
+from conftest import log_in, page_errors, screenshot
 from flask import Flask
 from repday_helpers import a_customer_of, client_for
 
@@ -67,14 +67,8 @@ def test_a_rep_logs_a_signed_visit_and_todays_numbers_change_in_place(
         customer = a_customer_of(rep)
         cname = customer.name
     page = phone.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(f"/login?lang={lang}")
-    page.fill("#username", rep)
-    page.fill("#password", DEMO_PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_url("**/today")
+    errors = page_errors(page, "error")
+    log_in(page, rep, lang, lands="/today")
     assert page.locator("h1").inner_text() == texts["heading"]
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, f"today-rep-{lang}")
@@ -137,12 +131,7 @@ def screenshot_path(name: str) -> Any:
 
 
 def test_the_stage_board_scrolls_sideways_inside_itself_on_a_phone(phone: Any) -> None:
-    page = phone.new_page()
-    page.goto("/login?lang=zh_Hans_CN")
-    page.fill("#username", "rep08")
-    page.fill("#password", DEMO_PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_url("**/today")
+    page = log_in(phone.new_page(), "rep08", "zh_Hans_CN", lands="/today")
     page.goto("/customers/board")
     board = page.locator("#board")
     board.wait_for()

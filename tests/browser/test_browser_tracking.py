@@ -6,27 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import DEMO_PASSWORD, screenshot
+from conftest import log_in, page_errors, screenshot
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page: Any, username: str) -> None:
-    page.goto("/login?lang=en")
-    page.fill("#username", username)
-    page.fill("#password", DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
 
 
 def test_the_director_drills_from_the_company_to_a_rep_and_changes_the_period(
     phone: Any,
 ) -> None:
     page = phone.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    _login(page, "director")
+    errors = page_errors(page, "error")
+    log_in(page, "director")
     page.locator(".tabbar a", has_text="Tracking").click()
     page.wait_for_url("**/tracking*")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
@@ -84,10 +74,8 @@ def test_the_director_drills_from_the_company_to_a_rep_and_changes_the_period(
 
 def test_a_manager_sees_the_funnel_and_opens_a_stuck_customer(phone: Any) -> None:
     page = phone.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    _login(page, "manager1")
+    errors = page_errors(page, "error")
+    log_in(page, "manager1")
     page.goto("/tracking?period=year&lang=en")
     assert page.locator(".crumbs li").count() == 1  # their own team is their top
     page.get_by_role("link", name="Pipeline funnel").click()
@@ -102,10 +90,8 @@ def test_a_manager_sees_the_funnel_and_opens_a_stuck_customer(phone: Any) -> Non
 
 def test_a_manager_adjusts_a_reps_month_from_tracking(phone: Any) -> None:
     page = phone.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    _login(page, "manager3")
+    errors = page_errors(page, "error")
+    log_in(page, "manager3")
     page.goto("/tracking?period=month&metric=visits&lang=en")
     page.locator(".drill a.list-row").first.click()  # a rep of their team
     page.wait_for_load_state()

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 import pytest
-from conftest import DEMO_PASSWORD, SHOTS, screenshot
+from conftest import DEMO_PASSWORD, SHOTS, log_in, page_errors, screenshot
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -91,13 +91,8 @@ OUTBOX = """() => new Promise((resolve, reject) => {
 
 def _login(phone: Any, username: str) -> Any:
     page = phone.new_page()
-    page.errors = []  # type: ignore[attr-defined]
-    page.on("pageerror", lambda e: page.errors.append(str(e)))  # type: ignore[attr-defined]
-    page.goto("/login?lang=en")
-    page.fill("#username", username)
-    page.fill("#password", DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/today")
+    page.errors = page_errors(page)  # type: ignore[attr-defined]
+    log_in(page, username, lands="/today")
     _settle(page)
     # offline.js asks the worker to keep Today and the visit form; wait until it has.
     wait_cached(page, ["/today", "/visits/new"])
@@ -235,12 +230,7 @@ def test_a_page_opened_right_after_login_is_there_offline(phone: Any) -> None:
     """The first pages after login load while the service worker is still installing: no
     worker handles them, so it cannot keep them as they go by. The page asks the worker,
     which fetches its copy; offline, the rep gets the page they opened."""
-    page = phone.new_page()
-    page.goto("/login?lang=en")
-    page.fill("#username", "rep12")
-    page.fill("#password", DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/today")
+    page = log_in(phone.new_page(), "rep12", lands="/today")
     page.goto("/customers")  # at once: the worker may not control this load yet
     wait_kept(page, "/customers")
     _settle(page)

@@ -12,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import DEMO_PASSWORD, screenshot
+from conftest import log_in, page_errors, screenshot
 from flask import Flask
 from sqlalchemy import delete, select
+from test_offline_browser import READY, _db
 
 from planner.devtools.fakepush import FakePushService
 from planner.extensions import db
@@ -24,27 +25,11 @@ from planner.services.notify import enqueue
 
 pytestmark = pytest.mark.browser
 
-READY = """async () => {
-  const reg = await navigator.serviceWorker.ready;
-  for (let i = 0; i < 50 && !navigator.serviceWorker.controller; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return !!(reg.active && navigator.serviceWorker.controller);
-}"""
-
 NOTES = """async () => {
   const reg = await navigator.serviceWorker.ready;
   return (await reg.getNotifications()).map((n) => ({title: n.title, body: n.body, tag: n.tag,
     icon: n.icon, badge: n.badge, data: n.data}));
 }"""
-
-
-def _db(app: Flask, fn: Any) -> Any:
-    with app.app_context():
-        try:
-            return fn()
-        finally:
-            db.session.remove()
 
 
 def _uid(username: str) -> int:
@@ -65,14 +50,8 @@ def _cleanup(app: Flask, uid: int) -> None:
 
 def _login(phone: Any, username: str, start: str) -> Any:
     page = phone.new_page()
-    page.problems = []  # type: ignore[attr-defined]
-    page.on("pageerror", lambda e: page.problems.append(str(e)))  # type: ignore[attr-defined]
-    page.on("console", lambda m: m.type == "error" and page.problems.append(m.text))  # type: ignore[attr-defined]
-    page.goto("/login?lang=en")
-    page.fill("#username", username)
-    page.fill("#password", DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/today")
+    page.problems = page_errors(page, "error")  # type: ignore[attr-defined]
+    log_in(page, username, lands="/today")
     page.goto(start)
     for _ in range(3):
         if page.evaluate(READY):

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import DEMO_PASSWORD, PHONE, SHOTS, close_context, screenshot
+from conftest import PHONE, SHOTS, close_context, log_in, page_errors, screenshot
 from flask import Flask
 from sqlalchemy import func, select
-from test_offline_browser import _settle, wait_kept
+from test_offline_browser import OUTBOX, _settle, wait_kept
 
 from planner.extensions import db
 from planner.models import User, WeeklyReview, WeeklyReviewEvent
@@ -47,16 +47,8 @@ def contexts(browser: Any, live_server: Any) -> Iterator[Any]:
 
 def _page(ctx: Any, username: str, lang: str) -> Any:
     page = ctx.new_page()
-    page.problems = []  # type: ignore[attr-defined]
-    page.on("pageerror", lambda e: page.problems.append(str(e)))  # type: ignore[attr-defined]
-    page.on("console", lambda m: page.problems.append(m.text)  # type: ignore[attr-defined]
-            if m.type == "error" else None)
-    page.goto(f"/login?lang={lang}")
-    page.fill("#username", username)
-    page.fill("#password", DEMO_PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(lambda url: "/login" not in url)
-    return page
+    page.problems = page_errors(page, "error")  # type: ignore[attr-defined]
+    return log_in(page, username, lang)
 
 
 def _review(app: Flask, username: str) -> WeeklyReview | None:
@@ -182,17 +174,6 @@ def test_a_rep_submits_the_manager_returns_then_approves_and_it_is_read_only(
     screenshot(mp, f"review-manager-approved-{lang}")
     problems = rp.problems + mp.problems  # type: ignore[attr-defined]
     assert problems == []
-
-
-OUTBOX = """() => new Promise((resolve, reject) => {
-  const req = indexedDB.open('planner-offline', 1);
-  req.onsuccess = () => {
-    const t = req.result.transaction('outbox', 'readonly').objectStore('outbox').getAll();
-    t.onsuccess = () => { resolve(t.result); req.result.close(); };
-    t.onerror = () => reject(t.error);
-  };
-  req.onerror = () => reject(req.error);
-})"""
 
 
 def test_a_rep_writes_and_submits_offline_and_it_syncs_once(

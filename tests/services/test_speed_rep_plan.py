@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from planner import engine
 from planner.extensions import db
-from planner.models import Company, Role, User
+from planner.models import Role, User
 from planner.services.calendar import company_calendar
 from planner.services.rep_plan import rep_plan, week_and_dekad
 
@@ -43,9 +43,7 @@ def test_every_demo_reps_plan_has_the_splits_weeks_and_dekads(app: Flask) -> Non
         reps = list(db.session.scalars(select(User).where(User.role == Role.REP)))
         assert reps
         for rep in reps:
-            company = db.session.get(Company, rep.unit.company_id)
-            assert company is not None
-            cal = company_calendar(company)
+            cal = company_calendar(rep.company)
             plan = rep_plan(rep)
             for m in plan.metrics:
                 if m.run is None:

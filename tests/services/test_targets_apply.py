@@ -30,7 +30,7 @@ from planner.models import (
 from planner.services import decompose as dc
 from planner.services import target_store
 from planner.services.calendar import company_calendar
-from planner.services.timeplan import fy_months, last_year_months, split_year
+from planner.services.year_split import fy_months, last_year_months, split_year
 
 HX = {"HX-Request": "true"}
 

@@ -26,7 +26,7 @@ def table_counts() -> dict[str, int]:
         }
 
 
-def test_the_demo_company_has_the_people_the_issue_asks_for(app: Flask, app_ctx: None) -> None:
+def test_the_demo_company_has_an_admin_four_managers_and_24_reps(app: Flask, app_ctx: None) -> None:
     roles = dict(
         db.session.execute(select(User.role, func.count()).group_by(User.role)).all()
     )

@@ -9,12 +9,12 @@ from datetime import date, timedelta
 
 import holidays
 import pytest
+from conftest import workday_today
 from flask import Flask
 from repday_helpers import a_customer_of, client_for, snapshot, user
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from planner.extensions import db
-from planner.models import CalendarOverride, Company, DayKind
 from planner.services.company import local_today
 from planner.services.planned_visits import day_plan, next_working_day
 
@@ -67,23 +67,11 @@ def working_days_left(day: date, company_id: int) -> list[date]:
 
 @pytest.fixture()
 def today_is_a_working_day(app: Flask) -> Iterator[None]:
-    """A run rate is 0 on a day off; make today a company workday so the check bites."""
-    added = None
-    with app.app_context():
-        company = db.session.scalars(select(Company)).first()
-        assert company is not None
-        day = local_today(company)
-        if day not in working_days_left(day, company.id):
-            o = CalendarOverride(company_id=company.id, day=day, kind=DayKind.WORKDAY,
-                                 note="today test")
-            db.session.add(o)
-            db.session.commit()
-            added = o.id
-    yield
-    if added is not None:
-        with app.app_context():
-            db.session.delete(db.session.get(CalendarOverride, added))
-            db.session.commit()
+    """A run rate is 0 on a day off; make today a company workday so the check bites
+    (working days as this module's own calendar counts them)."""
+    with workday_today(app, lambda company, day: day in working_days_left(day, company.id),
+                       "today test"):
+        yield
 
 
 def test_today_for_rep01_matches_a_hand_query_of_the_database(

@@ -14,11 +14,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from planner.extensions import db
-from planner.models import AuditLog, Company, Metric, Target, TargetCell, Tier, User
+from planner.models import AuditLog, Metric, Target, TargetCell, Tier, User
 from planner.services import decompose as dc
 from planner.services import tracking as tk
 from planner.services.company import local_today
-from planner.services.timeplan import fy_months
+from planner.services.year_split import fy_months
 
 REP, MANAGER, OTHER_MANAGER, METRIC = "rep08", "manager2", "manager1", "visits"
 
@@ -44,9 +44,7 @@ def _tree_and_rep(code: str = METRIC) -> tuple[dc.Tree, dc.Context, dc.Node]:
 def _this_month(tree: dc.Tree) -> int:
     director = db.session.scalar(select(User).where(User.username == "director"))
     assert director is not None
-    company = db.session.get(Company, director.unit.company_id)
-    assert company is not None
-    today = local_today(company)
+    today = local_today(director.company)
     return next(i for i, p in enumerate(fy_months(tree.fy)) if p.start <= today <= p.end)
 
 

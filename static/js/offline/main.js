@@ -1,4 +1,4 @@
-// planner's offline layer (issue 5), native ES modules with no build step; linked by
+// planner's offline layer, native ES modules with no build step; linked by
 // templates/pwa/_head.html for pages with a session. No inline scripts, no eval; every
 // string the user sees comes from data attributes the server rendered in the page's
 // language (templates/pwa/_offline_ui.html, which lists the hooks on other pages).

@@ -116,7 +116,7 @@ def split_year(
     else:
         raise engine.AllocationError(f"unknown time split {method!r}", "unknown_method")
 
-    month_vals: list[int] = []
+    month_vals = []
     for q in range(4):
         kwargs = {"last_year": ly[q * 3 : q * 3 + 3]} if inner == "last_year" else {}
         month_vals += engine.split_over_time(

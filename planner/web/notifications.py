@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, user_logged_out
 from sqlalchemy import delete, func, select
 
+from ..errors import json_error
 from ..extensions import db
 from ..models import PushSubscription, Reminder, ReminderPreference, Role
 from ..services import reminders, webpush
@@ -192,7 +193,7 @@ def _endpoint_ok(endpoint: Any) -> bool:
 
 
 def _bad(message: str) -> Any:
-    return jsonify({"error": {"code": "invalid", "message": message}}), 422
+    return json_error(422, message)
 
 
 @bp.get("/push/key")

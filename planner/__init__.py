@@ -57,12 +57,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .cli import planner_cli
     from .pwa import bp as pwa_bp
     from .web import bp as web_bp
+    from .web import filters
 
     security.init_app(app)
     from . import assets
 
     assets.init_app(app)
     errors.init_app(app)
+    filters.init_app(app)  # every template filter, once
     app.register_blueprint(auth.bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(api_bp)

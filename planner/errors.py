@@ -70,11 +70,29 @@ def _message(code: int) -> str:
     }.get(code, _("Something went wrong."))
 
 
+def error_body(code: int, message: str | None = None,
+               fields: dict[str, str] | None = None) -> dict[str, Any]:
+    """The one shape of every JSON error: {"error": {"code": the HTTP status, "message":
+    a sentence for people, "fields": {field: message} when the input had bad fields}}.
+    Without a message of its own, a field error says its fields' messages."""
+    if not message:
+        message = " ".join(dict.fromkeys(fields.values())) if fields else _message(code)
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    return {"error": error}
+
+
+def json_error(code: int, message: str | None = None,
+               fields: dict[str, str] | None = None) -> tuple[Response, int]:
+    """An API error answer (error_body), with its status."""
+    return jsonify(error_body(code, message, fields)), code
+
+
 def render_error(code: int, message: str | None = None) -> ResponseReturnValue:
-    message = message or _message(code)
     if wants_json():
-        return jsonify({"error": {"code": code, "message": message}}), code
-    return render_template("error.html", code=code, message=message), code
+        return json_error(code, message)
+    return render_template("error.html", code=code, message=message or _message(code)), code
 
 
 def init_app(app: Flask) -> None:

@@ -1,6 +1,6 @@
 """The one formatter for numbers shown to people: money from integer fen, counts and
 percentages, by the current locale (Babel). Templates reach it through the filters in
-planner.web.fmt; the phone's JavaScript gets the same rules from `js_pattern()` (data
+planner.web.filters; the phone's JavaScript gets the same rules from `js_pattern()` (data
 attributes on <html>, read by static/js/app.js `planner.money`).
 
 Money styles:

@@ -36,7 +36,8 @@ _ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 _FEN = {"type": "integer", "minimum": 0, "description": "money in fen (1/100 CNY)"}
 _ERR_404 = _json(_ref("Error"), "Not found, or not the viewer's to see (never 403).")
 _ERR_401 = _json(_ref("Error"), "Not logged in.")
-_ERR_422 = _json(_ref("FieldErrors"), "Invalid input: {field: message}; nothing was written.")
+_ERR_422 = _json(_ref("Error"), "Invalid input: error.fields says what is wrong with each "
+                 "field ({field: message}); nothing was written.")
 _ERR_400_POST = _json(_ref("Error"), "The CSRF token is missing or wrong (checked before the "
                       "login, so a POST without a session answers this too), or the body "
                       "holds text that cannot be stored (a NUL or a lone surrogate) outside "
@@ -47,15 +48,19 @@ _ERR_400_TEXT = _json(_ref("Error"), "A parameter holds text that cannot be stor
 _WRITE_SECURITY = [{"session": [], "csrf": []}]
 
 SCHEMAS: dict[str, Any] = {
+    # Every error answer of the API has this one shape (planner.errors.error_body).
     "Error": {
         "type": "object", "required": ["error"],
-        "properties": {"error": {"type": "object", "required": ["code", "message"],
-                                 "properties": {"code": {"type": "integer"},
-                                                "message": {"type": "string"}}}},
+        "properties": {"error": _ref("ErrorDetail")},
     },
-    "FieldErrors": {
-        "type": "object", "required": ["errors"],
-        "properties": {"errors": {"type": "object", "additionalProperties": {"type": "string"}}},
+    "ErrorDetail": {
+        "type": "object", "required": ["code", "message"],
+        "properties": {
+            "code": {"type": "integer", "description": "the HTTP status"},
+            "message": {"type": "string", "description": "what went wrong, for people"},
+            "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                       "description": "bad input: a message per field (422, and a 409 "
+                                      "that names the clashing field)"}},
     },
     "Me": {
         "type": "object",
@@ -223,7 +228,7 @@ PATHS: dict[str, Any] = {
                 "201": _json(_ref("Visit"), "Saved; Location names the visit."),
                 "400": _ERR_400_POST,
                 "401": _ERR_401,
-                "409": _json(_ref("FieldErrors"),
+                "409": _json(_ref("Error"),
                              "A visit with this id exists already with other fields."),
                 "422": _ERR_422}},
     },
@@ -266,8 +271,12 @@ PATHS.update({
                     "status": {"type": "string",
                                "enum": ["applied", "duplicate", "conflict", "rejected"]},
                     "errors": {"type": "object",
-                               "additionalProperties": {"type": "string"}},
-                    "message": {"type": "string"}}}},
+                               "additionalProperties": {"type": "string"},
+                               "description": "rejected: a message per field. An item's "
+                               "result, not an HTTP error (README, \"The JSON API's "
+                               "errors\"): the phone keeps the item with these reasons"},
+                    "message": {"type": "string",
+                                "description": "conflict: why it was not applied"}}}},
                 "csrf_token": {"type": "string"}}},
                 "Item by item results and a fresh CSRF token."),
             "400": _ERR_400_POST, "401": _ERR_401,
@@ -283,8 +292,8 @@ _REVIEW_ID = {"name": "review_id", "in": "path", "required": True,
               "schema": {"type": "integer"}}
 _WEEK = {"name": "week", "in": "path", "required": True, "schema": _DATE,
          "description": "the week's Monday (this week or an earlier one)"}
-_ERR_409 = _json({"type": "object", "properties": {
-    "error": {"type": "object"}, "review": _ref("Review")}},
+_ERR_409 = _json({"type": "object", "required": ["error"], "properties": {
+    "error": _ref("ErrorDetail"), "review": _ref("Review")}},
     "The review is in another state, or was changed meanwhile (the version differs): "
     "nothing was written; `review` is the server's copy.")
 _ERR_403 = _json(_ref("Error"), "Seen, but not yours to do (e.g. your own review).")

@@ -1,8 +1,9 @@
 """Customers and visits as JSON (every lookup goes through planner.access).
 
 Money is integer fen (`*_fen` fields). POST /api/v1/visits takes the same fields as the
-visit form, through the one visit intake (services.intake); errors answer
-422 {"errors": {field: message}} and nothing is written. Times are answered with their
+visit form, through the one visit intake (services.intake); bad input answers 422
+{"error": {"code", "message", "fields": {field: message}}} (planner.errors.error_body,
+the API's one error shape) and nothing is written. Times are answered with their
 offset (UTC, `2026-11-27T06:30:00+00:00`)."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from .. import access
+from ..errors import json_error
 from ..extensions import db
 from ..models import Customer, Visit
 from ..parsing import MAX_ID, MAX_YEAR, MIN_YEAR, parse_day, parse_int
@@ -66,7 +68,7 @@ def visits() -> ResponseReturnValue:
                 continue
             stmt = stmt.where(Visit.local_date >= d if op == "ge" else Visit.local_date <= d)
     if errors:
-        return jsonify({"errors": errors}), 422
+        return json_error(422, fields=errors)
     rows = db.session.scalars(stmt.order_by(Visit.visited_at.desc()).limit(_limit()))
     return jsonify({"visits": [visit_json(v) for v in rows]})
 
@@ -80,12 +82,12 @@ def visit_create() -> ResponseReturnValue:
     commit, from the rows in memory, so nothing after the commit can fail it."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return jsonify({"errors": {"body": _("Send a JSON object with the visit's fields.")}}), 422
+        return json_error(422, fields={"body": _("Send a JSON object with the visit's fields.")})
     vid = body.get("id")
     if vid is None:
         vid = str(uuidlib.uuid4())
     elif not isinstance(vid, str) or not UUID_RE.match(vid):
-        return jsonify({"errors": {"id": _("The visit's id must be a UUID.")}}), 422
+        return json_error(422, fields={"id": _("The visit's id must be a UUID.")})
     vid = vid.lower()
     outcome = intake.take_one(current_user, vid, body)
     if outcome.status == "applied":
@@ -107,8 +109,9 @@ def visit_create() -> ResponseReturnValue:
         assert saved is not None
         return _visit_answer(visit_json(saved), 200)
     if outcome.status == "conflict":
-        return jsonify({"errors": outcome.errors or {"id": outcome.message}}), 409
-    return jsonify({"errors": outcome.errors}), 422
+        return json_error(409, outcome.message,
+                          fields=outcome.errors or {"id": outcome.message})
+    return json_error(422, fields=outcome.errors)
 
 
 def _visit_answer(answer: dict[str, Any], status: int) -> Any:

@@ -4,7 +4,8 @@ Every rule lives in planner.services.reviews; a refusal answers with its status 
 clear message and changes nothing: 404 (not the viewer's to see, never 403 for that),
 403 (seen but not theirs to do: the author approving their own review, a rep approving),
 409 (the review is in another state, or changed meanwhile: the version differs; the
-answer carries the review as the server has it), 422 ({"errors": {field: message}}).
+answer carries the review as the server has it), 422 (with "fields": {field: message}).
+Every refusal has the API's one error shape (planner.errors.error_body).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from .. import access
-from ..errors import render_error
+from ..errors import error_body, json_error, render_error
 from ..extensions import db
 from ..models import User, WeeklyReview, WeeklyReviewEvent
 from ..parsing import parse_id
@@ -36,10 +37,10 @@ def _today() -> Any:
 def _refused(e: svc.ReviewError) -> ResponseReturnValue:
     db.session.rollback()
     if isinstance(e, svc.ReviewFieldErrors):
-        return jsonify({"errors": e.errors, "message": e.message}), 422
+        return json_error(422, e.message, fields=e.errors)
     if e.status == 409 and e.review is not None:
         review = db.session.get(WeeklyReview, e.review.id) if e.review.id else None
-        body: dict[str, Any] = {"error": {"code": 409, "message": e.message}}
+        body = error_body(409, e.message)
         if review is not None:
             author = db.session.get(User, review.user_id)
             assert author is not None

@@ -57,7 +57,8 @@ def _after_commit() -> None:
 @login_required
 def csrf() -> ResponseReturnValue:
     """A fresh CSRF token for the session (an outbox can be days old)."""
-    # The session's user: a page rendered for someone else sends nothing (static/js/offline.js).
+    # The session's user: a page rendered for someone else sends nothing
+    # (static/js/offline/sync.js).
     resp = jsonify({"csrf_token": generate_csrf(), "user": current_user.id})
     resp.headers["Cache-Control"] = "no-store"
     return resp

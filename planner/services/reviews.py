@@ -605,7 +605,8 @@ def team_week(viewer: User, monday: date) -> dict[str, Any]:
         # decides any of their submitted reviews (can_decide, without a query per row).
         rows.append({"user": u, "review": r, "state": state, "late": late,
                      "can_decide": r is not None and r.status == ReviewStatus.SUBMITTED
-                     and viewer.role in (Role.MANAGER, Role.ADMIN)})
+                     and viewer.role in (Role.MANAGER, Role.ADMIN),
+                     "figures": _team_figures(r)})
     rows.sort(key=lambda x: (order[x["state"]], not x["late"]))
     counts: dict[str, int] = defaultdict(int)
     for x in rows:
@@ -613,6 +614,17 @@ def team_week(viewer: User, monday: date) -> dict[str, Any]:
         if x["late"]:
             counts["late"] += 1
     return {"week": monday, "rows": rows, "counts": dict(counts), "deadline": due}
+
+
+TEAM_ROWS = ("visits", "new_customers", "contracts", "collections")
+
+
+def _team_figures(review: WeeklyReview | None) -> list[tuple[str, dict[str, Any]]]:
+    """The figures a manager's week shows of a review: (label, row) each."""
+    if review is None or not review.figures:
+        return []
+    found = ((key, row(review.figures, key)) for key in TEAM_ROWS)
+    return [(str(ROW_LABELS[key]), f) for key, f in found if f]
 
 
 def waiting_query(viewer: User) -> Select[Any]:

@@ -137,7 +137,7 @@ def time_view(fy: FiscalYear, node: Node, additive: bool, company: Company,
               month_label: str) -> dict[str, Any]:
     """What the node's split over time shows: its quarters and months, the working days
     of each month and, for the month asked for, its split down to the day (additive
-    metrics only)."""
+    metrics only), each day marked working or not."""
     quarters = list(zip(fy_quarters(fy), quarters_of(node.months, additive), strict=True))
     months = list(zip(fy_months(fy), node.months, strict=True))
     cal = company_calendar(company)
@@ -146,5 +146,8 @@ def time_view(fy: FiscalYear, node: Node, additive: bool, company: Company,
     if chosen is not None and additive:
         detail = engine.split_month_down(chosen[1], chosen[0], cal)
     working = {p.label: cal.count(p.start, p.end) for p, _v in months}
+    # The chosen month's days: (day, value, a working day or not).
+    days = [(dp, dv, cal.is_working_day(dp.start))
+            for dp, dv in (detail["days"] if detail else [])]
     return {"quarters": quarters, "months": months, "chosen": chosen, "detail": detail,
-            "working": working, "cal": cal}
+            "working": working, "days": days}

@@ -571,10 +571,10 @@ FORM_ONLY = ("csrf_token", "q", "context", "id", "lead_uuid")
 
 
 def form_payload(form: Any) -> dict[str, Any]:
-    """The payload static/js/offline.js makes of the same form (formPayload + saveForm), so a
-    form POST whose answer was lost and the same visit sent again from the outbox hash
-    alike: trimmed values, empty ones left out, products as a list; a customer picked
-    wins over a lead's name typed, and a new lead carries the form's lead UUID."""
+    """The payload static/js/offline/form.js makes of the same form (formPayload +
+    saveForm), so a form POST whose answer was lost and the same visit sent again from the
+    outbox hash alike: trimmed values, empty ones left out, products as a list; a customer
+    picked wins over a lead's name typed, and a new lead carries the form's lead UUID."""
     payload: dict[str, Any] = {}
     for key in form.keys():
         if key in FORM_ONLY:

@@ -75,7 +75,6 @@ def _nav() -> dict[str, Any]:
 from . import (  # noqa: E402,F401
     calendar,  # the company calendar (admins)
     customers,  # the rep's customers and a customer's page
-    fmt,  # template filters: money, counts, percentages
     notifications,  # the bell and reminder preferences
     plans,  # week and month plans, action plans
     reviews,  # the weekly review and the manager's approval

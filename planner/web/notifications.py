@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, user_logged_out
 from sqlalchemy import delete, func, select
 
+from ..errors import json_error
 from ..extensions import db
 from ..models import PushSubscription, Reminder, ReminderPreference, Role
 from ..services import reminders, webpush
@@ -192,7 +193,7 @@ def _endpoint_ok(endpoint: Any) -> bool:
 
 
 def _bad(message: str) -> Any:
-    return jsonify({"error": {"code": "invalid", "message": message}}), 422
+    return json_error(422, message)
 
 
 @bp.get("/push/key")
@@ -269,22 +270,3 @@ def _drop_at_logout(sender: Any, user: Any) -> None:
 
 
 user_logged_out.connect(_drop_at_logout)
-
-
-def reminder_time(dt: Any) -> str:
-    """A reminder's time in the company's timezone: "12-02 08:30"."""
-    from zoneinfo import ZoneInfo
-
-    dt = reminders._aware(dt)
-    if dt is None:
-        return ""
-    tz = ZoneInfo(current_app.config.get("COMPANY_TIMEZONE") or "Asia/Shanghai")
-    if current_user.is_authenticated:
-
-        company = current_user.company
-        if company is not None and company.timezone:
-            tz = ZoneInfo(company.timezone)
-    return str(dt.astimezone(tz).strftime("%m-%d %H:%M"))
-
-
-bp.add_app_template_filter(reminder_time, "reminder_time")

@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import access
+from .. import access, fmt
 from ..extensions import db
 from ..models import ReviewStatus, Role, User, WeeklyReview
 from ..parsing import parse_day
@@ -47,7 +47,7 @@ def _context(review: WeeklyReview | None, author: User, monday: date,
         for k in svc.NEXT_KEYS:
             v = form["next_numbers"].get(k)
             form[f"next_{k}"] = "" if v is None else (
-                _yuan(v) if k in svc.MONEY_ROWS else str(v))
+                fmt.plain(v, "money") if k in svc.MONEY_ROWS else str(v))
     today = _today()
     this_week = svc.week_start(today)
     return {
@@ -61,13 +61,10 @@ def _context(review: WeeklyReview | None, author: User, monday: date,
         "form": form, "errors": errors or {}, "problem": problem,
         "prev": monday - timedelta(days=7),
         "next": monday + timedelta(days=7) if monday < this_week else None,
-        "svc": svc, "status_labels": svc.STATUS_LABELS,
+        "status_labels": svc.STATUS_LABELS, "row_labels": svc.ROW_LABELS,
+        "kind_labels": svc.KIND_LABELS, "money_rows": svc.MONEY_ROWS,
         "recent": svc.history(me, user_id=author.id, limit=8) if own else [],
     }
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}" if fen % 100 == 0 else f"{fen / 100:.2f}"
 
 
 @bp.get("/reviews")
@@ -182,7 +179,7 @@ def _team(monday: date) -> ResponseReturnValue:
     data = svc.team_week(current_user, monday)
     this_week = svc.week_start(_today())
     return render("reviews/team.html", data=data, monday=monday,
-                  sunday=monday + timedelta(days=6), svc=svc,
+                  sunday=monday + timedelta(days=6),
                   status_labels=svc.STATUS_LABELS,
                   prev=monday - timedelta(days=7),
                   next=monday + timedelta(days=7) if monday < this_week else None)
@@ -226,20 +223,3 @@ def waiting_badge() -> int:
 @bp.app_context_processor
 def _review_badge() -> dict[str, Any]:
     return {"reviews_waiting": waiting_badge}
-
-
-def review_time(at: Any) -> str:
-    """A moment in the company's timezone, like 2026-12-02 10:31."""
-    if at is None:
-        return ""
-    from ..services.company import company_tz
-
-    company = current_user.company
-    if at.tzinfo is None:
-        from datetime import UTC
-
-        at = at.replace(tzinfo=UTC)
-    return str(at.astimezone(company_tz(company)).strftime("%Y-%m-%d %H:%M"))
-
-
-bp.add_app_template_filter(review_time, "review_time")

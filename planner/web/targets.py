@@ -3,6 +3,8 @@ and the company calendar. Thin views: parse, call planner.services.decompose, re
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -13,7 +15,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import fmt as display
 from ..access import visible_units
 from ..extensions import db
 from ..models import FiscalYear, Metric, Role, Target, Tier
@@ -107,26 +108,21 @@ class View:
             abort(404)
         return n
 
-    # Display helpers for the templates.
-    def fmt(self, v: int) -> str:
-        return dc.fmt(v, self.metric)
-
-    def label(self, n: dc.Node) -> str:
-        return self.ctx.label(n)
-
-    def input_value(self, v: int) -> str:
-        return display.plain(v, self.metric.unit)
-
-    def tiers_of(self, n: dc.Node) -> list[tuple[str, str]]:
+    def _tiers_of(self, n: dc.Node) -> list[tuple[str, int]]:
+        """The node's values in the other tiers: (tier's label, value)."""
         vals = self.scopes.get(n.scope, {})
-        return [(tier_label(t), self.fmt(vals[t])) for t in ("base", "sprint", "challenge")
+        return [(tier_label(t), vals[t]) for t in ("base", "sprint", "challenge")
                 if t in vals and t != str(self.tier)]
 
-    def dim_label(self, dim: str | None) -> str:
-        return dc.dim_label(dim) if dim else ""
-
-    def method_label(self, m: str | None) -> str:
-        return dc.method_label(m)
+    def page(self, nodes: Iterable[dc.Node | None]) -> TargetsPage:
+        """The template's data for a page showing `nodes` (labelled here, once)."""
+        shown = {n: None for n in nodes if n is not None}
+        return TargetsPage(
+            fy=self.fy, metric=self.metric, tier=self.tier, admin=self.admin,
+            args=self.args(), labels={n: self.ctx.label(n) for n in shown},
+            tiers={n: self._tiers_of(n) for n in shown},
+            dim_labels={d: dc.dim_label(d) for d in self.dims},
+            method_labels={m: dc.method_label(m) for m in (*self.methods, "kept")})
 
     def time_rows(self, plan: dc.Plan) -> dict[str, Any]:
         """The target's quarters and months, (label, now, new) each."""
@@ -145,6 +141,37 @@ class View:
 
     def args(self, **extra: Any) -> dict[str, Any]:
         return {"fy": self.fy.year, "metric": self.metric.code, "tier": str(self.tier), **extra}
+
+
+@dataclass
+class TargetsPage:
+    """What a targets template shows, as plain data (`tpage` in the templates): they
+    format values with the filters (``|metric_value(tpage.metric)``) and call nothing."""
+
+    fy: FiscalYear
+    metric: Metric
+    tier: Tier
+    admin: bool
+    args: dict[str, Any]  # the page's (fy, metric, tier) for url_for
+    labels: dict[dc.Node, str]  # every target the page shows, by node
+    tiers: dict[dc.Node, list[tuple[str, int]]]  # their values in the other tiers
+    dim_labels: dict[str, str]
+    method_labels: dict[str, str]
+    dims: tuple[str, ...] = dc.DIMENSIONS
+    methods: tuple[str, ...] = dc.METHODS
+    time_methods: tuple[str, ...] = TIME_METHODS
+    # The tiers side by side, when the page's first top is the company target.
+    sides: dict[str, int] | None = None
+
+
+def _tree_nodes(tops: list[dc.Node], open_ids: set[int]) -> Iterator[dc.Node]:
+    """The targets the tree shows: the tops, and the children of every open one."""
+    stack = list(reversed(tops))
+    while stack:
+        n = stack.pop()
+        yield n
+        if n.children and n.id in open_ids:
+            stack.extend(reversed(n.children))
 
 
 def tier_label(tier: str) -> str:
@@ -187,10 +214,19 @@ def targets() -> ResponseReturnValue:
     fy, metric, tier = _pick()
     view = View(fy, metric, tier, show="tops")
     tops = view.tops()
-    open_ids = {n.id for n in tops if n.id is not None}
-    return render("targets/index.html", "targets/_tree.html", view=view, tops=tops,
-                  open_ids=open_ids, years=_years(), metrics=_metrics(),
-                  tiers=[t.value for t in Tier], message=None)
+    return _tree_page(view, tops, {n.id for n in tops if n.id is not None})
+
+
+def _tree_page(view: View, tops: list[dc.Node], open_ids: set[int], status: int = 200,
+               **extra: Any) -> ResponseReturnValue:
+    """Targets with its tree: the tops, and the children of the open ones."""
+    tpage = view.page(_tree_nodes(tops, open_ids))
+    if tops and view.tree.roots and tops[0] is view.tree.roots[0]:
+        tpage.sides = view.scopes.get(tops[0].scope, {})
+    extra.setdefault("message", None)
+    return render("targets/index.html", "targets/_tree.html", status=status, tpage=tpage,
+                  tops=tops, open_ids=open_ids, years=_years(), metrics=_metrics(),
+                  tiers=[t.value for t in Tier], **extra)
 
 
 def _view_for(node_id: int, lazy: bool = False) -> tuple[View, dc.Node]:
@@ -211,8 +247,9 @@ def _view_for(node_id: int, lazy: bool = False) -> tuple[View, dc.Node]:
 def target_children(node_id: int) -> ResponseReturnValue:
     view, node = _view_for(node_id, lazy=True)
     expand = request.args.get("open", "1") == "1"
-    return render("targets/children_page.html", "targets/_children.html", view=view,
-                  node=node, expand=expand, open_ids=set())
+    return render("targets/children_page.html", "targets/_children.html",
+                  tpage=view.page([node, *node.children]), node=node, expand=expand,
+                  open_ids=set())
 
 
 @bp.get("/targets/node/<int:node_id>/forms")
@@ -220,7 +257,8 @@ def target_children(node_id: int) -> ResponseReturnValue:
 def target_forms(node_id: int) -> ResponseReturnValue:
     """A node's forms, loaded when its "Change" is opened (not with every node)."""
     view, node = _view_for(node_id, lazy=True)
-    return render("targets/forms_page.html", "targets/_forms.html", view=view, node=node)
+    return render("targets/forms_page.html", "targets/_forms.html", tpage=view.page([node]),
+                  node=node, can_change=view.can_change(node))
 
 
 ACTIONS = ("edit", "lock", "decompose", "time")
@@ -292,9 +330,16 @@ def _plan(view: View, node: dc.Node, action: str) -> dc.Plan:
     abort(404)
 
 
-def _form_ctx(view: View, node: dc.Node) -> dict[str, Any]:
-    return {"view": view, "node": node, "dims": dc.DIMENSIONS, "methods": dc.METHODS,
-            "time_methods": TIME_METHODS, "form": request.form}
+def _preview_ctx(view: View, node: dc.Node, plan: dc.Plan | None,
+                 action: str) -> dict[str, Any]:
+    """A preview's data: the changes grouped, each group's target and the parent of each
+    change below it labelled, and a split over time's quarters and months."""
+    groups = plan.groups() if plan is not None else []
+    shown = [node, *(g.node for g in groups),
+             *(ch.node.parent for g in groups for ch in g.items)]
+    rows = view.time_rows(plan) if plan is not None and action == "time" else None
+    return {"tpage": view.page(shown), "node": node, "plan": plan, "groups": groups,
+            "rows": rows, "action": action, "form": request.form}
 
 
 def _planned(view: View, node: dc.Node, action: str) -> tuple[Any, Any]:
@@ -304,7 +349,7 @@ def _planned(view: View, node: dc.Node, action: str) -> tuple[Any, Any]:
     except dc.DecomposeError as exc:
         db.session.rollback()
         return None, render("targets/preview_page.html", "targets/_preview.html", status=422,
-                            error=str(exc), plan=None, action=action, **_form_ctx(view, node))
+                            error=str(exc), **_preview_ctx(view, node, None, action))
 
 
 @bp.post("/targets/node/<int:node_id>/<action>/preview")
@@ -318,7 +363,7 @@ def target_preview(node_id: int, action: str) -> ResponseReturnValue:
         return refused
     db.session.rollback()  # a preview never writes
     return render("targets/preview_page.html", "targets/_preview.html", error=None,
-                  plan=plan, action=action, **_form_ctx(view, node))
+                  **_preview_ctx(view, node, plan, action))
 
 
 @bp.post("/targets/node/<int:node_id>/<action>/apply")
@@ -346,10 +391,8 @@ def target_apply(node_id: int, action: str) -> ResponseReturnValue:
     # The result shows on the card the user changed (the page scrolls to it), or above the
     # tree when that card is not on the page.
     shown = target is not None and bool(_ancestors(target) & {n.id for n in tops})
-    return render("targets/index.html", "targets/_tree.html", view=fresh, tops=tops,
-                  open_ids=open_ids, years=_years(), metrics=_metrics(),
-                  tiers=[t.value for t in Tier], message=message,
-                  message_node=node_id if shown else None)
+    return _tree_page(fresh, tops, open_ids, message=message,
+                      message_node=node_id if shown else None)
 
 
 @bp.post("/targets/tier")
@@ -368,10 +411,8 @@ def target_tier() -> ResponseReturnValue:
         error = str(exc)
     view = View(fy, metric, tier)
     tops = view.tops()
-    return render("targets/index.html", "targets/_tree.html", status=422 if error else 200,
-                  view=view, tops=tops, open_ids={n.id for n in tops}, years=_years(),
-                  metrics=_metrics(), tiers=[t.value for t in Tier], message=None,
-                  tier_error=error)
+    return _tree_page(view, tops, {n.id for n in tops if n.id is not None},
+                      status=422 if error else 200, tier_error=error)
 
 
 @bp.get("/targets/node/<int:node_id>/time")
@@ -380,8 +421,8 @@ def target_time(node_id: int) -> ResponseReturnValue:
     view, node = _view_for(node_id)
     shown = tv.time_view(view.fy, node, view.tree.additive, view.ctx.company,
                          request.args.get("month", ""))
-    return render("targets/time.html", "targets/_time.html", view=view, node=node,
-                  **shown)
+    return render("targets/time.html", "targets/_time.html", tpage=view.page([node]),
+                  node=node, **shown)
 
 
 @bp.app_template_global()

@@ -113,15 +113,6 @@ class Adjust:
     def month_label(self) -> str:
         return str(self.months[self.month_pos][1].label)
 
-    def fmt(self, v: int) -> str:
-        return dc.fmt(v, self.metric)
-
-    def input_value(self, v: int) -> str:
-        if str(self.metric.unit) == "money":
-            whole, frac = divmod(v, 100)
-            return f"{whole}.{frac:02d}" if frac else str(whole)
-        return str(v)
-
     def args(self, **over: Any) -> dict[str, Any]:
         args: dict[str, Any] = {"rep": self.rep.id, "metric": self.metric.code,
                                 "span": self.span}

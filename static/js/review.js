@@ -108,8 +108,10 @@ function repReview(form) {
         } else if (resp.status === 409) {
           conflict(data.error ? data.error.message : "", data.review);
         } else {
-          const reason = data.errors ? Object.values(data.errors).join(" ") :
-            (data.error && data.error.message) || "HTTP " + resp.status;
+          // The API's one error shape: {error: {code, message, fields?}}.
+          const err = data.error || {};
+          const reason = err.fields ? Object.values(err.fields).join(" ") :
+            err.message || "HTTP " + resp.status;
           say(status, msg("failed", { reason }), true);
         }
       } catch (e) {

@@ -114,7 +114,7 @@ def test_a_lone_surrogate_in_a_visit_is_a_clear_422_and_saves_nothing(app: Flask
         assert "\\ud800" in raw or "\\udc00" in raw
         resp = c.post("/api/v1/visits", data=raw, headers={**JSON, "X-CSRFToken": token})
         assert resp.status_code == 422, (raw, resp.status_code)
-        assert resp.get_json()["errors"], raw
+        assert resp.get_json()["error"]["fields"], raw
     assert snapshot(app) == before
 
 

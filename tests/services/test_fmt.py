@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 
 from planner import fmt
-from planner.services import decompose
-from planner.web import fmt as filters
+from planner.services import target_input
+from planner.web import filters
 
 ZH, EN = "zh_Hans_CN", "en"
 
@@ -66,9 +66,11 @@ def test_the_targets_pages_and_the_templates_use_the_same_formatter(app: Flask) 
         unit = "money"
 
     with app.test_request_context("/?lang=en"):
-        # decompose.fmt (targets pages, decomposition messages) and the |cny filter agree
-        # with planner.fmt in the request's language.
-        assert decompose.fmt(186097, Metric()) == fmt.money(186097, "exact", EN)  # type: ignore[arg-type]
+        # The |metric_value filter (targets pages), the decomposition's messages and the
+        # |cny filter agree with planner.fmt in the request's language.
+        assert filters.metric_value(186097, Metric()) == fmt.money(186097, "exact", EN)
+        assert target_input.fmt(186097, Metric()) == fmt.money(186097, "exact", EN)  # type: ignore[arg-type]
+        assert filters.input_value(186097, Metric()) == "1860.97"
         assert filters.cny(186097) == "¥1,860.97"
         assert filters.cny(60186120, "short") == "¥601.9K"
         html = str(filters.money_pattern())

@@ -139,8 +139,9 @@ def test_each_forbidden_transition_is_refused_with_a_clear_message_and_changes_n
         r = getattr(c, method)(url, json=body, headers={"X-CSRFToken": tok})
         assert r.status_code == status, (url, r.get_json())
         data = r.get_json()
-        text = (data.get("error") or {}).get("message", "") + " ".join(
-            (data.get("errors") or {}).values())
+        error = data["error"]  # the API's one error shape
+        assert error["code"] == status
+        text = error["message"] + " ".join((error.get("fields") or {}).values())
         assert words in text, text
         assert _snap(app, rid) == before
 
@@ -215,9 +216,9 @@ def test_bad_input_gets_a_clear_message_and_nothing_is_written(app: Flask) -> No
                         ({"version": 0, "next_revenue": "lots"}, "next_revenue"),
                         ({"version": 0, "support_department": 7}, "support_department")]:
         r = rep.put(f"/api/v1/reviews/week/{week}", json=body, headers={"X-CSRFToken": rt})
-        assert r.status_code == 422 and field in r.get_json()["errors"], r.get_json()
+        assert r.status_code == 422 and field in r.get_json()["error"]["fields"], r.get_json()
     r = _post(rep, rt, f"/api/v1/reviews/week/{week}/submit", {"version": 0})
-    assert r.status_code == 422 and "completed" in r.get_json()["errors"]
+    assert r.status_code == 422 and "completed" in r.get_json()["error"]["fields"]
     for bad in ("2026-13-01", "tomorrow", (svc.week_start(_today(app)) + timedelta(days=1))
                 .isoformat(), (svc.week_start(_today(app)) + timedelta(days=7)).isoformat()):
         assert rep.get(f"/api/v1/reviews/week/{bad}").status_code == 404

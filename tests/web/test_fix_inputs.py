@@ -157,7 +157,9 @@ def test_api_visit_dates_outside_1990_to_2100_are_a_clear_422(app: Flask) -> Non
     for raw in ("0001-01-01", "9999-12-31"):
         resp = c.get(f"/api/v1/visits?since={raw}")
         assert resp.status_code == 422
-        assert "1990" in resp.get_json()["errors"]["since"]
+        error = resp.get_json()["error"]
+        assert error["code"] == 422 and "1990" in error["fields"]["since"]
+        assert error["message"] == error["fields"]["since"]  # its one field's message
 
 
 # ---------------------------------------------------------------- 2. plan dates
@@ -501,4 +503,4 @@ def test_deeply_nested_json_is_a_clear_400_on_every_json_endpoint(
 def test_ordinary_json_still_parses(app: Flask) -> None:
     c, token = client_for(app, "rep01")
     resp = c.post("/api/v1/visits", json={"kind": "cold"}, headers={"X-CSRFToken": token})
-    assert resp.status_code == 422 and "errors" in resp.get_json()
+    assert resp.status_code == 422 and resp.get_json()["error"]["fields"]

@@ -182,7 +182,7 @@ def test_every_route_of_the_reps_day_answers_404_for_another_reps_records(app: F
         assert resp.status_code == status, (path, resp.status_code)
     resp = c.post("/api/v1/visits", json={"customer_id": cid, "kind": "cold"},
                   headers={"X-CSRFToken": token})
-    assert resp.status_code == 422 and "customer_id" in resp.get_json()["errors"]
+    assert resp.status_code == 422 and "customer_id" in resp.get_json()["error"]["fields"]
     assert snapshot(app) == before
 
 

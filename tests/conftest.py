@@ -10,9 +10,10 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -92,6 +93,15 @@ def csrf_token(client: FlaskClient, path: str = "/login") -> str:
     m = CSRF_RE.search(html)
     assert m, f"no CSRF token on {path}"
     return m.group(1) or m.group(2)
+
+
+def recently(minutes: int = 5) -> datetime:
+    """A moment a few minutes ago, in the demo company's time zone (Asia/Shanghai), but
+    never before its midnight: a test run just after local midnight (16:00 UTC) would
+    otherwise log "today's" visit on the day before."""
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    return max(now - timedelta(minutes=minutes),
+               now.replace(hour=0, minute=0, second=0, microsecond=0))
 
 
 def login(client: FlaskClient, username: str, password: str = DEMO_PASSWORD) -> Any:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from conftest import recently
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -50,7 +51,7 @@ def _count(app: Flask, model: Any, *where: Any) -> int:
 
 def _visit(cid: int, **extra: Any) -> dict[str, Any]:
     payload = {"customer_id": str(cid), "kind": "existing",
-               "visited_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
+               "visited_at": recently().astimezone(UTC).isoformat(),
                "amount_signed": "1280", "notes": "offline"}
     payload.update(extra)
     return {"id": str(uuid.uuid4()), "type": "visit", "payload": payload}

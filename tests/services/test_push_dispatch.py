@@ -6,6 +6,7 @@ same reminder."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask
@@ -338,3 +339,33 @@ def test_a_worker_process_killed_holding_rows_loses_none(push_ctx, fake_push):
     assert reminders.dispatch_once(_sender(push_ctx), "rescuer",
                                    now=lease_end + timedelta(seconds=60)).claimed == 0
     assert len(fake_push.delivered()) == 1
+
+
+def test_worker_loop_refreshes_sqlites_statistics_once_an_hour(push_ctx, fake_push,
+                                                                monkeypatch):
+    """The worker keeps SQLite's planner statistics: once when it starts, then hourly
+    (not on every pass)."""
+    calls: list[float] = []
+    monkeypatch.setattr(reminders, "refresh_statistics",
+                        lambda conn: calls.append(time.monotonic()))
+    stop = threading.Event()
+    passes = 0
+    real_dispatch = reminders.dispatch_once
+
+    def counting(*a, **k):
+        nonlocal passes
+        passes += 1
+        if passes >= 20:
+            stop.set()
+        return real_dispatch(*a, **k)
+
+    monkeypatch.setattr(reminders, "dispatch_once", counting)
+    with push_ctx.app_context():
+        reminders.worker_loop(_sender(push_ctx), stop, idle_s=0.001, generate_every_s=None)
+    assert passes >= 20 and len(calls) == 1
+    monkeypatch.setattr(reminders, "STATS_EVERY_S", 0.0)  # an hour later, every pass
+    stop.clear()
+    passes = 0
+    with push_ctx.app_context():
+        reminders.worker_loop(_sender(push_ctx), stop, idle_s=0.001, generate_every_s=None)
+    assert len(calls) == 1 + passes

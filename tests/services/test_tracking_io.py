@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from conftest import csrf_token, login
+from conftest import csrf_token, login, recently
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import Workbook, load_workbook
@@ -476,7 +476,7 @@ def test_at_risk_lists_those_whose_needed_rate_is_well_above_their_pace(
 
 def test_a_visit_that_moves_the_stage_or_makes_a_lead_is_kept_in_the_history(
         app: Flask) -> None:
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
     c, token = _client(app, "rep23")
@@ -487,8 +487,8 @@ def test_a_visit_that_moves_the_stage_or_makes_a_lead_is_kept_in_the_history(
         assert cu is not None
         cid, from_stage = cu.id, cu.stage_id
     form = {"csrf_token": token, "context": "today", "customer_id": str(cid),
-            "kind": "existing", "visited_at": (now - timedelta(minutes=5)).strftime(
-                "%Y-%m-%dT%H:%M"), "place": "", "purpose": "跟进", "outcome": "",
+            "kind": "existing", "visited_at": recently().strftime("%Y-%m-%dT%H:%M"),
+            "place": "", "purpose": "跟进", "outcome": "",
             "notes": "", "amount_signed": "", "amount_collected": "", "expenses": "",
             "materials": "", "next_follow_up": "", "stage": "contacted"}
     assert c.post("/visits/new", data=form).status_code == 303

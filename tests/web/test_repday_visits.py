@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from conftest import recently
 from flask import Flask
 from flask.testing import FlaskClient
 from repday_helpers import a_customer_of, client_for, snapshot, user
@@ -18,10 +19,9 @@ from planner.models import Customer, Visit
 
 
 def good_form(token: str, customer_id: int | str) -> dict[str, object]:
-    now = datetime.now(UTC).astimezone(company_tz_of_demo())
     return {
         "csrf_token": token, "context": "today", "customer_id": str(customer_id),
-        "kind": "existing", "visited_at": (now - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M"),
+        "kind": "existing", "visited_at": recently().strftime("%Y-%m-%dT%H:%M"),
         "place": "浦江科技园 3 号楼", "purpose": "介绍新款门锁", "outcome": "客户有兴趣",
         "notes": "下周带样品", "amount_signed": "1,280.50", "amount_collected": "",
         "expenses": "35", "materials": "样品册", "next_follow_up": "", "stage": "",

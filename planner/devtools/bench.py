@@ -178,6 +178,7 @@ def decompose_all(fy: FiscalYear) -> tuple[float, float]:
         if isinstance(got, BaseException):
             raise got
         apply_plan(got, None)
+        db.session.commit()
     worker.join()
     return engine_s, time.perf_counter() - t0
 

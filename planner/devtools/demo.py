@@ -261,6 +261,7 @@ def _decompose(company: Company, fy: FiscalYear) -> None:
     for metric in metrics:
         method = DEMO_SPLIT.get(metric.code, "capability")
         decompose_year(fy, metric, DEMO_DIMS, method, only_if_empty=True)
+        db.session.commit()
 
 
 def _fiscal_year(company: Company, year: int) -> FiscalYear:

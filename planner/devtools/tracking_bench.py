@@ -66,6 +66,7 @@ def build(today: date) -> tuple[FiscalYear, User]:
         Metric.company_id == fy.company_id).order_by(Metric.sort)))
     for tree, ctx in bench._trees(fy, metrics):
         apply_plan(plan_decompose(tree, ctx, tree.roots[0], bench.DIMS, "capability"), None)
+        db.session.commit()
     company = fy.company
     root = db.session.scalar(select(OrgUnit).where(OrgUnit.company_id == company.id,
                                                    OrgUnit.kind == UnitKind.COMPANY))

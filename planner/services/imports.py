@@ -288,7 +288,8 @@ def _current_fy(viewer: User) -> FiscalYear:
 
 def run_import(kind: str, data: bytes, filename: str, viewer: User,
                dry_run: bool = False) -> Result:
-    """Check every row; save only when none is wrong (and not `dry_run`)."""
+    """Check every row; write only when none is wrong (and not `dry_run`). The caller
+    commits once for the whole import (every metric's targets together) or rolls back."""
     from .sheets import SheetError
 
     if len(data) > 5 * 1024 * 1024:
@@ -556,7 +557,7 @@ def _import_customers(viewer: User, cols: dict[str, int], head: list[str],
     for c, s in new:
         db.session.add(StageMove(customer_id=c.id, user_id=c.owner_id, from_stage_id=None,
                                  to_stage_id=s.id, day=lk.today))
-    db.session.commit()
+    db.session.flush()
     result.changed = len(new)
 
 
@@ -625,7 +626,7 @@ def _import_history(viewer: User, cols: dict[str, int], head: list[str],
                                          source="history"))
         else:
             got.value = value
-    db.session.commit()
+    db.session.flush()
     result.changed = len(values)
 
 

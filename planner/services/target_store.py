@@ -344,7 +344,7 @@ def _delete_targets(conn: Connection, ids: list[int]) -> None:
 
 def apply_plan(plan: Plan, user: User | None) -> int:
     """Write a plan in bulk and audit every changed node (one row per changed value, lock
-    or month split). Returns the number of targets changed."""
+    or month split). Returns the number of targets changed. The caller commits."""
     conn = db.session.connection()
     uid = user.id if user is not None else None
     now = utcnow()
@@ -356,7 +356,6 @@ def apply_plan(plan: Plan, user: User | None) -> int:
         if (bulk is not None and bulk.audits is not None and bulk.nodes
                 and _sqlite(conn) and _bulk_audits(conn, now, uid, bulk)):
             _insert_audits(conn, now, uid, audits)
-            db.session.commit()
             return len(plan.changed)
     else:
         audits = []
@@ -364,7 +363,6 @@ def apply_plan(plan: Plan, user: User | None) -> int:
     for ch in plan.changes:
         audits.extend(_change_audits(plan.kind, ch))
     _insert_audits(conn, now, uid, audits)
-    db.session.commit()
     return len(plan.changed)
 
 

@@ -42,7 +42,7 @@ def scope_values(fy: FiscalYear, metric: Metric) -> dict[tuple[Any, ...], dict[s
 def create_tier(fy: FiscalYear, metric: Metric, tier: Tier, percent: Decimal,
                 user: User | None) -> Target:
     """Create a sprint/challenge company target = base x (100 + percent)%, shaped like
-    the base over the months."""
+    the base over the months. The caller commits."""
     if tier == Tier.BASE:
         raise DecomposeError(_("The base tier always exists."))
     base = load_tree(fy, metric, Tier.BASE)
@@ -75,5 +75,5 @@ def create_tier(fy: FiscalYear, metric: Metric, tier: Tier, percent: Decimal,
     db.session.add(AuditLog(user_id=user.id if user else None, action="create",
                             entity="target", entity_id=t.id, field="value", old_value=None,
                             new_value=str(value), details={"tier": str(tier)}))
-    db.session.commit()
+    db.session.flush()
     return t

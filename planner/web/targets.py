@@ -380,6 +380,7 @@ def target_apply(node_id: int, action: str) -> ResponseReturnValue:
         refused.headers["HX-Reswap"] = "innerHTML show:top"
         return refused
     changed = dc.apply_plan(plan, current_user)
+    db.session.commit()
     fresh = View(view.fy, view.metric, view.tier)
     tops = fresh.tops()
     target = fresh.tree.nodes.get(node_id)
@@ -406,6 +407,7 @@ def target_tier() -> ResponseReturnValue:
         if len(pct) != 1:
             raise dc.DecomposeError(_("Type one percentage."))
         dc.create_tier(fy, metric, tier, pct[0], current_user)
+        db.session.commit()
     except dc.DecomposeError as exc:
         db.session.rollback()
         error = str(exc)

@@ -192,15 +192,21 @@ def tracking_import_post(kind: str) -> ResponseReturnValue:
     else:
         data = upload.stream.read(sheets.MAX_BYTES + 1)
         upload.close()
+        check = request.form.get("check") == "1"
         try:
-            result = im.run_import(kind, data, upload.filename, current_user,
-                                   dry_run=request.form.get("check") == "1")
+            result = im.run_import(kind, data, upload.filename, current_user, dry_run=check)
         except sheets.SheetError as exc:
             db.session.rollback()
             error = im.sheet_error_message(str(exc))
+        except Exception:
+            db.session.rollback()  # nothing of the import is saved
+            raise
         else:
-            if result.errors:
+            if result.errors or check:
                 db.session.rollback()
+            else:
+                db.session.commit()  # the whole import at once (every metric's targets)
+            if result.errors:
                 report = result.errors
             else:
                 saved = result

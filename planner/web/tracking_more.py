@@ -158,6 +158,7 @@ def tracking_adjust_post(step: str) -> ResponseReturnValue:
         db.session.rollback()  # a preview never writes
         return _page(a, plan=plan)
     dc.apply_plan(plan, current_user)
+    db.session.commit()
     flash(ngettext("Applied: %(num)d target changed.", "Applied: %(num)d targets changed.",
                    len(plan.changes)))
     return redirect(url_for("web.tracking", rep=a.rep.id, period=a.span, metric=a.metric.code,

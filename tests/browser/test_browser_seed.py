@@ -194,6 +194,7 @@ def test_the_seed_example_growth_split_then_team_and_rep_adds_up_on_a_phone(
             assert len(mine) == 6 and max(mine) - min(mine) <= 1
         # Leave the demo as other tests read it: region > team > rep by last year's share.
         decompose_year(fy, metric, DEMO_DIMS, DEMO_SPLIT["revenue"])
+        db.session.commit()
         db.session.remove()
 
 

@@ -104,6 +104,7 @@ def _sprint_tree(code: str = "revenue") -> dc.Tree:
     if not dc.load_tree(fy, metric, Tier.SPRINT).roots:
         dc.create_tier(fy, metric, Tier.SPRINT, Decimal(10), None)
         dc.decompose_year(fy, metric, ["region", "team", "rep"], "capability", Tier.SPRINT)
+        db.session.commit()
     return dc.load_tree(fy, metric, Tier.SPRINT)
 
 
@@ -137,6 +138,7 @@ def test_a_locked_rep_keeps_their_value_while_siblings_and_the_team_rebalance(
     ctx = dc.Context(tree.fy, tree.metric)
     rep = _rep_node(tree, "rep01")
     dc.apply_plan(dc.plan_lock(tree, ctx, rep, True), None)
+    db.session.commit()
 
     tree = _sprint_tree()
     rep = _rep_node(tree, "rep01")
@@ -147,12 +149,14 @@ def test_a_locked_rep_keeps_their_value_while_siblings_and_the_team_rebalance(
     plan = dc.plan_edit(tree, ctx, sibling, sibling.value + 123_456)
     assert rep.id not in {c.node.id for c in plan.value_changes}
     dc.apply_plan(plan, None)
+    db.session.commit()
 
     tree = _sprint_tree()
     team = _rep_node(tree, "rep01").parent
     assert team is not None
     dc.apply_plan(dc.plan_edit(tree, dc.Context(tree.fy, tree.metric), team,
                                team.value - 1_000_000), None)
+    db.session.commit()
     tree = _sprint_tree()
     rep = _rep_node(tree, "rep01")
     assert rep.value == kept and rep.locked
@@ -166,6 +170,7 @@ def test_a_locked_rep_that_no_longer_fits_is_refused_and_nothing_changes(
     ctx = dc.Context(tree.fy, tree.metric)
     rep = _rep_node(tree, "rep02")
     dc.apply_plan(dc.plan_lock(tree, ctx, rep, True), None)
+    db.session.commit()
     tree = _sprint_tree("visits")
     team = _rep_node(tree, "rep02").parent
     assert team is not None
@@ -180,6 +185,7 @@ def test_rebalancing_a_level_metric_is_inherited_not_summed(app: Flask, app_ctx:
     ctx = dc.Context(tree.fy, tree.metric)
     root = tree.roots[0]
     dc.apply_plan(dc.plan_edit(tree, ctx, root, 9300), None)
+    db.session.commit()
     tree = _sprint_tree("satisfaction")
     assert all(n.value == 9300 for n in tree.nodes.values())
 
@@ -412,6 +418,7 @@ def test_the_one_statement_bulk_writes_and_the_row_by_row_one_store_the_same_cel
         if not dc.load_tree(fy, metric, tier).roots:
             dc.create_tier(fy, metric, tier, Decimal(20), None)
         dc.decompose_year(fy, metric, ["region", "team", "rep"], "capability", tier)
+        db.session.commit()
         fast = _tier_cells(fy, metric, tier)
         # Serialised ahead (as the benchmark's engine thread does), then written.
         tree = dc.load_tree(fy, metric, tier)
@@ -419,9 +426,11 @@ def test_the_one_statement_bulk_writes_and_the_row_by_row_one_store_the_same_cel
                                  ["region", "team", "rep"], "capability")
         plan.bulk = dc.serialise_new_nodes(plan.new_nodes, tree.additive)
         dc.apply_plan(plan, None)
+        db.session.commit()
         assert _tier_cells(fy, metric, tier) == fast
         monkeypatch.setattr(target_store, "_sqlite_json", lambda raw: False)
         dc.decompose_year(fy, metric, ["region", "team", "rep"], "capability", tier)
+        db.session.commit()
         slow = _tier_cells(fy, metric, tier)
         assert fast == slow
         reps = db.session.scalar(select(func.count(User.id)).where(User.role == "REP"))

@@ -54,6 +54,7 @@ def _tree(code: str, tier: Tier) -> dc.Tree:
     if not dc.load_tree(fy, metric, tier).roots:
         dc.create_tier(fy, metric, tier, Decimal(20), None)
         dc.decompose_year(fy, metric, ["region", "team", "rep"], "capability", tier)
+        db.session.commit()
     return dc.load_tree(fy, metric, tier)
 
 
@@ -432,6 +433,7 @@ def test_a_first_split_lists_new_targets_as_new_not_from_zero(app: Flask) -> Non
         fy, metric = _fy(), _metric("new_customers")
         if not dc.load_tree(fy, metric, Tier.CHALLENGE).roots:
             dc.create_tier(fy, metric, Tier.CHALLENGE, Decimal(20), None)
+            db.session.commit()
         root = dc.load_tree(fy, metric, Tier.CHALLENGE).roots[0]
         assert not root.children
         root_id = root.id
@@ -467,6 +469,7 @@ def test_audit_rows_serialised_beside_the_bulk_write_match_the_writers_own(
             plan.bulk = dc.serialise_new_nodes(plan.new_nodes, tree.additive, plan.changes)
         before = _last_audit()
         dc.apply_plan(plan, None)
+        db.session.commit()
         ids = {n.id for n in dc.load_tree(fy, metric, Tier.CHALLENGE).nodes.values()}
         rows = db.session.scalars(select(AuditLog).where(AuditLog.id > before)).all()
         for r in rows:

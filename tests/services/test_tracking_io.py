@@ -31,6 +31,7 @@ from planner.models import (
     Tier,
     User,
 )
+from planner.services import decompose as dc
 from planner.services import tracking as tk
 from planner.services.funnel import funnel
 
@@ -228,6 +229,47 @@ def _csv(rows: list[list[Any]]) -> bytes:
     buf = io.StringIO()
     csv.writer(buf).writerows(rows)
     return ("\ufeff" + buf.getvalue()).encode()
+
+
+def test_a_targets_import_is_saved_whole_or_not_at_all_across_metrics(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two metrics are two trees written one after the other: when writing the second
+    fails, the first metric's targets and audit rows are not saved either."""
+    c, token = _client(app, "director")
+    rows = list(csv.reader(io.StringIO(
+        c.get("/tracking/targets.csv?lang=en").data.decode("utf-8-sig"))))
+    sheet = [rows[0][:8]]
+    for metric in ("visits", "contracts"):
+        r = rows[_rep_row(rows, "rep18", metric)]
+        sheet.append([*r[:7], str(int(r[7]) + 2)])
+    real = dc.apply_plan
+    written: list[str] = []
+
+    def second_fails(plan: dc.Plan, user: Any) -> int:
+        if written:
+            raise RuntimeError("the disk is full")
+        written.append(plan.tree.metric.code)
+        return real(plan, user)
+
+    monkeypatch.setattr(dc, "apply_plan", second_fails)
+    with app.app_context():
+        before = _targets_state()
+        audits = db.session.scalar(select(func.count(AuditLog.id)))
+    with pytest.raises(RuntimeError, match="disk is full"):
+        _upload(c, token, "targets", _csv(sheet), "two.csv")
+    assert len(written) == 1  # the first metric was written, then rolled back
+    with app.app_context():
+        assert _targets_state() == before
+        assert db.session.scalar(select(func.count(AuditLog.id))) == audits
+    monkeypatch.setattr(dc, "apply_plan", real)
+    resp = _upload(c, token, "targets", _csv(sheet), "two.csv")
+    assert resp.status_code == 200, resp.get_data(as_text=True)[-1500:]
+    with app.app_context():
+        for row in sheet[1:]:
+            got = db.session.scalar(select(Target.value).join(Metric).where(
+                Target.user_id == _uid("rep18"), Metric.code == row[4],
+                Target.tier == Tier.BASE))
+            assert got == int(row[7])
 
 
 def test_a_managers_own_export_reimports_and_their_team_total_stays_theirs_to_keep(

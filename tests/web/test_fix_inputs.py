@@ -311,6 +311,7 @@ def _sprint_root(app: Flask, code: str) -> int:
         if not dc.load_tree(fy, metric, Tier.SPRINT).roots:
             dc.create_tier(fy, metric, Tier.SPRINT, Decimal(10), None)
             dc.decompose_year(fy, metric, ["region", "team", "rep"], "capability", Tier.SPRINT)
+            db.session.commit()
         # Another test module may have locked targets of this tree (run before this one,
         # a lock below refuses a re-split before its numbers are read): none are locked here.
         db.session.execute(update(Target).where(

@@ -779,10 +779,6 @@ def worker_loop(sender: webpush.Sender, stop: threading.Event, idle_s: float = 5
                     last_gen is None or _time.monotonic() - last_gen >= generate_every_s):
                 generate()
                 last_gen = _time.monotonic()
-            if last_stats is None or _time.monotonic() - last_stats >= STATS_EVERY_S:
-                refresh_statistics(db.session.connection())  # SQLite's planner statistics
-                db.session.commit()
-                last_stats = _time.monotonic()
             res = dispatch_once(sender, worker)
         except Exception:
             db.session.rollback()
@@ -790,8 +786,27 @@ def worker_loop(sender: webpush.Sender, stop: threading.Event, idle_s: float = 5
             res = PassResult()
         finally:
             db.session.remove()
+        if not res.claimed and (last_stats is None
+                                or _time.monotonic() - last_stats >= STATS_EVERY_S):
+            last_stats = _time.monotonic()  # an hour to the next try, even after a failure
+            _refresh_statistics()
         if not res.claimed:
             stop.wait(idle_s)
+
+
+def _refresh_statistics() -> None:
+    """SQLite's planner statistics, between passes when nothing is due: optional work, so
+    a failure (the database busy for longer than the lock timeout) is logged and the
+    reminders go on."""
+    try:
+        refresh_statistics(db.session.connection())
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.warning("refreshing the database statistics failed; next try in an hour",
+                    exc_info=True)
+    finally:
+        db.session.remove()
 
 
 def unread_query(user_id: Any, now: Any = None) -> Select[Any]:

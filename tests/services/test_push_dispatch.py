@@ -13,6 +13,7 @@ from flask import Flask
 from push_helpers import due, fake_push, no_quiet, push_ctx, subscribe, user  # noqa: F401
 from sqlalchemy import delete, func, insert, select
 
+from planner.db import reading
 from planner.extensions import db
 from planner.models import PushSubscription, Reminder, ReminderStatus
 from planner.services import reminders, webpush
@@ -314,7 +315,8 @@ def test_a_worker_process_killed_holding_rows_loses_none(push_ctx, fake_push):
         row = None
         for _i in range(600):
             db.session.rollback()
-            row = db.session.get(Reminder, rid)
+            with reading():  # no write lock held while polling: the worker needs it
+                row = db.session.get(Reminder, rid)
             if row is not None and row.status == ReminderStatus.SENDING:
                 break
             time.sleep(0.1)

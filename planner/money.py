@@ -17,6 +17,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from .services.errors import Refused
+
 # Digits, one optional decimal point; thousands groups only of three after 1-3 digits.
 _PLAIN = re.compile(r"^(?P<int>[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.(?P<frac>[0-9]*))?$")
 _LEADING_POINT = re.compile(r"^\.(?P<frac>[0-9]+)$")
@@ -24,10 +26,11 @@ MAX_CHARS = 40  # no amount is written with more characters
 CURRENCY_SIGNS = ("¥", "￥")
 
 
-class MoneyError(ValueError):
-    """A typed amount that is not a plain amount; str() is the message for the person,
-    `code` says why (not_a_number, exponent, decimal_comma, grouping, decimals, negative,
-    too_long, too_large) for callers that word it their own way."""
+class MoneyError(Refused, ValueError):
+    """A typed amount that is not a plain amount (a Refused without fields): `message`
+    (and str()) is the message for the person, `code` says why (not_a_number, exponent,
+    decimal_comma, grouping, decimals, negative, too_long, too_large) for callers that
+    word it their own way."""
 
     def __init__(self, message: str, code: str = "not_a_number") -> None:
         super().__init__(message)

@@ -37,7 +37,7 @@ def _today() -> Any:
 def _refused(e: svc.ReviewError) -> ResponseReturnValue:
     db.session.rollback()
     if isinstance(e, svc.ReviewFieldErrors):
-        return json_error(422, e.message, fields=e.errors)
+        return json_error(422, e.message, fields=e.fields)
     if e.status == 409 and e.review is not None:
         review = db.session.get(WeeklyReview, e.review.id) if e.review.id else None
         body = error_body(409, e.message)
@@ -202,7 +202,7 @@ def sync_item(raw_id: str, item_id: str, payload: Any, user: User) -> dict[str, 
             else:
                 raise svc.ReviewFieldErrors({"action": _("Unknown review action.")})
     except svc.ReviewFieldErrors as e:
-        return {"id": raw_id, "status": "rejected", "errors": e.errors}
+        return {"id": raw_id, "status": "rejected", "errors": e.fields}
     except svc.ReviewError as e:
         if e.status == 409:
             return {"id": raw_id, "status": "conflict", "message": e.message}

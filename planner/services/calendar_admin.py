@@ -16,9 +16,10 @@ from ..extensions import db
 from ..models import AuditLog, CalendarOverride, Company, DayKind, User
 from ..parsing import MAX_YEAR, MIN_YEAR, has_nul, parse_day
 from .calendar import company_calendar
+from .errors import Refused
 
 
-class CalendarError(ValueError):
+class CalendarError(Refused, ValueError):
     """Bad input: the message says what; nothing was changed."""
 
 

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import Customer, Stage, User, Visit
 from ..parsing import parse_id
 from . import stage_history
+from .errors import refuse
 
 NAME_MAX = 120
 
@@ -92,18 +93,17 @@ def find_stage(company_id: int, raw: str) -> Stage | None:
         (Stage.code == raw) | (Stage.id == sid)))
 
 
-def move_stage(customer: Customer, raw_stage: str, today: date) -> str | None:
-    """Move a customer to another stage; returns an error message or None."""
+def move_stage(customer: Customer, raw_stage: str, today: date) -> None:
+    """Move a customer to another stage (Refused: no such stage)."""
     stage = find_stage(customer.company_id, raw_stage)
     if stage is None:
-        return str(_("That stage does not exist."))
+        refuse("stage", _("That stage does not exist."))
     stage_history.record_move(customer, stage.id, today)
     if stage.id != customer.stage_id:
         customer.stage_id = stage.id
         if stage.is_won and customer.first_won_on is None:
             customer.first_won_on = today
     db.session.flush()
-    return None
 
 
 def customer_visits(customer: Customer, limit: int = 100) -> list[Visit]:
@@ -115,26 +115,22 @@ def customer_visits(customer: Customer, limit: int = 100) -> list[Visit]:
 # ------------------------------------------------------------------ stage admin
 
 
-def _check_name(company_id: int, name: str, name_en: str, stage_id: int | None,
-                errors: dict[str, str]) -> None:
+def _check_name(company_id: int, name: str, name_en: str, stage_id: int | None) -> None:
+    """Refused (field "name") unless the name is given, short enough and not taken."""
     if not name:
-        errors["name"] = _("Enter a name.")
-    elif len(name) > NAME_MAX or len(name_en) > NAME_MAX:
-        errors["name"] = _("A name can have at most %(n)s characters.", n=NAME_MAX)
-    else:
-        clash = db.session.scalar(select(Stage.id).where(
-            Stage.company_id == company_id, func.lower(Stage.name) == name.lower(),
-            Stage.id != (stage_id or -1)))
-        if clash is not None:
-            errors["name"] = _("Another stage already has that name.")
+        refuse("name", _("Enter a name."))
+    if len(name) > NAME_MAX or len(name_en) > NAME_MAX:
+        refuse("name", _("A name can have at most %(n)s characters.", n=NAME_MAX))
+    clash = db.session.scalar(select(Stage.id).where(
+        Stage.company_id == company_id, func.lower(Stage.name) == name.lower(),
+        Stage.id != (stage_id or -1)))
+    if clash is not None:
+        refuse("name", _("Another stage already has that name."))
 
 
-def add_stage(company_id: int, name: str, name_en: str) -> tuple[Stage | None, dict[str, str]]:
+def add_stage(company_id: int, name: str, name_en: str) -> Stage:
     name, name_en = name.strip(), name_en.strip()
-    errors: dict[str, str] = {}
-    _check_name(company_id, name, name_en, None, errors)
-    if errors:
-        return None, errors
+    _check_name(company_id, name, name_en, None)
     base = re.sub(r"[^a-z0-9]+", "-", name_en.lower()).strip("-")[:30] or "stage"
     codes = set(db.session.scalars(select(Stage.code).where(Stage.company_id == company_id)))
     code, n = base, 1
@@ -154,52 +150,47 @@ def add_stage(company_id: int, name: str, name_en: str) -> tuple[Stage | None, d
         stage.sort = first_close
     db.session.add(stage)
     db.session.flush()
-    return stage, {}
+    return stage
 
 
-def rename_stage(stage: Stage, name: str, name_en: str) -> dict[str, str]:
+def rename_stage(stage: Stage, name: str, name_en: str) -> None:
     name, name_en = name.strip(), name_en.strip()
-    errors: dict[str, str] = {}
-    _check_name(stage.company_id, name, name_en, stage.id, errors)
-    if not errors:
-        stage.name, stage.name_en = name, name_en
-        db.session.flush()
-    return errors
+    _check_name(stage.company_id, name, name_en, stage.id)
+    stage.name, stage.name_en = name, name_en
+    db.session.flush()
 
 
-def move_stage_order(stage: Stage, direction: str) -> dict[str, str]:
+def move_stage_order(stage: Stage, direction: str) -> None:
     stages = active_stages(stage.company_id)
     if stage not in stages:
-        return {"stage": _("Only an active stage can be moved.")}
+        refuse("stage", _("Only an active stage can be moved."))
     i = stages.index(stage)
     j = i - 1 if direction == "up" else i + 1
     if direction not in ("up", "down") or not 0 <= j < len(stages):
-        return {"stage": _("That stage cannot move further.")}
+        refuse("stage", _("That stage cannot move further."))
     stages[i], stages[j] = stages[j], stages[i]
     for n, s in enumerate(stages):
         s.sort = n
     db.session.flush()
-    return {}
 
 
-def set_stage_active(stage: Stage, active: bool) -> dict[str, str]:
+def set_stage_active(stage: Stage, active: bool) -> None:
     if active:
         stage.active = True
         top = db.session.scalar(select(func.max(Stage.sort)).where(
             Stage.company_id == stage.company_id, Stage.active.is_(True), Stage.id != stage.id))
         stage.sort = (top or 0) + 1
         db.session.flush()
-        return {}
+        return
     n = db.session.scalar(select(func.count(Customer.id)).where(Customer.stage_id == stage.id))
     if n:
-        return {"stage": ngettext(
+        refuse("stage", ngettext(
             "%(num)d customer is at this stage: move them to another stage first.",
-            "%(num)d customers are at this stage: move them to another stage first.", n)}
+            "%(num)d customers are at this stage: move them to another stage first.", n))
     if len(active_stages(stage.company_id)) <= 2:
-        return {"stage": _("Keep at least two active stages.")}
+        refuse("stage", _("Keep at least two active stages."))
     if stage.is_won and sum(1 for s in active_stages(stage.company_id) if s.is_won) == 1:
-        return {"stage": _("Keep one active stage that means won: new customers are counted "
-                           "from it.")}
+        refuse("stage", _("Keep one active stage that means won: new customers are counted "
+                          "from it."))
     stage.active = False
     db.session.flush()
-    return {}

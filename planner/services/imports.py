@@ -118,16 +118,6 @@ class Result:
     errors: list[RowError] = field(default_factory=list)
 
 
-def sheet_error_message(code: str) -> str:
-    return {
-        "too_large": _("The file is larger than 5 MB; split it and import the parts."),
-        "empty": _("The file is empty."),
-        "not_sheet": _("This is not an Excel (.xlsx) or CSV file."),
-        "too_many_rows": _("The file has too many rows (at most 50,000)."),
-        "no_header": _("The first row must hold the column headers."),
-    }.get(code, _("The file cannot be read."))
-
-
 def _aliases(kind: str) -> dict[str, tuple[str, ...]]:
     return {k: (zh, en, *other) for k, (zh, en, other) in HEADERS[kind].items()}
 

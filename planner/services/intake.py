@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 
 from ..extensions import db
 from ..models import User, Visit
+from .errors import Refused
 from .visits import (
     LEAD_CONFLICT,
     VisitLookups,
@@ -125,9 +126,11 @@ class Intake:
         seen = self.seen(visit_id, payload)
         if seen is not None:
             return seen
-        data, errors = validate_visit(payload, self.user, now=self.now,
-                                      pending_leads=self.pending_leads, lookups=self.lookups)
-        if data is None:
+        try:
+            data = validate_visit(payload, self.user, now=self.now,
+                                  pending_leads=self.pending_leads, lookups=self.lookups)
+        except Refused as e:
+            errors = e.fields
             if set(errors) == {LEAD_CONFLICT}:
                 return Outcome("conflict", visit_id, errors=errors,
                                message=errors[LEAD_CONFLICT])

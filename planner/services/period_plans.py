@@ -19,6 +19,7 @@ from ..extensions import db
 from ..models import ActionPlan, Company, Metric, MetricUnit, User, Visit, VisitKind, VisitProduct
 from .actuals import daily_actuals
 from .calendar import company_calendar
+from .errors import refuse_fields
 from .rep_plan import fiscal_year_of, rep_month_targets
 
 # (key, label, metric code for the target or None, actual source)
@@ -206,10 +207,10 @@ def get_action_plan(user_id: int, kind: str, start: date) -> ActionPlan | None:
         ActionPlan.period_start == start, ActionPlan.metric_id.is_(None)))
 
 
-def save_action_plan(user: User, kind: str, start: date, raw: dict[str, Any]
-                     ) -> tuple[ActionPlan | None, dict[str, str]]:
+def save_action_plan(user: User, kind: str, start: date, raw: dict[str, Any]) -> ActionPlan:
     """Validate and write the five parts; milestones are (stage, due date) pairs inside
-    the period (a little after it is allowed: a stage may close just after)."""
+    the period (a little after it is allowed: a stage may close just after). Bad input:
+    Refused with the fields' messages, nothing written."""
     errors: dict[str, str] = {}
     texts = {}
     for key in ACTION_TEXTS:
@@ -245,8 +246,7 @@ def save_action_plan(user: User, kind: str, start: date, raw: dict[str, Any]
         errors["milestones"] = _("At most %(n)s stages.", n=MAX_MILESTONES)
     if not any(texts.values()) and not milestones and not errors:
         errors["key_actions"] = _("Write at least the key actions.")
-    if errors:
-        return None, errors
+    refuse_fields(errors)
     plan = get_action_plan(user.id, kind, start)
     if plan is None:
         plan = ActionPlan(user_id=user.id, period_kind=kind, period_start=start, metric_id=None)
@@ -255,7 +255,7 @@ def save_action_plan(user: User, kind: str, start: date, raw: dict[str, Any]
         setattr(plan, key, v)
     plan.milestones = sorted(milestones, key=lambda m: m["due"])
     db.session.flush()
-    return plan, {}
+    return plan
 
 
 def is_money(m: Metric) -> bool:

@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import Company, Customer, DailyPlan, DailyPlanItem, Stage, User
 from ..parsing import parse_id
 from .calendar import company_calendar
+from .errors import refuse_fields
 
 MAX_PLAN_CUSTOMERS = 30
 MAX_PLAN_NOTES = 2000
@@ -84,10 +85,10 @@ class DayPlanInput:
     customer_ids: list[str] = field(default_factory=list)
 
 
-def save_day_plan(user: User, day: date, data: DayPlanInput) -> tuple[DailyPlan | None,
-                                                                      dict[str, str]]:
+def save_day_plan(user: User, day: date, data: DayPlanInput) -> DailyPlan:
     """Create or replace the rep's plan for `day`: notes and the customers to see. Items
-    already done (linked to a visit) stay. Nothing is written on error."""
+    already done (linked to a visit) stay. Bad input: Refused with the fields' messages,
+    nothing written."""
     errors: dict[str, str] = {}
     notes = (data.notes or "").strip()
     if len(notes) > MAX_PLAN_NOTES:
@@ -106,8 +107,7 @@ def save_day_plan(user: User, day: date, data: DayPlanInput) -> tuple[DailyPlan 
             errors["customers"] = _("Unknown customer: choose one of your customers.")
     if not notes and not ids and "notes" not in errors:
         errors["notes"] = _("Write a line or choose at least one customer to see.")
-    if errors:
-        return None, errors
+    refuse_fields(errors)
     plan = day_plan(user.id, day)
     if plan is None:
         plan = DailyPlan(user_id=user.id, day=day)
@@ -122,4 +122,4 @@ def save_day_plan(user: User, day: date, data: DayPlanInput) -> tuple[DailyPlan 
         if cid not in have:
             plan.items.append(DailyPlanItem(customer_id=cid))
     db.session.flush()
-    return plan, {}
+    return plan

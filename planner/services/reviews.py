@@ -64,6 +64,7 @@ from ..parsing import has_nul
 from . import notify
 from .calendar import company_calendar
 from .company import company_tz, local_today
+from .errors import Refused
 from .period_plans import MONEY_SOURCES, _rows
 from .visits import parse_money
 
@@ -233,14 +234,23 @@ def row(figures: dict[str, Any], key: str) -> dict[str, Any] | None:
 # ------------------------------------------------------------------ rules
 
 
-class ReviewError(Exception):
-    """A refused change: an HTTP-like status and a message for the person."""
+class ReviewError(Refused):
+    """A refused change: an HTTP-like status, a message for the person, and the review as
+    it is (for a conflict's answer)."""
 
-    def __init__(self, status: int, message: str, review: WeeklyReview | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, status: int, message: str, review: WeeklyReview | None = None,
+                 fields: dict[str, str] | None = None) -> None:
+        super().__init__(message, fields)
         self.status = status
-        self.message = message
         self.review = review
+
+
+class ReviewFieldErrors(ReviewError):
+    """Bad input: `fields` says which fields and why (422)."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__(422, _("Nothing was saved. Please correct the fields marked."),
+                         fields=fields)
 
 
 @dataclass
@@ -311,9 +321,10 @@ def _parse_number(source: dict[str, Any], nested: bool,
     return n, None
 
 
-def parse_input(raw: dict[str, Any]) -> tuple[ReviewInput | None, dict[str, str]]:
+def parse_input(raw: dict[str, Any]) -> ReviewInput:
     """Validate the rep's parts (from a form or JSON). Numbers: counts as integers, money
-    in yuan (`revenue`, `collections`) or fen (`revenue_fen`, `collections_fen`)."""
+    in yuan (`revenue`, `collections`) or fen (`revenue_fen`, `collections_fen`). Bad
+    parts: ReviewFieldErrors, with every bad field's message."""
     errors: dict[str, str] = {}
     texts = _parse_texts(raw, errors)
     dept = _parse_department(raw, errors)
@@ -327,11 +338,11 @@ def parse_input(raw: dict[str, Any]) -> tuple[ReviewInput | None, dict[str, str]
         elif value is not None:
             numbers[key] = value
     if errors:
-        return None, errors
+        raise ReviewFieldErrors(errors)
     sent_numbers = isinstance(nested, dict) or any(
         k.startswith("next_") and k != "next_focus" for k in raw)
     return ReviewInput(texts, dept if "support_department" in raw else None,
-                       numbers if sent_numbers else None), {}
+                       numbers if sent_numbers else None)
 
 
 def payload_digest(payload: Any) -> str:
@@ -453,21 +464,13 @@ def save_draft(actor: User, monday: date, raw: dict[str, Any], version: Any) -> 
     review = find(actor.id, monday)
     _editable_by_author(actor, review, actor.id)
     _check_version(review, version)
-    data, errors = parse_input(raw)
-    if data is None:
-        raise ReviewFieldErrors(errors)
+    data = parse_input(raw)
     if review is None:
         review = WeeklyReview(user_id=actor.id, week_start=monday, status=ReviewStatus.DRAFT)
         db.session.add(review)
     _apply_input(review, data)
     _flush(review)
     return review
-
-
-class ReviewFieldErrors(ReviewError):
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(422, _("Nothing was saved. Please correct the fields marked."))
-        self.errors = errors
 
 
 def submit(actor: User, monday: date, raw: dict[str, Any], version: Any,
@@ -478,9 +481,7 @@ def submit(actor: User, monday: date, raw: dict[str, Any], version: Any,
     review = find(actor.id, monday)
     _editable_by_author(actor, review, actor.id)
     _check_version(review, version)
-    data, errors = parse_input(raw)
-    if data is None:
-        raise ReviewFieldErrors(errors)
+    data = parse_input(raw)
     def text(k: str) -> str:
         return data.texts[k] if k in data.texts else (getattr(review, k) if review else "")
 

@@ -22,6 +22,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask import has_request_context
+from flask_babel import gettext
+
+from .errors import Refused
+
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
 
@@ -129,8 +134,31 @@ def export(fmt: str, title: str, columns: Sequence[Column],
 # ------------------------------------------------------------------ reading
 
 
-class SheetError(ValueError):
-    """The file as a whole cannot be read (too large, not xlsx/csv, no header)."""
+def _(msgid: str, /, **variables: Any) -> str:
+    """Translated in a request; plain English in the CLI."""
+    if has_request_context():
+        return str(gettext(msgid, **variables))
+    return msgid % variables if variables else msgid
+
+
+def sheet_error_message(code: str) -> str:
+    return {
+        "too_large": _("The file is larger than 5 MB; split it and import the parts."),
+        "empty": _("The file is empty."),
+        "not_sheet": _("This is not an Excel (.xlsx) or CSV file."),
+        "too_many_rows": _("The file has too many rows (at most 50,000)."),
+        "no_header": _("The first row must hold the column headers."),
+    }.get(code, _("The file cannot be read."))
+
+
+class SheetError(Refused, ValueError):
+    """The file as a whole cannot be read (too large, not xlsx/csv, no header): `code`
+    says which (too_large, empty, not_sheet, too_many_rows, no_header), `message` says it
+    for the person."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(sheet_error_message(code))
+        self.code = code
 
 
 def sniff(data: bytes, filename: str) -> str:

@@ -17,6 +17,7 @@ from .. import fmt as display
 from ..engine import AllocationError, Node, TreeError
 from ..models import Metric
 from ..money import MoneyError, parse_decimal
+from .errors import Refused
 
 
 def _(msgid: str, /, **variables: Any) -> str:
@@ -33,7 +34,7 @@ def ngettext(singular: str, plural: str, num: int, /, **variables: Any) -> str:
     return (singular if num == 1 else plural) % {"num": num, **variables}
 
 
-class DecomposeError(ValueError):
+class DecomposeError(Refused, ValueError):
     """Bad input or an impossible change: the message says what, nothing was changed."""
 
 

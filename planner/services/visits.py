@@ -1,8 +1,9 @@
 """Logging a visit: one validator and one writer for the form, the API and the offline sync.
 
-`validate_visit` turns raw input (form strings or JSON values) into a `VisitData` or a
-dict of field -> message; nothing is written on error. `record_visit` writes a valid
-visit (and a new lead created with it) and moves the customer's stage and follow-up.
+`validate_visit` turns raw input (form strings or JSON values) into a `VisitData`, or
+refuses it (Refused, with a message for every bad field); nothing is written on error.
+`record_visit` writes a valid visit (and a new lead created with it) and moves the
+customer's stage and follow-up.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ..money import MoneyError, parse_fen
 from ..parsing import parse_day, parse_id, printable_key, unstorable
 from . import stage_history
 from .company import company_tz
+from .errors import Refused
 
 MAX_AMOUNT_FEN = 100_000_000 * 100  # 100 million CNY in one visit is absurd
 MAX_EXPENSES_FEN = 1_000_000 * 100
@@ -452,10 +454,11 @@ def _nul_fields(raw: Mapping[str, Any]) -> list[str]:
 def validate_visit(
     raw: Mapping[str, Any], user: User, *, now: datetime, pending_leads: Mapping[str, int] = {},
     lookups: VisitLookups | None = None,
-) -> tuple[VisitData | None, dict[str, str]]:
-    """Check everything; return (data, {}) or (None, {field: message}). Never raises on
-    bad input: every wrong type, size, date or character becomes a field's message.
-    The form, the API and the offline sync all come here (through services.intake)."""
+) -> VisitData:
+    """Check everything; return the visit, or raise Refused with {field: message}: every
+    wrong type, size, date or character becomes a field's message (nothing else is
+    raised on bad input). The form, the API and the offline sync all come here (through
+    services.intake)."""
     if lookups is not None:
         company = lookups.get_company(user)
     else:
@@ -465,8 +468,8 @@ def validate_visit(
     for check in FIELD_CHECKS:
         check(c)
     if c.errors or "local_date" not in c.out:
-        return None, c.errors
-    return VisitData(**c.out), {}
+        raise Refused(_("Please correct the highlighted fields."), c.errors)
+    return VisitData(**c.out)
 
 
 def _coordinate(value: Any, limit: int) -> float | None:

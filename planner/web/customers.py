@@ -14,6 +14,7 @@ from ..models import Customer, Role, Stage, User
 from ..parsing import MAX_ID, parse_id, parse_int
 from ..services import customers as svc
 from ..services.company import local_today
+from ..services.errors import Refused, refuse
 from . import bp, roles_required
 from .render import render, wants_fragment
 
@@ -92,13 +93,15 @@ def customer_move(customer_id: int) -> ResponseReturnValue:
     if customer.owner_id != current_user.id and current_user.role == Role.REP:
         abort(404)
     owner = owner_filter()  # a bad ?user= is a 404 before anything is written
-    error = svc.move_stage(customer, request.form.get("stage", ""), _today())
-    status = 200
-    if error:
+    error = ""
+    try:
+        svc.move_stage(customer, request.form.get("stage", ""), _today())
+    except Refused as e:
         db.session.rollback()
-        status = 422
+        error = e.message
     else:
         db.session.commit()
+    status = 422 if error else 200
     if request.form.get("from") == "page":
         if error:
             flash(error, "error")
@@ -107,6 +110,21 @@ def customer_move(customer_id: int) -> ResponseReturnValue:
     return render("customers/board.html", "customers/_board.html", status=status,
                   columns=columns, owner=owner, today=_today(),
                   errors={customer.id: error} if error else {}, **_board_counts(owner))
+
+
+def _stage_action(company_id: int, action: str, stage: Stage | None) -> None:
+    """One change of the admin's stages; Refused with the fields' messages."""
+    form = request.form
+    if action == "add":
+        svc.add_stage(company_id, form.get("name", ""), form.get("name_en", ""))
+    elif action == "rename" and stage is not None:
+        svc.rename_stage(stage, form.get("name", ""), form.get("name_en", ""))
+    elif action in ("up", "down") and stage is not None:
+        svc.move_stage_order(stage, action)
+    elif action in ("deactivate", "activate") and stage is not None:
+        svc.set_stage_active(stage, action == "activate")
+    else:
+        refuse("stage", _("Unknown action."))
 
 
 @bp.route("/stages", methods=["GET", "POST"])
@@ -123,21 +141,15 @@ def stages() -> ResponseReturnValue:
             stage = db.session.get(Stage, sid) if sid is not None else None
             if stage is None or stage.company_id != company_id:
                 abort(404)
-        if action == "add":
-            _s, errors = svc.add_stage(company_id, form.get("name", ""), form.get("name_en", ""))
-        elif action == "rename" and stage is not None:
-            errors = svc.rename_stage(stage, form.get("name", ""), form.get("name_en", ""))
-        elif action in ("up", "down") and stage is not None:
-            errors = svc.move_stage_order(stage, action)
-        elif action in ("deactivate", "activate") and stage is not None:
-            errors = svc.set_stage_active(stage, action == "activate")
+        try:
+            _stage_action(company_id, action, stage)
+        except Refused as e:
+            db.session.rollback()
+            errors = e.fields or {"stage": e.message}
         else:
-            errors = {"stage": _("Unknown action.")}
-        if not errors:
             db.session.commit()
             flash(_("Saved."), "ok")
             return redirect(url_for("web.stages"), code=303)
-        db.session.rollback()
     return render("customers/stages.html", stages=svc.all_stages(company_id), errors=errors,
                   form=form, status=422 if errors else 200,
                   target_id=form.get("stage_id", ""))

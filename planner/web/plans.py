@@ -15,6 +15,7 @@ from ..models import User
 from ..parsing import MAX_YEAR, MIN_YEAR, parse_day
 from ..services import period_plans as svc
 from ..services.company import local_today
+from ..services.errors import Refused
 from . import bp
 from .render import render
 
@@ -92,13 +93,16 @@ def action_plan() -> ResponseReturnValue:
         raw = {k: request.form.get(k, "") for k in svc.ACTION_TEXTS}
         raw["milestone_stage"] = request.form.getlist("milestone_stage")
         raw["milestone_due"] = request.form.getlist("milestone_due")
-        saved, errors = svc.save_action_plan(user, kind, period.start, raw)
-        if not errors:
+        try:
+            svc.save_action_plan(user, kind, period.start, raw)
+        except Refused as e:
+            db.session.rollback()
+            errors = e.fields or {"key_actions": e.message}
+        else:
             db.session.commit()
             flash(_("Action plan saved."), "ok")
             return redirect(url_for("web.action_plan", period=kind,
                                     start=period.start.isoformat()), code=303)
-        db.session.rollback()
         form = raw
     elif plan is not None:
         form = {k: getattr(plan, k) for k in svc.ACTION_TEXTS}

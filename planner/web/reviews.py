@@ -103,7 +103,7 @@ def review_week_post(week: str) -> ResponseReturnValue:
     except svc.ReviewError as e:
         db.session.rollback()
         review = svc.find(current_user.id, monday)
-        errors = e.errors if isinstance(e, svc.ReviewFieldErrors) else {}
+        errors = e.fields
         return render("reviews/review.html", status=e.status if e.status != 403 else 409,
                       **_context(review, current_user, monday, errors=errors, form=raw,
                                  problem=e.message))
@@ -149,7 +149,7 @@ def review_decide(review_id: str) -> ResponseReturnValue:
         db.session.rollback()
         msg = e.message
         if isinstance(e, svc.ReviewFieldErrors):
-            msg = next(iter(e.errors.values()))
+            msg = next(iter(e.fields.values()))
         flash(msg, "error")
     else:
         db.session.commit()
@@ -164,7 +164,7 @@ def review_comment(review_id: str) -> ResponseReturnValue:
         svc.add_comment(current_user, r, request.form.get("body"))
     except svc.ReviewError as e:
         db.session.rollback()
-        msg = next(iter(e.errors.values())) if isinstance(e, svc.ReviewFieldErrors) \
+        msg = next(iter(e.fields.values())) if isinstance(e, svc.ReviewFieldErrors) \
             else e.message
         flash(msg, "error")
     else:

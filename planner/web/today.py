@@ -12,6 +12,7 @@ from sqlalchemy import bindparam
 from ..extensions import db
 from ..models import Role
 from ..services import page_cache, reminders
+from ..services.errors import Refused
 from ..services.planned_visits import DayPlanInput, save_day_plan
 from ..services.reviews import waiting_query
 from ..services.today import today_context  # re-exported: moved to the services
@@ -54,11 +55,12 @@ def plan_tomorrow() -> ResponseReturnValue:
     ctx = today_context(current_user)
     data = DayPlanInput(notes=request.form.get("notes", ""),
                         customer_ids=request.form.getlist("customer_ids"))
-    plan, errors = save_day_plan(current_user, ctx["tomorrow"], data)
-    if errors:
+    try:
+        save_day_plan(current_user, ctx["tomorrow"], data)
+    except Refused as e:
         db.session.rollback()
-        ctx.update(errors=errors, form={"notes": data.notes,
-                                        "customer_ids": data.customer_ids})
+        ctx.update(errors=e.fields or {"notes": e.message},
+                   form={"notes": data.notes, "customer_ids": data.customer_ids})
         return render("web/today.html", "web/_tomorrow.html", status=422, **ctx)
     db.session.commit()
     ctx = today_context(current_user)

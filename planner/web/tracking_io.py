@@ -197,7 +197,7 @@ def tracking_import_post(kind: str) -> ResponseReturnValue:
             result = im.run_import(kind, data, upload.filename, current_user, dry_run=check)
         except sheets.SheetError as exc:
             db.session.rollback()
-            error = im.sheet_error_message(str(exc))
+            error = exc.message
         except Exception:
             db.session.rollback()  # nothing of the import is saved
             raise

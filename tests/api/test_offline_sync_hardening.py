@@ -22,6 +22,7 @@ from planner.api import sync as sync_module
 from planner.extensions import db
 from planner.models import Customer, User, Visit
 from planner.services import intake as intake_module
+from planner.services.errors import Refused
 from planner.services.visits import validate_visit
 
 TEXT_FIELDS = ["place", "purpose", "outcome", "materials", "notes", "kind", "stage",
@@ -98,11 +99,12 @@ def test_a_lead_contact_or_phone_too_long_is_refused_not_cut(req_ctx: None) -> N
     base = {"kind": "cold", "new_customer_name": "Truncated Ltd",
             "customer_uuid": str(uuid.uuid4())}
     for key, n in (("new_customer_contact", 121), ("new_customer_phone", 41)):
-        data, errors = validate_visit({**base, key: "7" * n}, rep, now=datetime.now(UTC))
-        assert data is None and "At most" in errors[key]
-    data, errors = validate_visit({**base, "new_customer_contact": "c" * 120,
-                                   "new_customer_phone": "1" * 40}, rep, now=datetime.now(UTC))
-    assert errors == {} and data is not None and data.new_lead is not None
+        with pytest.raises(Refused) as refused:
+            validate_visit({**base, key: "7" * n}, rep, now=datetime.now(UTC))
+        assert "At most" in refused.value.fields[key]
+    data = validate_visit({**base, "new_customer_contact": "c" * 120,
+                           "new_customer_phone": "1" * 40}, rep, now=datetime.now(UTC))
+    assert data.new_lead is not None
     assert (len(data.new_lead.contact_name), len(data.new_lead.phone)) == (120, 40)
 
 
@@ -127,9 +129,12 @@ def test_validate_visit_turns_any_json_value_into_a_visit_or_field_messages(
     req_ctx: None, raw: dict[str, Any]
 ) -> None:
     rep = db.session.scalar(select(User).where(User.username == "rep01"))
-    data, errors = validate_visit(raw, rep, now=datetime.now(UTC))  # type: ignore[arg-type]
-    assert (data is None) == bool(errors)
-    assert all(isinstance(k, str) and isinstance(v, str) and v for k, v in errors.items())
+    try:
+        validate_visit(raw, rep, now=datetime.now(UTC))  # type: ignore[arg-type]
+    except Refused as refused:
+        errors = refused.fields
+        assert errors and refused.message
+        assert all(isinstance(k, str) and isinstance(v, str) and v for k, v in errors.items())
     db.session.rollback()
 
 
@@ -264,7 +269,8 @@ def test_a_visit_time_far_in_the_past_or_future_is_a_message(req_ctx: None) -> N
     now = datetime.now(UTC)
     for at in ("0001-01-01T00:00+14:00", "9999-12-31T23:59:59-12:00",
                (now - timedelta(days=400)).isoformat()):
-        data, errors = validate_visit({"customer_id": "1", "kind": "cold", "visited_at": at,
-                                       "next_follow_up": "9999-12-31"}, rep,  # type: ignore[arg-type]
-                                      now=now)
-        assert data is None and "visited_at" in errors
+        with pytest.raises(Refused) as refused:
+            validate_visit({"customer_id": "1", "kind": "cold", "visited_at": at,
+                            "next_follow_up": "9999-12-31"}, rep,  # type: ignore[arg-type]
+                           now=now)
+        assert "visited_at" in refused.value.fields

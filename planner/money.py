@@ -17,7 +17,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from .services.errors import Refused
+from .refusal import Refused
 
 # Digits, one optional decimal point; thousands groups only of three after 1-3 digits.
 _PLAIN = re.compile(r"^(?P<int>[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.(?P<frac>[0-9]*))?$")

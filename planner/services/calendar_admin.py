@@ -15,8 +15,8 @@ from .. import engine
 from ..extensions import db
 from ..models import AuditLog, CalendarOverride, Company, DayKind, User
 from ..parsing import MAX_YEAR, MIN_YEAR, has_nul, parse_day
+from ..refusal import Refused
 from .calendar import company_calendar
-from .errors import Refused
 
 
 class CalendarError(Refused, ValueError):

@@ -15,8 +15,8 @@ from .. import access
 from ..extensions import db
 from ..models import Customer, Stage, User, Visit
 from ..parsing import parse_id
+from ..refusal import refuse
 from . import stage_history
-from .errors import refuse
 
 NAME_MAX = 120
 

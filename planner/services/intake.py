@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 
 from ..extensions import db
 from ..models import User, Visit
-from .errors import Refused
+from ..refusal import Refused
 from .visits import (
     LEAD_CONFLICT,
     VisitLookups,

@@ -17,9 +17,9 @@ from .. import engine
 from ..engine import Period
 from ..extensions import db
 from ..models import ActionPlan, Company, Metric, MetricUnit, User, Visit, VisitKind, VisitProduct
+from ..refusal import refuse_fields
 from .actuals import daily_actuals
 from .calendar import company_calendar
-from .errors import refuse_fields
 from .rep_plan import fiscal_year_of, rep_month_targets
 
 # (key, label, metric code for the target or None, actual source)

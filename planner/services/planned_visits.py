@@ -14,8 +14,8 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import Company, Customer, DailyPlan, DailyPlanItem, Stage, User
 from ..parsing import parse_id
+from ..refusal import refuse_fields
 from .calendar import company_calendar
-from .errors import refuse_fields
 
 MAX_PLAN_CUSTOMERS = 30
 MAX_PLAN_NOTES = 2000

@@ -61,10 +61,10 @@ from ..models import (
     WeeklyReviewEvent,
 )
 from ..parsing import has_nul
+from ..refusal import Refused
 from . import notify
 from .calendar import company_calendar
 from .company import company_tz, local_today
-from .errors import Refused
 from .period_plans import MONEY_SOURCES, _rows
 from .visits import parse_money
 

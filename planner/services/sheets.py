@@ -25,7 +25,7 @@ from typing import Any
 from flask import has_request_context
 from flask_babel import gettext
 
-from .errors import Refused
+from ..refusal import Refused
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000

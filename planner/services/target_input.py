@@ -17,7 +17,7 @@ from .. import fmt as display
 from ..engine import AllocationError, Node, TreeError
 from ..models import Metric
 from ..money import MoneyError, parse_decimal
-from .errors import Refused
+from ..refusal import Refused
 
 
 def _(msgid: str, /, **variables: Any) -> str:

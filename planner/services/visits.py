@@ -35,9 +35,9 @@ from ..models import (
 )
 from ..money import MoneyError, parse_fen
 from ..parsing import parse_day, parse_id, printable_key, unstorable
+from ..refusal import Refused
 from . import stage_history
 from .company import company_tz
-from .errors import Refused
 
 MAX_AMOUNT_FEN = 100_000_000 * 100  # 100 million CNY in one visit is absurd
 MAX_EXPENSES_FEN = 1_000_000 * 100

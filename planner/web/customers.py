@@ -12,9 +12,9 @@ from .. import access
 from ..extensions import db
 from ..models import Customer, Role, Stage, User
 from ..parsing import MAX_ID, parse_id, parse_int
+from ..refusal import Refused, refuse
 from ..services import customers as svc
 from ..services.company import local_today
-from ..services.errors import Refused, refuse
 from . import bp, roles_required
 from .render import render, wants_fragment
 

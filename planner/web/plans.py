@@ -13,9 +13,9 @@ from .. import access
 from ..extensions import db
 from ..models import User
 from ..parsing import MAX_YEAR, MIN_YEAR, parse_day
+from ..refusal import Refused
 from ..services import period_plans as svc
 from ..services.company import local_today
-from ..services.errors import Refused
 from . import bp
 from .render import render
 

@@ -11,8 +11,8 @@ from sqlalchemy import bindparam
 
 from ..extensions import db
 from ..models import Role
+from ..refusal import Refused
 from ..services import page_cache, reminders
-from ..services.errors import Refused
 from ..services.planned_visits import DayPlanInput, save_day_plan
 from ..services.reviews import waiting_query
 from ..services.today import today_context  # re-exported: moved to the services

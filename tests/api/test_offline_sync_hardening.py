@@ -21,8 +21,8 @@ from test_offline_sync_api import _count, _customers, _post, _token, _visit
 from planner.api import sync as sync_module
 from planner.extensions import db
 from planner.models import Customer, User, Visit
+from planner.refusal import Refused
 from planner.services import intake as intake_module
-from planner.services.errors import Refused
 from planner.services.visits import validate_visit
 
 TEXT_FIELDS = ["place", "purpose", "outcome", "materials", "notes", "kind", "stage",

@@ -1,12 +1,12 @@
-"""planner.services.errors: the one shape of a refusal (no app, no database)."""
+"""planner.refusal: the one shape of a refusal (no app, no database)."""
 
 from __future__ import annotations
 
 import pytest
 
 from planner.money import MoneyError, parse_fen
+from planner.refusal import Refused, refuse, refuse_fields
 from planner.services.calendar_admin import CalendarError
-from planner.services.errors import Refused, refuse, refuse_fields
 from planner.services.reviews import ReviewError, ReviewFieldErrors
 from planner.services.sheets import SheetError, sniff
 from planner.services.target_input import DecomposeError

@@ -38,7 +38,7 @@ from ..models import (
     VisitKind,
 )
 from ..services.company import local_today
-from ..services.decompose import (
+from ..services.targets import (
     Context,
     Plan,
     Tree,
@@ -47,7 +47,7 @@ from ..services.decompose import (
     plan_decompose,
     serialise_new_nodes,
 )
-from ..services.targets import ensure_company_targets
+from .demo_targets import ensure_company_targets
 
 REPS, TEAMS, REGIONS, PRODUCTS = 2000, 50, 5, 5
 METRICS = [

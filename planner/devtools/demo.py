@@ -232,12 +232,12 @@ def load_demo(today: date | None = None) -> list[Login]:
     fy = _fiscal_year(company, today.year)
     db.session.commit()
 
-    from ..services.targets import ensure_company_targets
+    from .demo_targets import ensure_company_targets
 
     ensure_company_targets(fy, company_targets_spec())
     db.session.commit()
     _decompose(company, fy)
-    from ..services.stage_history import backfill_demo  # tracking: the funnel's stage history
+    from .demo_stages import backfill_demo  # tracking: the funnel's stage history
 
     backfill_demo(company, today)
     refresh_statistics(db.session.connection())
@@ -254,7 +254,7 @@ DEMO_SPLIT = {"revenue": "last_year", "visits": "last_year", "new_customers": "l
 
 def _decompose(company: Company, fy: FiscalYear) -> None:
     """Decompose every metric's company target to the reps, once (idempotent)."""
-    from ..services.decompose import decompose_year
+    from ..services.targets import decompose_year
 
     metrics = db.session.scalars(select(Metric).where(
         Metric.company_id == company.id).order_by(Metric.sort)).all()

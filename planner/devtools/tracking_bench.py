@@ -38,7 +38,7 @@ from ..models import (
     Visit,
 )
 from ..services.calendar import company_calendar
-from ..services.decompose import apply_plan, plan_decompose
+from ..services.targets import apply_plan, plan_decompose
 from . import bench
 
 VISITS_PER_REP = 130  # 2,000 reps -> 260,000 visits

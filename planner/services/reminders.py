@@ -636,7 +636,7 @@ def behind_target_text(user: User, day: date, locale: str) -> Text | None:
 
 def team_digest_text(user: User, day: date, locale: str) -> Text | None:
     from .calendar import company_calendar
-    from .progress import team_progress
+    from .tracking import team_progress
 
     tp = team_progress(user, day)
     if not tp.reps:

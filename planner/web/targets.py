@@ -1,5 +1,5 @@
 """Target planning pages: the decomposition tree, preview-then-apply changes, time views,
-and the company calendar. Thin views: parse, call planner.services.decompose, render."""
+and the company calendar. Thin views: parse, call planner.services.targets, render."""
 
 from __future__ import annotations
 
@@ -18,9 +18,7 @@ from sqlalchemy import select
 from ..access import visible_units
 from ..extensions import db
 from ..models import FiscalYear, Metric, Role, Target, Tier
-from ..services import decompose as dc
-from ..services import target_view as tv
-from ..services.year_split import TIME_METHODS, fy_months, fy_quarters
+from ..services import targets as dc
 from . import bp, roles_required
 from .render import render
 
@@ -54,12 +52,12 @@ class View:
 
     dims = dc.DIMENSIONS
     methods = dc.METHODS
-    time_methods = TIME_METHODS
+    time_methods = dc.TIME_METHODS
 
     def __init__(self, fy: FiscalYear, metric: Metric, tier: Tier, show: str | None = None,
                  node_id: int | None = None) -> None:
         """The whole tree (editing: a rebalance needs every sibling), or with `show` only
-        what a page shows (services.target_view): "tops" (the tops and their children)
+        what a page shows (services.targets.view): "tops" (the tops and their children)
         or "node" (`node_id`, its parent and its children)."""
         self.fy, self.metric, self.tier = fy, metric, tier
         self.ctx = dc.Context(fy, metric, english=_english())
@@ -71,16 +69,16 @@ class View:
             self.scopes = dc.scope_values(fy, metric)
             return
         if show == "tops":
-            tops = tv.root_ids(fy, metric, tier) if self.admin else \
-                tv.top_ids(fy, metric, tier, self.units)
-            ids = [*tops, *tv.child_ids(tops), *tv.parent_ids(tops)]
+            tops = dc.root_ids(fy, metric, tier) if self.admin else \
+                dc.top_ids(fy, metric, tier, self.units)
+            ids = [*tops, *dc.child_ids(tops), *dc.parent_ids(tops)]
         else:
             assert node_id is not None
             tops = []
-            ids = [node_id, *tv.child_ids([node_id]), *tv.parent_ids([node_id])]
-        self.tree = tv.load_nodes(fy, metric, tier, ids)
+            ids = [node_id, *dc.child_ids([node_id]), *dc.parent_ids([node_id])]
+        self.tree = dc.load_nodes(fy, metric, tier, ids)
         self._tops = [self.tree.nodes[i] for i in tops if i in self.tree.nodes]
-        self.scopes = tv.scope_values_for(fy, metric, tier, self.tree.nodes.values())
+        self.scopes = dc.scope_values_for(fy, metric, tier, self.tree.nodes.values())
 
     def visible(self, n: dc.Node) -> bool:
         return self.admin or (n.unit_id is not None and n.unit_id in self.units)
@@ -133,9 +131,9 @@ class View:
         q_old, q_new = dc.quarters_of(old, additive), dc.quarters_of(new, additive)
         return {
             "quarters": [(p.label[-2:], o, n) for p, o, n in zip(
-                fy_quarters(self.fy), q_old, q_new, strict=True)],
+                dc.fy_quarters(self.fy), q_old, q_new, strict=True)],
             "months": [(p.label, o, n) for p, o, n in zip(
-                fy_months(self.fy), old, new, strict=True)],
+                dc.fy_months(self.fy), old, new, strict=True)],
             "same": old == new,
         }
 
@@ -159,7 +157,7 @@ class TargetsPage:
     method_labels: dict[str, str]
     dims: tuple[str, ...] = dc.DIMENSIONS
     methods: tuple[str, ...] = dc.METHODS
-    time_methods: tuple[str, ...] = TIME_METHODS
+    time_methods: tuple[str, ...] = dc.TIME_METHODS
     # The tiers side by side, when the page's first top is the company target.
     sides: dict[str, int] | None = None
 
@@ -283,7 +281,7 @@ def _decompose_params(f: Any, metric: Any, method: str) -> dict[str, Any]:
 
 def _time_params(f: Any, metric: Any, method: str) -> dict[str, Any]:
     """The numbers typed for a split over time: a profile, growth rates or quarters."""
-    if method not in TIME_METHODS:
+    if method not in dc.TIME_METHODS:
         raise dc.DecomposeError(_("Unknown split method: %(method)s.", method=method))
     text = f.get("numbers")
     tparams: dict[str, Any] = {}
@@ -421,7 +419,7 @@ def target_tier() -> ResponseReturnValue:
 @roles_required(*PLANNERS)
 def target_time(node_id: int) -> ResponseReturnValue:
     view, node = _view_for(node_id)
-    shown = tv.time_view(view.fy, node, view.tree.additive, view.ctx.company,
+    shown = dc.time_view(view.fy, node, view.tree.additive, view.ctx.company,
                          request.args.get("month", ""))
     return render("targets/time.html", "targets/_time.html", tpage=view.page([node]),
                   node=node, **shown)

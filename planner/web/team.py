@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from ..models import Role
 from ..parsing import parse_id
-from ..services.progress import team_progress
+from ..services.tracking import team_progress
 from . import bp, roles_required
 from .render import render
 

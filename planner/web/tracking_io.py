@@ -13,7 +13,6 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..models import FiscalYear, Role
-from ..services import imports as im
 from ..services import sheets
 from ..services import tracking as tk
 from ..services.sheets import Column
@@ -95,9 +94,7 @@ def tracking_export(fmt: str) -> ResponseReturnValue:
                 Column("actual", _("Actual, cumulative"), k)]
         rows = [[pt.day, pt.target, pt.actual] for pt in b.points]
     elif table == "funnel":
-        from ..services.funnel import funnel
-
-        fn = funnel(tr.scope, current_user.unit.company_id, tr.period.start, tr.day, _today())
+        fn = tk.funnel(tr.scope, current_user.unit.company_id, tr.period.start, tr.day, _today())
         cols = [Column("period", _("Period")), Column("stage", _("Stage")),
                 Column("reached", _("Reached"), "count"), Column("entered", _("Entered"), "count"),
                 Column("conversion", _("To next"), "percent"),
@@ -142,7 +139,7 @@ def tracking_targets_export(fmt: str) -> ResponseReturnValue:
     if fmt not in FMTS:
         abort(404)
     fy = _fy()
-    cols, rows = im.target_tree_table(current_user, fy)
+    cols, rows = tk.target_tree_table(current_user, fy)
     data = sheets.export(fmt, _("Targets"), cols, rows)
     return file_response(data, f"targets-{fy.year}.{fmt}", fmt)
 
@@ -157,7 +154,7 @@ IMPORT_KINDS = ("targets", "customers", "history")
 @roles_required(*MANAGERS)
 def tracking_import() -> ResponseReturnValue:
     return render("tracking/import.html", kinds=IMPORT_KINDS, report=None, kind=None,
-                  saved=None, error=None, columns=im.columns_help())
+                  saved=None, error=None, columns=tk.columns_help())
 
 
 @bp.get("/tracking/import/<kind>/template.<fmt>")
@@ -165,7 +162,7 @@ def tracking_import() -> ResponseReturnValue:
 def tracking_import_template(kind: str, fmt: str) -> ResponseReturnValue:
     if kind not in IMPORT_KINDS or fmt not in FMTS:
         abort(404)
-    cols, rows = im.template(kind, current_user)
+    cols, rows = tk.import_template(kind, current_user)
     return file_response(sheets.export(fmt, kind, cols, rows), f"{kind}-template.{fmt}", fmt)
 
 
@@ -194,7 +191,7 @@ def tracking_import_post(kind: str) -> ResponseReturnValue:
         upload.close()
         check = request.form.get("check") == "1"
         try:
-            result = im.run_import(kind, data, upload.filename, current_user, dry_run=check)
+            result = tk.run_import(kind, data, upload.filename, current_user, dry_run=check)
         except sheets.SheetError as exc:
             db.session.rollback()
             error = exc.message
@@ -212,7 +209,7 @@ def tracking_import_post(kind: str) -> ResponseReturnValue:
                 saved = result
     status = 422 if (error or report) else 200
     return render("tracking/import.html", status=status, kinds=IMPORT_KINDS, kind=kind,
-                  report=report, saved=saved, error=error, columns=im.columns_help())
+                  report=report, saved=saved, error=error, columns=tk.columns_help())
 
 
 @bp.app_template_global()

@@ -17,10 +17,8 @@ from ..engine import Period
 from ..extensions import db
 from ..models import Metric, Role, Tier, User
 from ..parsing import parse_id
-from ..services import decompose as dc
+from ..services import targets as dc
 from ..services import tracking as tk
-from ..services.funnel import funnel
-from ..services.year_split import fy_months
 from . import bp, roles_required
 from .render import render
 from .tracking import Params, _english, _today, _tracking, gc_paused, period_label, period_name
@@ -32,7 +30,7 @@ from .tracking import Params, _english, _today, _tracking, gc_paused, period_lab
 def tracking_funnel() -> ResponseReturnValue:
     p = Params()
     tr = _tracking(p)
-    fn = funnel(tr.scope, current_user.unit.company_id, tr.period.start, tr.day, _today())
+    fn = tk.funnel(tr.scope, current_user.unit.company_id, tr.period.start, tr.day, _today())
     return render("tracking/funnel.html", tr=tr, p=p, fn=fn, kinds=tk.PERIOD_KINDS,
                   period_label=period_label, period_name=period_name)
 
@@ -83,10 +81,10 @@ class Adjust:
 
     def _pick_month(self, fy: Any, today: date) -> None:
         """The months that still have a remainder (this month and the later ones)."""
-        self.months = [(i, p) for i, p in enumerate(fy_months(fy)) if p.end >= today]
+        self.months = [(i, p) for i, p in enumerate(dc.fy_months(fy)) if p.end >= today]
         if not self.months:
             self.span = "year"
-            self.months = [(11, fy_months(fy)[11])]
+            self.months = [(11, dc.fy_months(fy)[11])]
         wanted = request.values.get("month") or (request.values.get("on") or "")[:7]
         self.month_pos = next((k for k, (_i, p) in enumerate(self.months)
                                if p.label == wanted), 0)

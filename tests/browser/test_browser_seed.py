@@ -27,8 +27,7 @@ from planner.models import (
     UnitKind,
     User,
 )
-from planner.services.decompose import decompose_year
-from planner.services.year_split import last_year_months
+from planner.services.targets import decompose_year, last_year_months
 
 pytestmark = pytest.mark.browser
 

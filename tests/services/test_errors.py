@@ -9,7 +9,7 @@ from planner.refusal import Refused, refuse, refuse_fields
 from planner.services.calendar_admin import CalendarError
 from planner.services.reviews import ReviewError, ReviewFieldErrors
 from planner.services.sheets import SheetError, sniff
-from planner.services.target_input import DecomposeError
+from planner.services.targets.input import DecomposeError
 
 
 def test_a_refusal_says_a_message_and_the_fields() -> None:

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 
 from planner import fmt
-from planner.services import target_input
+from planner.services.targets import input as target_input
 from planner.web import filters
 
 ZH, EN = "zh_Hans_CN", "en"

@@ -188,7 +188,7 @@ def test_the_today_partial_loads_only_the_metrics_it_swaps(sqlite_app: Flask) ->
 
 def test_targets_pages_load_only_the_nodes_shown_and_forms_when_opened(
         sqlite_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    from planner.services import decompose
+    from planner.services import targets as decompose
 
     def whole_tree(*_a: Any, **_k: Any) -> None:
         raise AssertionError("a page loaded the whole tree")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from planner.engine import AllocationError, Node, TreeError
-from planner.services import target_input
+from planner.services.targets import input as target_input
 
 CAUSES: dict[str, dict[str, Any]] = {
     "negative": {}, "not_top": {}, "no_dimension": {}, "repeated_dimension": {},

@@ -87,8 +87,8 @@ from conftest import csrf_token, login  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 
 from planner.models import AuditLog  # noqa: E402
-from planner.services import decompose as dc  # noqa: E402
-from planner.services import target_store  # noqa: E402
+from planner.services import targets as dc  # noqa: E402
+from planner.services.targets import store as target_store  # noqa: E402
 
 
 def _metric(code: str) -> Metric:
@@ -319,7 +319,7 @@ def test_october_2026_split_to_days_skips_national_day_and_works_the_makeup_satu
             from datetime import date
 
             from planner.devtools.demo import company_targets_spec
-            from planner.services.targets import ensure_company_targets
+            from planner.devtools.demo_targets import ensure_company_targets
 
             company_id = db.session.scalar(select(FiscalYear.company_id))
             fy = FiscalYear(company_id=company_id, year=2026, first_month=1,

@@ -27,10 +27,10 @@ from planner.models import (
     UnitKind,
     User,
 )
-from planner.services import decompose as dc
-from planner.services import target_store
+from planner.services import targets as dc
 from planner.services.calendar import company_calendar
-from planner.services.year_split import fy_months, last_year_months, split_year
+from planner.services.targets import fy_months, last_year_months, split_year
+from planner.services.targets import store as target_store
 
 HX = {"HX-Request": "true"}
 

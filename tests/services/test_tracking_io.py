@@ -31,9 +31,9 @@ from planner.models import (
     Tier,
     User,
 )
-from planner.services import decompose as dc
+from planner.services import targets as dc
 from planner.services import tracking as tk
-from planner.services.funnel import funnel
+from planner.services.tracking import funnel
 
 
 def _client(app: Flask, username: str) -> tuple[FlaskClient, str]:

@@ -290,7 +290,7 @@ def test_a_money_field_takes_plain_amounts_with_unambiguous_separators(
 def test_a_target_value_refuses_what_is_not_a_plain_amount(
     app: Flask, typed: str, message: str
 ) -> None:
-    from planner.services import decompose as dc
+    from planner.services import targets as dc
 
     with app.test_request_context("/?lang=en"):
         metric = type("M", (), {"unit": "money"})()

@@ -31,7 +31,7 @@ from planner.models import (
 )
 from planner.parsing import MAX_ID
 from planner.services import calendar_admin as ca
-from planner.services import decompose as dc
+from planner.services import targets as dc
 
 HX = {"HX-Request": "true"}
 BAD_IDS = ["9" * 25, str(MAX_ID + 1), "²", "٣", "0"]

@@ -269,7 +269,7 @@ def test_previews_and_applies_posted_without_htmx_answer_full_pages(app: Flask) 
     assert login(client, "director").status_code == 302
     token = csrf_token(client, "/targets")
     with app.app_context():
-        from planner.services import decompose as dc
+        from planner.services import targets as dc
 
         fy = db.session.scalar(select(FiscalYear).order_by(FiscalYear.year.desc()))
         metric = db.session.scalar(select(Metric).where(Metric.code == "return_visits"))

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from planner.extensions import db
 from planner.models import User
-from planner.services.progress import team_progress
 from planner.services.rep_plan import rep_plan
+from planner.services.tracking import team_progress
 
 
 def test_a_manager_sees_exactly_their_teams_reps(app: Flask, app_ctx: None) -> None:

@@ -15,10 +15,10 @@ from sqlalchemy import func, select, update
 
 from planner.extensions import db
 from planner.models import AuditLog, Metric, Target, TargetCell, Tier, User
-from planner.services import decompose as dc
+from planner.services import targets as dc
 from planner.services import tracking as tk
 from planner.services.company import local_today
-from planner.services.year_split import fy_months
+from planner.services.targets import fy_months
 
 REP, MANAGER, OTHER_MANAGER, METRIC = "rep08", "manager2", "manager1", "visits"
 

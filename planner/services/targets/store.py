@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, event, select
 
-from .. import engine
-from ..db import refresh_statistics
-from ..engine import Change, Node, Period, Plan, quarters_of
-from ..extensions import db
-from ..models import AuditLog, FiscalYear, Metric, Target, TargetCell, Tier, User
-from ..models.base import utcnow
+from ... import engine
+from ...db import refresh_statistics
+from ...engine import Change, Node, Period, Plan, quarters_of
+from ...extensions import db
+from ...models import AuditLog, FiscalYear, Metric, Target, TargetCell, Tier, User
+from ...models.base import utcnow
 from .year_split import fy_months, fy_quarters
 
 STATS_AFTER_ROWS = 500  # targets created or removed by one decomposition

@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .. import engine
-from ..engine import quarters_of
-from ..extensions import db
-from ..models import AuditLog, FiscalYear, Metric, Target, TargetCell, Tier, User
-from .target_input import MAX_GROWTH, MAX_VALUE, MIN_GROWTH, DecomposeError, _
-from .target_store import load_tree
+from ... import engine
+from ...engine import quarters_of
+from ...extensions import db
+from ...models import AuditLog, FiscalYear, Metric, Target, TargetCell, Tier, User
+from .input import MAX_GROWTH, MAX_VALUE, MIN_GROWTH, DecomposeError, _
+from .store import load_tree
 from .year_split import fy_months, fy_quarters
 
 

@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
-from .. import engine
-from ..engine import Node, quarters_of
-from ..extensions import db
-from ..models import Company, FiscalYear, Metric, Target, Tier
-from .calendar import company_calendar
-from .target_store import NODE_COLUMNS, Tree, node_of
+from ... import engine
+from ...engine import Node, quarters_of
+from ...extensions import db
+from ...models import Company, FiscalYear, Metric, Target, Tier
+from ..calendar import company_calendar
+from .store import NODE_COLUMNS, Tree, node_of
 from .year_split import fy_months, fy_quarters
 
 

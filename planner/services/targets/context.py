@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ..engine import Member, Node
-from ..extensions import db
-from ..models import (
+from ...engine import Member, Node
+from ...extensions import db
+from ...models import (
     Channel,
     Company,
     CustomerType,

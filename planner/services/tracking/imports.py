@@ -21,9 +21,9 @@ from flask import has_request_context
 from flask_babel import get_locale, gettext
 from sqlalchemy import select
 
-from ..access import visible_units, visible_users
-from ..extensions import db
-from ..models import (
+from ...access import visible_units, visible_users
+from ...extensions import db
+from ...models import (
     Channel,
     Customer,
     CustomerType,
@@ -39,10 +39,10 @@ from ..models import (
     UnitKind,
     User,
 )
-from . import decompose as dc
-from .company import local_today
-from .sheets import Column, map_header, read_rows, sniff, text
-from .year_split import fy_months
+from .. import targets as dc
+from ..company import local_today
+from ..sheets import Column, map_header, read_rows, sniff, text
+from ..targets import fy_months
 
 
 def _(msgid: str, /, **variables: Any) -> str:
@@ -124,7 +124,7 @@ def _aliases(kind: str) -> dict[str, tuple[str, ...]]:
 
 def _read(kind: str, data: bytes, filename: str) -> tuple[dict[str, int], list[str],
                                                           list[list[Any]], list[RowError]]:
-    from .sheets import SheetError
+    from ..sheets import SheetError
 
     fmt = sniff(data, filename)
     rows = read_rows(data, fmt)
@@ -280,7 +280,7 @@ def run_import(kind: str, data: bytes, filename: str, viewer: User,
                dry_run: bool = False) -> Result:
     """Check every row; write only when none is wrong (and not `dry_run`). The caller
     commits once for the whole import (every metric's targets together) or rolls back."""
-    from .sheets import SheetError
+    from ..sheets import SheetError
 
     if len(data) > 5 * 1024 * 1024:
         raise SheetError("too_large")

@@ -1,15 +1,18 @@
 """Target planning, the use cases: decompose a fiscal year's targets as a tree, and
-rebalance it. This module is the services' one door to it; the work lives in:
+rebalance it. This package's ``__init__`` is the one door to it (the web, api, other
+services and devtools import only ``planner.services.targets``); the work lives in:
 
 - ``planner.engine.tree`` / ``tree_rules``: the tree in memory and every rule that
   changes it (edit, lock, re-split over time, decompose), pure and tested without a
   database. A rule returns a *plan* (old -> new per node) so a change can be previewed.
-- ``target_context``: the company snapshot the rules ask (children, capability, last
+- ``context``: the company snapshot the rules ask (children, capability, last
   year's results) and the names of targets (labels, added to a plan after planning).
-- ``target_input``: typed numbers parsed and bounded, and every refusal in the user's
+- ``input``: typed numbers parsed and bounded, and every refusal in the user's
   words (:class:`DecomposeError`; nothing is changed).
-- ``target_store``: loading a tree and writing a plan in bulk, with its audit rows.
-- ``target_tiers``: the sprint and challenge tiers.
+- ``store``: loading a tree and writing a plan in bulk, with its audit rows.
+- ``tiers``: the sprint and challenge tiers.
+- ``view``: what the target pages show, loaded alone (the nodes on screen).
+- ``year_split``: a year's split over its quarters and months.
 
 Contract others rely on: a rep's target for a metric in a month is the sum of the month
 cells of the leaf targets (no children) with ``user_id`` = the rep, tier base, in that
@@ -23,7 +26,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from ..engine import (
+from ...engine import (
     DIMENSIONS,
     METHODS,
     TYPED_METHODS,
@@ -37,11 +40,11 @@ from ..engine import (
     quarters_of,
     tree_rules,
 )
-from ..jsonable import jsonable
-from ..models import FiscalYear, Metric, Tier, User
-from .calendar import company_calendar
-from .target_context import Context
-from .target_input import (
+from ...jsonable import jsonable
+from ...models import FiscalYear, Metric, Tier, User
+from ..calendar import company_calendar
+from .context import Context
+from .input import (
     MAX_DECIMALS,
     MAX_GROWTH,
     MAX_LEVEL,
@@ -60,7 +63,7 @@ from .target_input import (
     parse_numbers,
     worded,
 )
-from .target_store import (
+from .store import (
     Bulk,
     Tree,
     _bulk_audits,
@@ -71,8 +74,16 @@ from .target_store import (
     reserve_ids,
     serialise_new_nodes,
 )
-from .target_tiers import create_tier, scope_values, tier_roots
-from .year_split import fy_months, split_year
+from .tiers import create_tier, scope_values, tier_roots
+from .view import child_ids, load_nodes, parent_ids, root_ids, scope_values_for, time_view, top_ids
+from .year_split import (
+    TIME_METHODS,
+    fy_months,
+    fy_quarters,
+    last_year_months,
+    split_year,
+    write_cells,
+)
 
 __all__ = [
     "DIMENSIONS", "MAX_DECIMALS", "MAX_GROWTH", "MAX_LEVEL", "MAX_NUMBERS", "MAX_VALUE",
@@ -83,6 +94,12 @@ __all__ = [
     "label_plan", "load_tree", "method_label", "ngettext", "parse_amount", "parse_numbers",
     "plan_decompose", "plan_edit", "plan_lock", "plan_month", "plan_time", "quarters_of",
     "reserve_ids", "scope_values", "serialise_new_nodes", "tier_roots",
+    # what the target pages show (view)
+    "child_ids", "load_nodes", "parent_ids", "root_ids", "scope_values_for", "time_view",
+    "top_ids",
+    # a year over its quarters and months (year_split)
+    "TIME_METHODS", "fy_months", "fy_quarters", "last_year_months",
+    "split_year", "write_cells",
 ]
 
 

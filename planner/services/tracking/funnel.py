@@ -21,9 +21,9 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
-from ..extensions import db
-from ..models import Customer, Stage, StageMove
-from .tracking import Scope, _user_ids
+from ...extensions import db
+from ...models import Customer, Stage, StageMove
+from .view import Scope, _user_ids
 
 STUCK = 5
 

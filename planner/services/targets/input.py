@@ -13,11 +13,11 @@ from flask import has_request_context
 from flask_babel import gettext
 from flask_babel import ngettext as _ngettext
 
-from .. import fmt as display
-from ..engine import AllocationError, Node, TreeError
-from ..models import Metric
-from ..money import MoneyError, parse_decimal
-from ..refusal import Refused
+from ... import fmt as display
+from ...engine import AllocationError, Node, TreeError
+from ...models import Metric
+from ...money import MoneyError, parse_decimal
+from ...refusal import Refused
 
 
 def _(msgid: str, /, **variables: Any) -> str:

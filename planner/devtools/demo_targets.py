@@ -1,4 +1,5 @@
-"""Targets: the company targets of a fiscal year and their decomposition."""
+"""The demo and benchmark companies' targets of a fiscal year, written whole (demo-only:
+the app decomposes through planner.services.targets)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import FiscalYear, Metric, OrgUnit, Target, Tier, UnitKind
-from .calendar import company_calendar
-from .year_split import split_year, write_cells
+from ..services.calendar import company_calendar
+from ..services.targets import split_year, write_cells
 
 
 def company_root(company_id: int) -> OrgUnit:

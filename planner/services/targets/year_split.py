@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from .. import engine
-from ..engine import Period, WorkCalendar
-from ..extensions import db
-from ..models import FiscalYear, Metric, MonthlyActual, Target, TargetCell
+from ... import engine
+from ...engine import Period, WorkCalendar
+from ...extensions import db
+from ...models import FiscalYear, Metric, MonthlyActual, Target, TargetCell
 
 TIME_METHODS = ("working_days", "equal", "profile", "last_year", "growth", "quarters")
 

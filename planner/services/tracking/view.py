@@ -26,12 +26,12 @@ from flask import abort
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import aliased
 
-from .. import engine
-from ..access import can_see_unit, can_see_user
-from ..engine import Period, WorkCalendar
-from ..engine.pace import Pace, month_cumulative, month_part, pace
-from ..extensions import db
-from ..models import (
+from ... import engine
+from ...access import can_see_unit, can_see_user
+from ...engine import Period, WorkCalendar
+from ...engine.pace import Pace, month_cumulative, month_part, pace
+from ...extensions import db
+from ...models import (
     Channel,
     Customer,
     CustomerType,
@@ -49,9 +49,9 @@ from ..models import (
     VisitKind,
     VisitProduct,
 )
-from .calendar import company_calendar
-from .company import local_today
-from .rep_plan import fiscal_year_of
+from ..calendar import company_calendar
+from ..company import local_today
+from ..rep_plan import fiscal_year_of
 
 PERIOD_KINDS = ("year", "quarter", "month", "dekad", "week", "day")
 DIMENSIONS = ("product_line", "channel", "customer_type")

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
 
-from .. import engine
-from ..extensions import db
-from ..models import (
+from ... import engine
+from ...extensions import db
+from ...models import (
     Customer,
     Metric,
     OrgUnit,
@@ -23,9 +23,9 @@ from ..models import (
     User,
     Visit,
 )
-from .calendar import company_calendar
-from .company import local_today
-from .rep_plan import fiscal_year_of
+from ..calendar import company_calendar
+from ..company import local_today
+from ..rep_plan import fiscal_year_of
 
 # The metrics a manager watches on the team page, in order.
 TEAM_METRICS = ("revenue", "visits", "contracts", "collections", "new_customers")
@@ -125,7 +125,7 @@ def _unit_targets(company_id: int, fy_id: int, month_start: date,
     """Month targets per (rep's unit, metric) for the whole company, from the summary
     cache (keyed by the change counter of targets): after a target edit they are summed
     once in SQL, then read back for every manager."""
-    from .plan_cache import summary
+    from ..plan_cache import summary
 
     key = f"unit-targets|{company_id}|{fy_id}|{month_start.isoformat()}|" + \
         ",".join(map(str, sorted(metric_ids)))

@@ -41,8 +41,8 @@ def tracking_funnel() -> ResponseReturnValue:
 class Adjust:
     """A rep's target for a metric (base tier) for the rest of the year or for one month
     (this month or a later one of the fiscal year): what is done and what is left. The new
-    remaining plus what is done becomes the new year value (decompose.plan_edit) or the
-    new month value (decompose.plan_month), previewed and applied as on /targets."""
+    remaining plus what is done becomes the new year value (targets.plan_edit) or the
+    new month value (targets.plan_month), previewed and applied as on /targets."""
 
     def __init__(self) -> None:
         rep_id = parse_id(request.values.get("rep"))

@@ -88,7 +88,7 @@ from flask.testing import FlaskClient  # noqa: E402
 
 from planner.models import AuditLog  # noqa: E402
 from planner.services import targets as dc  # noqa: E402
-from planner.services.targets import store as target_store  # noqa: E402
+from planner.services.targets import bulk as target_store  # noqa: E402
 
 
 def _metric(code: str) -> Metric:

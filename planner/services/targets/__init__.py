@@ -9,7 +9,8 @@ services and devtools import only ``planner.services.targets``); the work lives 
   year's results) and the names of targets (labels, added to a plan after planning).
 - ``input``: typed numbers parsed and bounded, and every refusal in the user's
   words (:class:`DecomposeError`; nothing is changed).
-- ``store``: loading a tree and writing a plan in bulk, with its audit rows.
+- ``store``: loading a tree and writing a plan, with its audit rows; ``bulk``: new
+  targets, cells and audit rows written in bulk.
 - ``tiers``: the sprint and challenge tiers.
 - ``view``: what the target pages show, loaded alone (the nodes on screen).
 - ``year_split``: a year's split over its quarters and months.
@@ -43,6 +44,7 @@ from ...engine import (
 from ...jsonable import jsonable
 from ...models import FiscalYear, Metric, Tier, User
 from ..calendar import company_calendar
+from .bulk import Bulk, _bulk_audits, insert_nodes, reserve_ids, serialise_new_nodes
 from .context import Context
 from .input import (
     MAX_DECIMALS,
@@ -63,17 +65,7 @@ from .input import (
     parse_numbers,
     worded,
 )
-from .store import (
-    Bulk,
-    Tree,
-    _bulk_audits,
-    _delete_targets,
-    apply_plan,
-    insert_nodes,
-    load_tree,
-    reserve_ids,
-    serialise_new_nodes,
-)
+from .store import Tree, _delete_targets, apply_plan, load_tree
 from .tiers import create_tier, scope_values, tier_roots
 from .view import child_ids, load_nodes, parent_ids, root_ids, scope_values_for, time_view, top_ids
 from .year_split import (

@@ -2,7 +2,7 @@
 children, or one node's children), their parents (who may change what), how many
 children each has (the toggles), and the other tiers' values for those scopes only.
 A 2,000-rep year has ~10,000 targets per metric; a page shows a few dozen. Editing
-(preview, apply) still works on the whole tree (`target_store.load_tree`): a rebalance
+(preview, apply) still works on the whole tree (`store.load_tree`): a rebalance
 needs every sibling.
 """
 

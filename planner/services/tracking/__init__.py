@@ -3,8 +3,11 @@ any period, the burn-up, the pipeline funnel, the team's progress, and Excel in 
 imports). This package's ``__init__`` is the one door to it (the web, api, other services
 and devtools import only ``planner.services.tracking``); the work lives in:
 
-- ``view``: periods, scopes, the per-rep figures aggregated in SQL, the tracking view
-  (every level adds up to its parent), by dimension, and the burn-up;
+- ``periods``: the period of a kind that holds a day;
+- ``scopes``: whose figures (company, region, team, rep), checked against the viewer;
+- ``figures``: the per-rep targets and actuals, aggregated in SQL;
+- ``view``: the tracking view (every level adds up to its parent) and by dimension;
+- ``burnup``: cumulative target against cumulative actual;
 - ``funnel``: the pipeline funnel from the stage history;
 - ``progress``: the Team page's month figures per rep;
 - ``imports``: the target, customer and history imports, their templates and the target
@@ -13,25 +16,15 @@ and devtools import only ``planner.services.tracking``); the work lives in:
 
 from __future__ import annotations
 
+from .burnup import BurnPoint, Burnup, burnup
+from .figures import tracked_metrics
 from .funnel import Funnel, StageRow, funnel
 from .imports import Result, RowError, columns_help, run_import, target_tree_table
 from .imports import template as import_template
+from .periods import PERIOD_KINDS
 from .progress import TeamProgress, team_progress
-from .view import (
-    DIMENSIONS,
-    PERIOD_KINDS,
-    BurnPoint,
-    Burnup,
-    Line,
-    Scope,
-    Tracking,
-    burnup,
-    by_dimension,
-    resolve_scope,
-    top_scope,
-    track,
-    tracked_metrics,
-)
+from .scopes import Scope, resolve_scope, top_scope
+from .view import DIMENSIONS, Line, Tracking, by_dimension, track
 
 __all__ = [
     "DIMENSIONS", "PERIOD_KINDS", "BurnPoint", "Burnup", "Funnel", "Line", "Result",

@@ -23,7 +23,7 @@ from sqlalchemy import and_, func, select
 
 from ...extensions import db
 from ...models import Customer, Stage, StageMove
-from .view import Scope, _user_ids
+from .scopes import Scope, user_ids
 
 STUCK = 5
 
@@ -58,7 +58,7 @@ def funnel(scope: Scope, company_id: int, start: date, end: date, today: date) -
         Stage.company_id == company_id).order_by(Stage.sort, Stage.id)))
     pipeline = [s for s in stages if not s.is_lost]
     lost_stage = next((s for s in stages if s.is_lost), None)
-    users = _user_ids(scope)
+    users = user_ids(scope)
     per_top, entered = _reached(users, start, end)
     stays = _stays(users, start, end)
     rows: list[StageRow] = []

@@ -1,6 +1,6 @@
 """The one shape of a refusal: a service that will not do what it was asked raises
 Refused (or a subclass: CalendarError, DecomposeError, ReviewError, SheetError,
-MoneyError), and nothing was changed. `message` is a sentence for the person; `fields`
+MoneyError, NotFound), and nothing was changed. `message` is a sentence for the person; `fields`
 says which input fields were wrong ({field: message}, empty when the refusal is not about
 a field). The entry points (planner/web, planner/api) catch it and answer: a form shown
 again with the field messages, or the API's error body (planner.errors.error_body)."""
@@ -20,6 +20,11 @@ class Refused(Exception):
         self.message: str = str(message) if message else " ".join(
             dict.fromkeys(self.fields.values()))
         super().__init__(self.message)
+
+
+class NotFound(Refused):
+    """What was asked for does not exist, or the asker may not see it: one answer for
+    both, so that a refusal tells nothing about what exists. The web answers 404."""
 
 
 def refuse(field: str, message: str) -> NoReturn:

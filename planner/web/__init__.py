@@ -81,6 +81,6 @@ from . import (  # noqa: E402,F401
     targets,  # Targets: the decomposition tree (the admin's home)
     team,  # Team: the manager's home
     today,  # Today: the rep's home
-    tracking,  # Tracking, with its charts, Excel in and out (tracking_more, tracking_io)
+    tracking,  # Tracking (a package): the page, Excel in and out, the funnel, adjusting
     visits,  # logging a visit
 )

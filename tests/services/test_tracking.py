@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from planner.extensions import db
 from planner.models import User, Visit
+from planner.refusal import NotFound, Refused
 from planner.services import tracking as tk
 from planner.services.rep_plan import rep_plan
 
@@ -113,3 +114,21 @@ def test_a_bad_date_shows_the_current_period_and_says_so(app: Flask) -> None:
     login(c, "manager1")
     page = c.get("/tracking?on=2026-13-45&lang=en").get_data(as_text=True)
     assert "is not a date between" in page and "Burn-up" in page
+
+
+def test_a_scope_the_viewer_may_not_see_is_refused_as_not_found(app: Flask,
+                                                                 app_ctx: None) -> None:
+    """The service refuses (NotFound, a Refused) and leaves the 404 to the web layer: no
+    HTTP exception from a service."""
+    manager, rep01, rep07 = _user("manager1"), _user("rep01"), _user("rep07")
+    other_team = rep07.unit_id
+    assert tk.resolve_scope(manager, None, rep01.id).user == rep01
+    for unit_id, rep_id in ((other_team, None), (None, rep07.id), (99_999_999, None),
+                            (None, 99_999_999), (None, manager.id)):
+        with pytest.raises(NotFound):
+            tk.resolve_scope(manager, unit_id, rep_id)
+    with pytest.raises(NotFound):  # a rep sees only their own figures
+        tk.resolve_scope(rep01, rep01.unit_id, None)
+    with pytest.raises(NotFound):
+        tk.resolve_scope(rep01, None, rep07.id)
+    assert issubclass(NotFound, Refused)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort
 from sqlalchemy import Select, select
 
 from ...access import can_see_unit, can_see_user
 from ...extensions import db
 from ...models import OrgUnit, Role, UnitKind, User
+from ...refusal import NotFound
 
 
 @dataclass(frozen=True)
@@ -54,20 +54,20 @@ def top_scope(viewer: User) -> Scope:
 
 
 def resolve_scope(viewer: User, unit_id: int | None, rep_id: int | None) -> Scope:
-    """The scope asked for, if the viewer may see it (else 404); default: top_scope."""
+    """The scope asked for, if the viewer may see it (else NotFound); default: top_scope."""
     if rep_id is not None:
         user = db.session.get(User, rep_id)
         if user is None or user.role != Role.REP or not can_see_user(viewer, user.id):
-            abort(404)
+            raise NotFound("No such unit or rep.")
         if viewer.role == Role.REP and user.id != viewer.id:
-            abort(404)
+            raise NotFound("No such unit or rep.")
         return Scope("rep", user=user)
     if unit_id is not None:
         if viewer.role == Role.REP:
-            abort(404)
+            raise NotFound("No such unit or rep.")
         unit = db.session.get(OrgUnit, unit_id)
         if unit is None or not can_see_unit(viewer, unit.id):
-            abort(404)
+            raise NotFound("No such unit or rep.")
         return unit_scope(unit)
     return top_scope(viewer)
 

@@ -11,14 +11,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..extensions import db
-from ..models import FiscalYear, Role
-from ..services import sheets
-from ..services import tracking as tk
-from ..services.sheets import Column
-from . import bp, roles_required
-from .render import render
-from .tracking import Params, _english, _today, _tracking, file_response, gc_paused, period_name
+from ...extensions import db
+from ...models import FiscalYear, Role
+from ...services import sheets
+from ...services import tracking as tk
+from ...services.sheets import Column
+from .. import bp, roles_required
+from ..render import render
+from .common import Params, file_response, in_english, period_name, tracking_for, viewer_today
 
 FMTS = ("xlsx", "csv")
 MANAGERS = (Role.MANAGER, Role.ADMIN)
@@ -31,7 +31,7 @@ def _kind(metric: Any) -> str:
 def _figure_columns(tr: tk.Tracking) -> list[Column]:
     cols: list[Column] = []
     for m in tr.metrics:
-        name = m.name_en if _english() and m.name_en else m.name
+        name = m.name_en if in_english() and m.name_en else m.name
         k = _kind(m)
         cols += [Column(f"{m.code}.target", f"{name} · {_('Target')}", k),
                  Column(f"{m.code}.achieved", f"{name} · {_('Achieved')}", k),
@@ -52,12 +52,11 @@ def _figures(tr: tk.Tracking, ln: tk.Line) -> list[Any]:
 
 @bp.get("/tracking/export.<fmt>")
 @login_required
-@gc_paused
 def tracking_export(fmt: str) -> ResponseReturnValue:
     if fmt not in FMTS:
         abort(404)
     p = Params()
-    tr = _tracking(p)
+    tr = tracking_for(p)
     table = request.args.get("table", "levels")
     period = period_name(tr.period)
     head = [Column("period", _("Period")), Column("name", _("Name"))]
@@ -84,7 +83,7 @@ def tracking_export(fmt: str) -> ResponseReturnValue:
     elif table == "dim" and p.dim:
         cols = head + _figure_columns(tr)
         rows = [[period, ln.label or _("Not set")] + _figures(tr, ln)
-                for ln in tk.by_dimension(tr, p.dim, _english())]
+                for ln in tk.by_dimension(tr, p.dim, in_english())]
     elif table == "burnup":
         metric = tr.metric(p.metric)
         b = tk.burnup(tr, metric.code)
@@ -94,14 +93,15 @@ def tracking_export(fmt: str) -> ResponseReturnValue:
                 Column("actual", _("Actual, cumulative"), k)]
         rows = [[pt.day, pt.target, pt.actual] for pt in b.points]
     elif table == "funnel":
-        fn = tk.funnel(tr.scope, current_user.unit.company_id, tr.period.start, tr.day, _today())
+        fn = tk.funnel(tr.scope, current_user.unit.company_id, tr.period.start, tr.day,
+                       viewer_today())
         cols = [Column("period", _("Period")), Column("stage", _("Stage")),
                 Column("reached", _("Reached"), "count"), Column("entered", _("Entered"), "count"),
                 Column("conversion", _("To next"), "percent"),
                 Column("avg_days", _("Avg. days"), "number"),
                 Column("stays", _("Stays ended"), "count")]
         stage_rows = [*fn.rows, *([fn.lost] if fn.lost else [])]
-        rows = [[period, r.stage.name_en if _english() and r.stage.name_en else r.stage.name,
+        rows = [[period, r.stage.name_en if in_english() and r.stage.name_en else r.stage.name,
                  r.reached, r.entered, r.conversion,
                  round(r.avg_days, 1) if r.avg_days is not None else None, r.stays]
                 for r in stage_rows]
@@ -126,7 +126,7 @@ def _fy() -> FiscalYear:
     want = request.args.get("fy", type=int)
     fy = next((y for y in years if y.year == want), None)
     if fy is None:
-        today = _today()
+        today = viewer_today()
         fy = next((y for y in years if y.start <= today <= y.end), years[-1])
     return fy
 
@@ -219,6 +219,3 @@ def review_url(user_id: int) -> str | None:
     if "web.reviews" in views:
         return url_for("web.reviews", user=user_id)
     return None
-
-
-from . import tracking_more  # noqa: E402,F401

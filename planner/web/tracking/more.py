@@ -12,25 +12,32 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from ..access import visible_units
-from ..engine import Period
-from ..extensions import db
-from ..models import Metric, Role, Tier, User
-from ..parsing import parse_id
-from ..services import targets as dc
-from ..services import tracking as tk
-from . import bp, roles_required
-from .render import render
-from .tracking import Params, _english, _today, _tracking, gc_paused, period_label, period_name
+from ...access import visible_units
+from ...engine import Period
+from ...extensions import db
+from ...models import Metric, Role, Tier, User
+from ...parsing import parse_id
+from ...services import targets as dc
+from ...services import tracking as tk
+from .. import bp, roles_required
+from ..render import render
+from .common import (
+    Params,
+    in_english,
+    period_label,
+    period_name,
+    scope_or_404,
+    tracking_for,
+    viewer_today,
+)
 
 
 @bp.get("/tracking/funnel")
 @login_required
-@gc_paused
 def tracking_funnel() -> ResponseReturnValue:
     p = Params()
-    tr = _tracking(p)
-    fn = tk.funnel(tr.scope, current_user.unit.company_id, tr.period.start, tr.day, _today())
+    tr = tracking_for(p)
+    fn = tk.funnel(tr.scope, current_user.unit.company_id, tr.period.start, tr.day, viewer_today())
     return render("tracking/funnel.html", tr=tr, p=p, fn=fn, kinds=tk.PERIOD_KINDS,
                   period_label=period_label, period_name=period_name)
 
@@ -48,7 +55,7 @@ class Adjust:
         rep_id = parse_id(request.values.get("rep"))
         if rep_id is None:
             abort(404)
-        self.rep_scope = tk.resolve_scope(current_user, None, rep_id)
+        self.rep_scope = scope_or_404(None, rep_id)
         if current_user.role == Role.REP or self.rep_scope.user is None:
             abort(404)
         self.rep: User = self.rep_scope.user
@@ -59,9 +66,9 @@ class Adjust:
             abort(404)
         self.metric: Metric = metric
         self.span = "month" if request.values.get("span") == "month" else "year"
-        today = _today()
+        today = viewer_today()
         self.tr = tk.track(current_user, self.rep_scope, "year", today=today,
-                           english=_english())
+                           english=in_english())
         self.error: str | None = None
         self.node: dc.Node | None = None
         self.months: list[tuple[int, Period]] = []
@@ -75,7 +82,7 @@ class Adjust:
         if self.span == "month":
             start = self.months[self.month_pos][1].start
             self.tr = tk.track(current_user, self.rep_scope, "month", on=start, today=today,
-                               english=_english())
+                               english=in_english())
         self.fig = self.tr.total.figs[metric.code]
         self._find_node(fy, metric)
 
@@ -92,7 +99,7 @@ class Adjust:
 
     def _find_node(self, fy: Any, metric: Metric) -> None:
         self.tree = dc.load_tree(fy, metric, Tier.BASE)
-        self.ctx = dc.Context(fy, metric, english=_english())
+        self.ctx = dc.Context(fy, metric, english=in_english())
         leaves = [n for n in self.tree.nodes.values()
                   if n.user_id == self.rep.id and not n.children]
         if not leaves:
@@ -161,4 +168,3 @@ def tracking_adjust_post(step: str) -> ResponseReturnValue:
                    len(plan.changes)))
     return redirect(url_for("web.tracking", rep=a.rep.id, period=a.span, metric=a.metric.code,
                             on=a.tr.period.start.isoformat() if a.span == "month" else None))
-

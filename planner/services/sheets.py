@@ -51,9 +51,28 @@ def _cell(value: Any, kind: str) -> Any:
     return value
 
 
+# A text cell beginning with one of these is read as a formula by spreadsheets (OWASP,
+# "CSV injection"): a name typed into the app could run as =HYPERLINK(...) in an export.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_like(value: Any) -> bool:
+    """Text that a spreadsheet would take for a formula. Every export checks every text
+    cell with it: .xlsx writes such a cell as a string, CSV prefixes it with '."""
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def _string_cell(ws: Any, value: str) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"  # openpyxl would make "=..." a formula
+    return cell
+
+
 def to_xlsx(title: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> bytes:
     """A workbook written in openpyxl's streaming (write-only) mode: real numbers with
-    number formats, a bold frozen header row."""
+    number formats, a bold frozen header row; text is only ever text (formula_like)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -67,7 +86,8 @@ def to_xlsx(title: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]]
     bold = Font(bold=True)
     head = []
     for c in columns:
-        cell = WriteOnlyCell(ws, value=c.header)
+        cell = _string_cell(ws, c.header) if formula_like(c.header) else WriteOnlyCell(
+            ws, value=c.header)
         cell.font = bold
         head.append(cell)
     ws.append(head)
@@ -86,7 +106,9 @@ def to_xlsx(title: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]]
         out: list[Any] = []
         for v, c, cell in zip(row, columns, templates, strict=True):
             value = _cell(v, c.kind)
-            if cell is None or value is None:
+            if formula_like(value):
+                out.append(_string_cell(ws, value))
+            elif cell is None or value is None:
                 out.append(value)
             else:
                 cell.value = value
@@ -103,6 +125,16 @@ def _letter(n: int) -> str:
     return str(get_column_letter(n))
 
 
+def csv_text(value: str) -> str:
+    """A text cell for CSV: formula-like text gets a leading ' (OWASP)."""
+    return "'" + value if formula_like(value) else value
+
+
+def csv_unescaped(value: str) -> str:
+    """Text that csv_text escaped, as it was (an export read back by an import)."""
+    return value[1:] if value.startswith("'") and formula_like(value[1:]) else value
+
+
 def _csv_value(value: Any, kind: str) -> str:
     if value is None:
         return ""
@@ -114,13 +146,15 @@ def _csv_value(value: Any, kind: str) -> str:
         return f"{float(value) * 100:.1f}%"
     if isinstance(value, (date, datetime)):
         return value.isoformat()
+    if isinstance(value, str):
+        return csv_text(value)
     return str(value)
 
 
 def to_csv(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow([c.header for c in columns])
+    w.writerow([csv_text(c.header) for c in columns])
     for row in rows:
         w.writerow([_csv_value(v, c.kind) for v, c in zip(row, columns, strict=True)])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")

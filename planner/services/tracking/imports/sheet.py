@@ -14,7 +14,7 @@ from sqlalchemy import select
 from ....extensions import db
 from ....models import Metric, Tier
 from ... import targets as dc
-from ...sheets import map_header, read_rows, sniff, text
+from ...sheets import csv_unescaped, map_header, read_rows, sniff, text
 
 
 def _(msgid: str, /, **variables: Any) -> str:
@@ -125,7 +125,8 @@ class Row:
         return self.cells[i]
 
     def text(self, key: str) -> str:
-        return text(self.get(key))
+        """The cell as text (a CSV export's escaped formula-like text as it was)."""
+        return csv_unescaped(text(self.get(key)))
 
     def error(self, key: str, message: str) -> None:
         i = self.cols.get(key)

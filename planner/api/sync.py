@@ -8,7 +8,7 @@ Protocol (DESIGN.md, "Offline protocol in one paragraph"):
   (the phone reloads Today's numbers itself: the answer carries no plan)
 
 Each item goes to the handler of its "type" (ITEM_TYPES); a visit goes through the one
-visit intake (services.intake), as the form and POST /api/v1/visits do. The item's UUID is
+visit intake (services.visits), as the form and POST /api/v1/visits do. The item's UUID is
 the visit's primary key, so an item applies at most once: the same UUID with the same
 payload hash is a duplicate (already applied: the phone may drop it), the same UUID with
 another payload is a conflict (reported, not applied). The batch is one transaction; a
@@ -37,8 +37,7 @@ from sqlalchemy.exc import DBAPIError
 from ..errors import render_error
 from ..extensions import db
 from ..parsing import unstorable
-from ..services.intake import TRANSIENT, Intake, Outcome
-from ..services.visits import UUID_RE, VisitLookups
+from ..services.visits import TRANSIENT, UUID_RE, Intake, Outcome, VisitLookups
 from . import bp
 from .reviews import sync_item as review_item
 

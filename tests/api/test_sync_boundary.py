@@ -178,3 +178,35 @@ def test_an_error_in_an_item_handler_rejects_that_item_alone(
     assert first["status"] == "rejected" and "could not apply" in first["errors"]["item"]
     assert second == {"id": visit["id"], "status": "applied"}
     assert _count(app, Visit, Visit.id == visit["id"]) == 1
+
+
+def test_an_api_state_change_without_a_login_answers_401_and_with_one_needs_the_token(
+        app: Flask) -> None:
+    anonymous = app.test_client()
+    for url, method in (("/api/v1/sync", "post"), ("/api/v1/visits", "post"),
+                        ("/api/v1/reviews/1/approve", "post"),
+                        (f"/api/v1/reviews/week/{_week(app, 1)}", "put")):
+        resp = getattr(anonymous, method)(url, json={"items": []})
+        assert resp.status_code == 401, (url, resp.status_code)
+        error = resp.get_json()["error"]
+        assert error["code"] == 401 and error["message"] and "fields" not in error
+    c, _tok = _client(app)
+    resp = c.post("/api/v1/sync", json={"items": []})  # logged in, no token
+    assert resp.status_code == 400 and "security token" in resp.get_json()["error"]["message"]
+
+
+def test_the_document_lists_only_weeks_a_review_may_be_written_for(app: Flask) -> None:
+    from datetime import date
+
+    from planner.api.openapi import document
+    from planner.api.openapi_reviews import WEEKS_LISTED
+
+    assert WEEKS_LISTED * 7 + 7 < review_svc.MAX_WEEKS_BACK
+    doc = document(date(2026, 12, 8))
+    week = doc["paths"]["/reviews/week/{week}"]["get"]["parameters"][0]["schema"]
+    assert week["enum"][0] == "2026-12-07" and len(week["enum"]) == WEEKS_LISTED
+    visit = doc["components"]["schemas"]["VisitInput"]["properties"]
+    import re as regex
+
+    assert regex.match(visit["visited_at"]["pattern"], "2026-12-08T09:30:00+08:00")
+    assert not regex.match(visit["visited_at"]["pattern"], "2000-01-01T09:30:00Z")

@@ -127,8 +127,8 @@ def _first_attr(z: zipfile.ZipFile, part: str, element: str, attr: str) -> str:
     found: list[str] = []
 
     def start(name: str, attrs: dict[str, str]) -> None:
-        if not found and name.rsplit(" ", 1)[-1] == element:
-            found.extend(v for k, v in attrs.items() if k.rsplit(" ", 1)[-1] == attr)
+        if not found and _local(name) == element:
+            found.extend(v for k, v in attrs.items() if _local(k) == attr)
 
     _Scan(start).run(z.open(part))
     return found[0] if found else ""
@@ -138,7 +138,7 @@ def _target(z: zipfile.ZipFile, rid: str) -> str:
     targets: dict[str, str] = {}
 
     def start(name: str, attrs: dict[str, str]) -> None:
-        if name.rsplit(" ", 1)[-1] == "Relationship":
+        if _local(name) == "Relationship":
             targets[attrs.get("Id", "")] = attrs.get("Target", "")
 
     _Scan(start).run(z.open("xl/_rels/workbook.xml.rels"))
@@ -146,11 +146,16 @@ def _target(z: zipfile.ZipFile, rid: str) -> str:
     return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
 
 
+def _local(name: str) -> str:
+    """An element's or attribute's name without its prefix ("x:c" -> "c")."""
+    return name[name.find(":") + 1:]
+
+
 class _Scan:
     """One XML part through expat: a DTD anywhere is refused; `start` sees elements."""
 
     def __init__(self, start: Any = None) -> None:
-        self.parser = expat.ParserCreate(namespace_separator=" ")
+        self.parser = expat.ParserCreate()  # names as written: "c", or "x:c" with a prefix
         self.parser.buffer_text = True
         self.parser.StartDoctypeDeclHandler = self._dtd
         self.parser.EntityDeclHandler = self._dtd
@@ -191,7 +196,7 @@ class _SharedScan(_Scan):
         self.length = 0
 
     def _start(self, name: str, _attrs: dict[str, str]) -> None:
-        if name.endswith(" si") or name == "si":
+        if _local(name) == "si":
             self.count += 1
             self.length = 0
             if self.count > MAX_SHARED:
@@ -228,7 +233,7 @@ class _SheetScan(_Scan):
             raise BadWorkbook("too_wide", cell=ref, n=MAX_COLUMNS)
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
-        local = name.rsplit(" ", 1)[-1]
+        local = name[name.find(":") + 1:]
         if local == "c":
             self._cell(attrs)
         elif local == "row":
@@ -264,7 +269,7 @@ class _SheetScan(_Scan):
                 raise BadWorkbook("cell_too_long", cell=self.ref, n=MAX_CELL)
 
     def _end(self, name: str) -> None:
-        local = name.rsplit(" ", 1)[-1]
+        local = name[name.find(":") + 1:]
         if local == "v" and self.value is not None:
             value, self.value = "".join(self.value).strip(), None
             self._typed(value)

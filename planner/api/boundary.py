@@ -28,7 +28,6 @@ MAX_LIST = 200  # values in one list (a visit's product lines)
 Shape = Mapping[str, tuple[type, ...]]
 
 
-
 def unstorable_message() -> str:
     """The message of a field whose text cannot be stored (the visit form's too)."""
     return _("This field contains an invisible NUL character that cannot be saved; "

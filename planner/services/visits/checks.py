@@ -19,7 +19,7 @@ from ...money import MoneyError, parse_fen
 from ...parsing import parse_day, parse_id, printable_key, unstorable
 from ...refusal import Refused
 from ..company import company_tz
-from .lookups import VisitLookups, _product_lines
+from .lookups import VisitLookups, active_product_lines
 from .rules import (
     FUTURE_SLACK,
     LEAD_CONFLICT,
@@ -273,7 +273,7 @@ def _check_products(c: _Check) -> None:
         c.errors["products"] = _("Unknown product line.")
         return
     valid = (c.lookups.product_lines(c.company.id) if c.lookups is not None
-             else _product_lines(c.company.id))
+             else active_product_lines(c.company.id))
     by_id = set(valid.values())
     for p in products:
         pid = valid.get(str(p)) or (_int_or(p) if _int_or(p) in by_id else None)

@@ -67,11 +67,11 @@ class VisitLookups:
 
     def product_lines(self, company_id: int) -> dict[str, int]:
         if self.products is None:
-            self.products = _product_lines(company_id)
+            self.products = active_product_lines(company_id)
         return self.products
 
 
-def _product_lines(company_id: int) -> dict[str, int]:
+def active_product_lines(company_id: int) -> dict[str, int]:
     return dict(db.session.execute(
         select(ProductLine.code, ProductLine.id).where(
             ProductLine.company_id == company_id, ProductLine.active.is_(True))

@@ -157,25 +157,26 @@ def sheet_error_message(code: str, **d: Any) -> str:
         "no_header": lambda: _("The first row must hold the column headers."),
         "utf16": lambda: _("This CSV is saved as UTF-16 (Unicode text); save it as "
                            "\"CSV UTF-8\" and import it again."),
-        "csv_field": lambda: _("Line %(line)s of the CSV has a cell longer than %(n)s "
-                               "characters.", **d),
+        "csv_field": lambda: _("Line %(line)s of the CSV has a cell that is too long (at "
+                               "most %(n)s characters).", **d),
         "csv_quote": lambda: _("Line %(line)s of the CSV cannot be read: a quote (\") is "
                                "not closed, or text follows a closing quote.", **d),
         "too_wide": lambda: _("The sheet reaches cell %(cell)s: at most %(n)s columns.", **d),
-        "unzipped": lambda: _("The workbook unzips to more than %(mb)s MB; split it and "
-                              "import the parts.", **d),
+        "unzipped": lambda: _("The workbook is too large once unzipped (at most %(mb)s MB); "
+                              "split it and import the parts.", **d),
         "dtd": lambda: _("The workbook holds XML declarations (a DTD) that Excel never "
                          "writes; it is refused for safety. Save it again from Excel."),
-        "formula": lambda: _("Cell %(cell)s holds a formula; save the sheet with values only "
+        "formula": lambda: _("Cell %(cell)s has a formula; save the sheet with values only "
                              "(copy, then paste as values) and import it again.", **d),
         "damaged_cell": lambda: _("Cell %(cell)s is damaged: it holds \"%(value)s\" where "
                                   "its type says otherwise. Save the file again from Excel.",
                                   **d),
-        "error_cell": lambda: _("Cell %(cell)s holds an error (%(value)s); correct it and "
+        "error_cell": lambda: _("Cell %(cell)s has an error (%(value)s); correct it and "
                                 "import the file again.", **d),
-        "cell_too_long": lambda: _("Cell %(cell)s is longer than %(n)s characters.", **d),
-        "too_many_strings": lambda: _("The workbook holds more than %(n)s different texts; "
-                                      "split it and import the parts.", **d),
+        "cell_too_long": lambda: _("Cell %(cell)s is too long (at most %(n)s characters).",
+                                   **d),
+        "too_many_strings": lambda: _("The workbook holds too many different texts (at most "
+                                      "%(n)s); split it and import the parts.", **d),
     }
     say = messages.get(code)
     return say() if say is not None else _("The file cannot be read.")

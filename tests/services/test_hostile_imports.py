@@ -29,12 +29,12 @@ MEMORY_LIMIT = 50 * 1024 * 1024  # bytes: the Python heap's peak growth, and RSS
 
 # What each refusal must say (English), beyond being a sentence.
 SAYS = {
-    "oversized field": r"longer than 10000 characters",
+    "oversized field": r"too long \(at most 10000 characters\)",
     "unterminated quote": r"quote .* not closed",
     "untyped cell": r"Cell A2 is damaged",
-    "formula cell": r"Cell A2 holds a formula",
+    "formula cell": r"Cell A2 has a formula",
     "huge dimension": r"too many rows",
-    "shared-strings bomb": r"unzips to more than",
+    "shared-strings bomb": r"too large once unzipped",
     "XXE": r"DTD",
     "billion laughs": r"DTD",
     "PNG named .xlsx": r"not an Excel",

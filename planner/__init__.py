@@ -8,12 +8,21 @@ from typing import Any
 
 from flask import Flask
 
+from .parsing import RouteMap
+
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class PlannerFlask(Flask):
+    """Flask with the app's URL converters (planner.parsing.RouteMap): record ids are
+    ASCII digits within range, and no path parameter holds a NUL or a lone surrogate."""
+
+    url_map_class = RouteMap
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app. `config` overrides what the environment says (tests use it)."""
-    app = Flask(
+    app = PlannerFlask(
         __name__,
         instance_path=os.environ.get("PLANNER_INSTANCE", str(ROOT / "instance")),
         template_folder=str(ROOT / "templates"),
@@ -25,11 +34,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_config(app.instance_path))
     if config:
         app.config.update(config)
-
-    from .parsing import IdConverter
-
-    # Every `<int:...>` in a route is a record id: ASCII digits, at most BIGINT.
-    app.url_map.converters["int"] = IdConverter
 
     from . import i18n
     from .extensions import csrf, db, htmx, login_manager, migrate

@@ -104,10 +104,11 @@ def printable_key(value: Any) -> str:
     return _UNSTORABLE.sub("", str(value))
 
 
-try:  # the URL converter needs Werkzeug; the parsers above need nothing
-    from werkzeug.routing import IntegerConverter
+try:  # the URL converters need Werkzeug; the parsers above need nothing
+    from werkzeug.routing import IntegerConverter, Map, PathConverter, UnicodeConverter
 except ImportError:  # pragma: no cover
-    IntegerConverter = object  # type: ignore[misc,assignment]
+    IntegerConverter = PathConverter = UnicodeConverter = object  # type: ignore[misc,assignment]
+    Map = object  # type: ignore[misc,assignment]
 
 
 class IdConverter(IntegerConverter):  # type: ignore[misc,valid-type]
@@ -123,3 +124,36 @@ class IdConverter(IntegerConverter):  # type: ignore[misc,valid-type]
         if n is None:
             raise ValidationError()
         return n
+
+
+def _storable_path_value(value: str) -> str:
+    """A path parameter that holds a NUL or a lone surrogate matches no route (404), so no
+    view, file lookup (`/static/sw.js%00.css`) or hook ever sees it."""
+    if unstorable(value):
+        from werkzeug.routing import ValidationError
+
+        raise ValidationError()
+    return value
+
+
+class TextConverter(UnicodeConverter):  # type: ignore[misc,valid-type]
+    """`<name>` and `<string:name>`: any text without a slash, and storable."""
+
+    def to_python(self, value: str) -> str:
+        return _storable_path_value(value)
+
+
+class TextPathConverter(PathConverter):  # type: ignore[misc,valid-type]
+    """`<path:name>`: any text, slashes included, and storable."""
+
+    def to_python(self, value: str) -> str:
+        return _storable_path_value(value)
+
+
+class RouteMap(Map):  # type: ignore[misc,valid-type]
+    """The app's URL map (Flask's `url_map_class`): every path parameter goes through the
+    converters above, the routes Flask adds itself (`/static/<path:filename>`) too."""
+
+    default_converters = {**getattr(Map, "default_converters", {}), "default": TextConverter,
+                          "string": TextConverter, "path": TextPathConverter,
+                          "int": IdConverter}

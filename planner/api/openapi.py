@@ -3,49 +3,36 @@ as a dict. tests/api/test_repday_api.py checks that every documented path and me
 real route and that every /api/v1 route is documented.
 
 Paths are relative to the server URL /api/v1. Add a new endpoint's entry to PATHS (the
-offline sync has its own section at the end of PATHS)."""
+offline sync has its own section at the end of PATHS; the weekly reviews' part is in
+openapi_reviews.py, the shared pieces in openapi_parts.py). The bounds that move with
+the day (a visit's years, a review's weeks) are set when the document is served."""
 
 from __future__ import annotations
 
+import copy
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 
-from ..parsing import MAX_ID, MAX_YEAR, MIN_YEAR
 from . import bp
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-_DATE = {"type": "string", "format": "date"}
-_NULL_DATE = {"type": ["string", "null"], "format": "date"}
-# A date the API takes: the years planner.parsing accepts (MIN_YEAR to MAX_YEAR), so a date
-# valid by this document is not refused for its year.
-assert (MIN_YEAR, MAX_YEAR) == (1990, 2100)
-_IN_DATE = {"type": "string", "format": "date",
-            "pattern": r"^(199[0-9]|20[0-9][0-9]|2100)-[0-9]{2}-[0-9]{2}$",
-            "description": f"YYYY-MM-DD, years {MIN_YEAR} to {MAX_YEAR}"}
-_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-_FEN = {"type": "integer", "minimum": 0, "description": "money in fen (1/100 CNY)"}
-_ERR_404 = _json(_ref("Error"), "Not found, or not the viewer's to see (never 403).")
-_ERR_401 = _json(_ref("Error"), "Not logged in.")
-_ERR_422 = _json(_ref("Error"), "Invalid input: error.fields says what is wrong with each "
-                 "field ({field: message}); nothing was written.")
-_ERR_400_POST = _json(_ref("Error"), "The CSRF token is missing or wrong (checked before the "
-                      "login, so a POST without a session answers this too), or the body "
-                      "holds text that cannot be stored (a NUL or a lone surrogate) outside "
-                      "the fields checked one by one, or nests too deeply. Nothing was written.")
-_ERR_400_TEXT = _json(_ref("Error"), "A parameter holds text that cannot be stored or "
-                      "searched for (a NUL or a lone surrogate).")
-# State changes need the session and its CSRF token (the securityScheme "csrf").
-_WRITE_SECURITY = [{"session": [], "csrf": []}]
+from .openapi_parts import (
+    _DATE,
+    _ERR_400_POST,
+    _ERR_400_TEXT,
+    _ERR_401,
+    _ERR_404,
+    _ERR_422,
+    _FEN,
+    _ID,
+    _IN_DATE,
+    _NULL_DATE,
+    _WRITE_SECURITY,
+    _json,
+    _ref,
+)
+from .openapi_reviews import REVIEW_PATHS, REVIEW_SCHEMAS, REVIEW_SYNC_PAYLOAD, review_weeks
 
 SCHEMAS: dict[str, Any] = {
     # Every error answer of the API has this one shape (planner.errors.error_body).
@@ -288,161 +275,43 @@ PATHS.update({
 
 
 # ---------------------------------------------------------------- weekly reviews
-_REVIEW_ID = {"name": "review_id", "in": "path", "required": True,
-              "schema": {"type": "integer"}}
-_WEEK = {"name": "week", "in": "path", "required": True, "schema": _DATE,
-         "description": "the week's Monday (this week or an earlier one)"}
-_ERR_409 = _json({"type": "object", "required": ["error"], "properties": {
-    "error": _ref("ErrorDetail"), "review": _ref("Review")}},
-    "The review is in another state, or was changed meanwhile (the version differs): "
-    "nothing was written; `review` is the server's copy.")
-_ERR_403 = _json(_ref("Error"), "Seen, but not yours to do (e.g. your own review).")
-_TEXT = {"type": "string", "maxLength": 5000}
-SCHEMAS.update({
-    "ReviewInput": {
-        "type": "object", "required": ["version"],
-        "description": "The rep's parts. A key left out stays as it is. Next week's "
-                       "numbers: counts as integers, money as yuan (next_revenue, "
-                       "next_collections) or fen (next_revenue_fen, next_collections_fen).",
-        "properties": {
-            "version": {"type": "integer", "description": "the version read (0: none yet)"},
-            "completed": _TEXT, "missed_reasons": _TEXT, "successes": _TEXT,
-            "improvements": _TEXT, "help_needed": _TEXT, "next_focus": _TEXT,
-            "support_department": {"type": "string", "maxLength": 120},
-            "next_visits": {"type": ["integer", "string"]},
-            "next_new_customers": {"type": ["integer", "string"]},
-            "next_contracts": {"type": ["integer", "string"]},
-            "next_revenue": {"type": "string"}, "next_revenue_fen": _FEN,
-            "next_collections": {"type": "string"}, "next_collections_fen": _FEN,
-        },
-    },
-    "ReviewEvent": {"type": "object", "properties": {
-        "actor_id": {"type": "integer"}, "actor": {"type": "string"},
-        "at": {"type": "string", "format": "date-time"},
-        "from": {"type": ["string", "null"]}, "to": {"type": "string"},
-        "comment": {"type": "string"}}},
-    "ReviewComment": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "author_id": {"type": "integer"},
-        "author": {"type": "string"}, "body": {"type": "string"},
-        "created_at": {"type": "string", "format": "date-time"}}},
-    "Review": {
-        "type": "object",
-        "properties": {
-            "id": {"type": ["integer", "null"]}, "user_id": {"type": "integer"},
-            "week_start": _DATE,
-            "status": {"type": "string",
-                       "enum": ["none", "draft", "submitted", "approved", "returned"]},
-            "version": {"type": "integer"},
-            "completed": {"type": "string"}, "missed_reasons": {"type": "string"},
-            "successes": {"type": "string"}, "improvements": {"type": "string"},
-            "help_needed": {"type": "string"}, "support_department": {"type": "string"},
-            "next_focus": {"type": "string"},
-            "next_numbers": {"type": "object", "additionalProperties": {"type": "integer"},
-                             "description": "visits, new_customers, contracts; revenue "
-                                            "and collections in fen"},
-            "submitted_at": {"type": ["string", "null"], "format": "date-time"},
-            "reviewer_id": {"type": ["integer", "null"]},
-            "reviewed_at": {"type": ["string", "null"], "format": "date-time"},
-            "review_comment": {"type": "string"},
-            "history": {"type": "array", "items": _ref("ReviewEvent")},
-            "figures": {"type": "object", "description": (
-                "The week from the data (frozen at submission): rows [{key, money, "
-                "targets[7], actuals[7], target, actual}], kinds {cold, existing, return, "
-                "phone}, follow_ups {due, done, missed, open, items}, plan_lines, "
-                "planned_numbers (set in last week's review)")},
-        },
-    },
-})
-_DECISION = {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "required": ["version"],
-    "properties": {"version": {"type": "integer"},
-                   "comment": {"type": "string", "maxLength": 2000}}}}}}
-PATHS.update({
-    "/reviews": {"get": {
-        "operationId": "listReviews",
-        "summary": "Reviews the viewer may see, newest week first (history)",
-        "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"},
-                        "description": "search the text, the comments, the rep's name"},
-                       {"name": "user", "in": "query", "schema": {"type": "integer"}}],
-        "responses": {"200": _json({"type": "object", "properties": {
-            "reviews": {"type": "array", "items": _ref("Review")}}}, "Reviews."),
-            "401": _ERR_401, "404": _ERR_404}}},
-    "/reviews/week/{week}": {
-        "get": {"operationId": "getOwnReview",
-                "summary": "The viewer's own review of a week, with the figures",
-                "parameters": [_WEEK],
-                "responses": {"200": _json(_ref("Review"), "The review (status none, "
-                                           "version 0 when not started)."),
-                              "401": _ERR_401, "404": _ERR_404}},
-        "put": {"operationId": "saveReviewDraft",
-                "summary": "Save the draft (creates the review on the first save)",
-                "parameters": [_WEEK], "security": _WRITE_SECURITY,
-                "requestBody": {"required": True, "content": {
-                    "application/json": {"schema": _ref("ReviewInput")}}},
-                "responses": {"200": _json(_ref("Review"), "Saved; the new version."),
-                              "400": _ERR_400_POST,
-                              "401": _ERR_401, "404": _ERR_404, "409": _ERR_409,
-                              "422": _ERR_422}}},
-    "/reviews/week/{week}/submit": {"post": {
-        "operationId": "submitReview", "summary": "Submit the week's review to the manager",
-        "parameters": [_WEEK], "security": _WRITE_SECURITY,
-        "requestBody": {"required": True, "content": {
-            "application/json": {"schema": _ref("ReviewInput")}}},
-        "responses": {"200": _json(_ref("Review"), "Submitted."), "400": _ERR_400_POST,
-                                                                  "401": _ERR_401,
-                      "403": _ERR_403, "404": _ERR_404, "409": _ERR_409, "422": _ERR_422}}},
-    "/reviews/{review_id}": {"get": {
-        "operationId": "getReview", "summary": "One review the viewer may see",
-        "parameters": [_REVIEW_ID],
-        "responses": {"200": _json(_ref("Review"), "The review."), "401": _ERR_401,
-                      "404": _ERR_404}}},
-    "/reviews/{review_id}/approve": {"post": {
-        "operationId": "approveReview",
-        "summary": "Approve a submitted review (a manager of the author's unit, or an admin)",
-        "parameters": [_REVIEW_ID], "security": _WRITE_SECURITY, "requestBody": _DECISION,
-        "responses": {"200": _json(_ref("Review"), "Approved."), "400": _ERR_400_POST,
-                                                                 "401": _ERR_401,
-                      "403": _ERR_403, "404": _ERR_404, "409": _ERR_409, "422": _ERR_422}}},
-    "/reviews/{review_id}/return": {"post": {
-        "operationId": "returnReview",
-        "summary": "Return a submitted review with a comment (needed)",
-        "parameters": [_REVIEW_ID], "security": _WRITE_SECURITY, "requestBody": _DECISION,
-        "responses": {"200": _json(_ref("Review"), "Returned."), "400": _ERR_400_POST,
-                                                                 "401": _ERR_401,
-                      "403": _ERR_403, "404": _ERR_404, "409": _ERR_409, "422": _ERR_422}}},
-    "/reviews/{review_id}/comments": {
-        "get": {"operationId": "listReviewComments", "summary": "The review's comment thread",
-                "parameters": [_REVIEW_ID],
-                "responses": {"200": _json({"type": "object", "properties": {
-                    "comments": {"type": "array", "items": _ref("ReviewComment")}}},
-                    "Comments, oldest first."), "401": _ERR_401, "404": _ERR_404}},
-        "post": {"operationId": "addReviewComment",
-                 "summary": "Comment on a review (not once it is approved)",
-                 "parameters": [_REVIEW_ID], "security": _WRITE_SECURITY,
-                 "requestBody": {"required": True, "content": {"application/json": {
-                     "schema": {"type": "object", "required": ["body"], "properties": {
-                         "body": {"type": "string", "maxLength": 2000}}}}}},
-                 "responses": {"201": _json(_ref("ReviewComment"), "Added."),
-                               "400": _ERR_400_POST,
-                               "401": _ERR_401, "404": _ERR_404, "409": _ERR_409,
-                               "422": _ERR_422}}},
-})
-# The outbox's review items (POST /sync, type "review").
-_sync_item = PATHS["/sync"]["post"]["requestBody"]["content"]["application/json"]["schema"][
+SCHEMAS.update(REVIEW_SCHEMAS)
+PATHS.update(REVIEW_PATHS)
+_SYNC_ITEM = PATHS["/sync"]["post"]["requestBody"]["content"]["application/json"]["schema"][
     "properties"]["items"]["items"]
-_sync_item["properties"]["type"]["enum"] = ["visit", "review"]
-_sync_item["properties"]["payload"] = {"oneOf": [_ref("VisitInput"), {
-    "type": "object", "description": "type review: submit {action, week, version, fields} "
-    "or approve / return {action, review_id, version, comment}",
-    "required": ["action", "version"],
-    "properties": {"action": {"type": "string", "enum": ["submit", "approve", "return"]},
-                   "week": _DATE, "review_id": {"type": "integer"},
-                   "version": {"type": "integer"}, "fields": _ref("ReviewInput"),
-                   "comment": {"type": "string"}}}]}
+_SYNC_ITEM["properties"]["type"]["enum"] = ["visit", "review"]
+_SYNC_ITEM["properties"]["payload"] = {"oneOf": [_ref("VisitInput"), REVIEW_SYNC_PAYLOAD]}
 
 
-def document() -> dict[str, Any]:
-    return {
+def _years(years: list[int]) -> str:
+    return "(" + "|".join(str(y) for y in years) + ")"
+
+
+def _bounded(doc: dict[str, Any], today: date) -> None:
+    """The bounds that move with the day, set in the document served: a visit's time is
+    of this year or last (at most a year ago, at most 15 minutes ahead: the exact rule is
+    the 422's), its follow-up of last year to next, and a review's week one of the
+    Mondays a rep may write for."""
+    visit = doc["components"]["schemas"]["VisitInput"]["properties"]
+    new_year = today.month == 12 and today.day == 31  # ahead of UTC, it may be next year
+    years = [today.year - 1, today.year] + ([today.year + 1] if new_year else [])
+    visit["visited_at"]["pattern"] = (
+        f"^{_years(years)}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):"
+        r"[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])$")
+    visit["next_follow_up"]["pattern"] = (
+        f"^{_years([today.year - 1, today.year, today.year + 1])}-(0[1-9]|1[0-2])-"
+        "(0[1-9]|1[0-9]|2[0-8])$")
+    weeks = review_weeks(today)
+    for item in doc["paths"].values():
+        for op in item.values():
+            for param in op.get("parameters", []):
+                if param["name"] == "week" and param["in"] == "path":
+                    param["schema"] = {**param["schema"], "enum": weeks}
+
+
+def document(today: date | None = None) -> dict[str, Any]:
+    """The document as served on `today` (UTC; default now)."""
+    doc = {
         "openapi": "3.1.0",
         "info": {"title": "planner API", "version": "1",
                  "description": "The rep's day as JSON. Session cookie authentication "
@@ -451,7 +320,7 @@ def document() -> dict[str, Any]:
                                 "viewer's reach answers 404."},
         "servers": [{"url": "/api/v1"}],
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": copy.deepcopy(SCHEMAS),
             "securitySchemes": {
                 "session": {"type": "apiKey", "in": "cookie", "name": "session"},
                 "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRFToken",
@@ -459,8 +328,10 @@ def document() -> dict[str, Any]:
                                         "hx-headers, or GET /csrf)."}},
         },
         "security": [{"session": []}],
-        "paths": PATHS,
+        "paths": copy.deepcopy(PATHS),
     }
+    _bounded(doc, today or datetime.now(UTC).date())
+    return doc
 
 
 @bp.get("/openapi.json")

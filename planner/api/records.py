@@ -1,7 +1,7 @@
 """Customers and visits as JSON (every lookup goes through planner.access).
 
 Money is integer fen (`*_fen` fields). POST /api/v1/visits takes the same fields as the
-visit form, through the one visit intake (services.intake); bad input answers 422
+visit form, through the one visit intake (services.visits); bad input answers 422
 {"error": {"code", "message", "fields": {field: message}}} (planner.errors.error_body,
 the API's one error shape) and nothing is written. Times are answered with their
 offset (UTC, `2026-11-27T06:30:00+00:00`)."""
@@ -22,9 +22,8 @@ from ..errors import json_error
 from ..extensions import db
 from ..models import Customer, Visit
 from ..parsing import MAX_ID, MAX_YEAR, MIN_YEAR, parse_day, parse_int
-from ..services import intake
 from ..services.customers import search_customers
-from ..services.visits import UUID_RE
+from ..services.visits import UUID_RE, recheck, take_one
 from . import bp
 from .serialise import customer_json, utc_iso, visit_json  # noqa: F401
 
@@ -76,7 +75,7 @@ def visits() -> ResponseReturnValue:
 @bp.post("/visits")
 @login_required
 def visit_create() -> ResponseReturnValue:
-    """A visit through the one intake (services.intake), at most once: the same id and
+    """A visit through the one intake (services.visits), at most once: the same id and
     payload again (here, from the form or from the outbox) answers 200 with the saved
     visit; the same id with another payload answers 409. The answer is built before the
     commit, from the rows in memory, so nothing after the commit can fail it."""
@@ -89,7 +88,7 @@ def visit_create() -> ResponseReturnValue:
     elif not isinstance(vid, str) or not UUID_RE.match(vid):
         return json_error(422, fields={"id": _("The visit's id must be a UUID.")})
     vid = vid.lower()
-    outcome = intake.take_one(current_user, vid, body)
+    outcome = take_one(current_user, vid, body)
     if outcome.status == "applied":
         assert outcome.visit is not None
         answer = visit_json(outcome.visit)
@@ -97,7 +96,7 @@ def visit_create() -> ResponseReturnValue:
             db.session.commit()
         except IntegrityError:  # the same visit committed meanwhile by a parallel request
             db.session.rollback()
-            again = intake.recheck(current_user, vid, body)
+            again = recheck(current_user, vid, body)
             if again is None:
                 raise
             outcome = again

@@ -27,6 +27,7 @@ from ..parsing import parse_id
 from ..services import reviews as svc
 from ..services.company import local_today
 from . import bp
+from .boundary import payload_errors
 
 
 def _today() -> Any:
@@ -50,8 +51,14 @@ def _refused(e: svc.ReviewError) -> ResponseReturnValue:
 
 
 def _body() -> dict[str, Any]:
+    """The JSON body, past the API's boundary (api/boundary.py): ReviewFieldErrors (422)
+    for text that cannot be stored, too long or nested too deeply."""
     body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else {}
+    body = body if isinstance(body, dict) else {}
+    errors = payload_errors(body)
+    if errors:
+        raise svc.ReviewFieldErrors(errors)
+    return body
 
 
 @bp.get("/reviews")
@@ -79,8 +86,8 @@ def get_own_review(week: str) -> ResponseReturnValue:
 
 def _write_week(week: str, write: Any) -> ResponseReturnValue:
     """Save the draft or submit it (`write` is svc.save_draft or svc.submit)."""
-    body = _body()
     try:
+        body = _body()
         monday = svc.check_week(week, _today())
         review = write(current_user, monday, body, body.get("version"))
     except svc.ReviewError as e:
@@ -110,8 +117,8 @@ def get_review(review_id: str) -> ResponseReturnValue:
 
 def _decide(review_id: str, action: str) -> ResponseReturnValue:
     review = svc.get_visible(current_user, review_id)
-    body = _body()
     try:
+        body = _body()
         fn = svc.approve if action == "approve" else svc.return_
         fn(current_user, review, body.get("version"), body.get("comment"))
     except svc.ReviewError as e:

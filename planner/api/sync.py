@@ -8,12 +8,17 @@ Protocol (DESIGN.md, "Offline protocol in one paragraph"):
   (the phone reloads Today's numbers itself: the answer carries no plan)
 
 Each item goes to the handler of its "type" (ITEM_TYPES); a visit goes through the one
-visit intake (services.intake), as the form and POST /api/v1/visits do. The item's UUID is
+visit intake (services.visits), as the form and POST /api/v1/visits do. The item's UUID is
 the visit's primary key, so an item applies at most once: the same UUID with the same
 payload hash is a duplicate (already applied: the phone may drop it), the same UUID with
 another payload is a conflict (reported, not applied). The batch is one transaction; a
 rejected item does not abort the others (each write runs in a savepoint). If the
 database fails mid-batch nothing is committed and the phone retries the whole batch.
+
+Every item, whatever its type, first passes the API's boundary (api/boundary.py: text
+that cannot be stored, sizes, nesting, the types of its type's ITEM_SHAPES) before any
+service sees it. An item of another type than a visit runs in a savepoint of its own,
+and an error of its handler rejects that item alone (logged), never the batch.
 
 Speed (README "Benchmarks"): the batch is first written with one flush at the end; only
 if that clashes with the database (IntegrityError) is it redone from the start with one
@@ -27,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -37,9 +42,9 @@ from sqlalchemy.exc import DBAPIError
 from ..errors import render_error
 from ..extensions import db
 from ..parsing import unstorable
-from ..services.intake import TRANSIENT, Intake, Outcome
-from ..services.visits import UUID_RE, VisitLookups
+from ..services.visits import TRANSIENT, UUID_RE, Intake, Outcome, VisitLookups
 from . import bp
+from .boundary import Shape, payload_errors
 from .reviews import sync_item as review_item
 
 MAX_BATCH = 200
@@ -151,6 +156,9 @@ def _apply(it: Any, batch: Batch) -> dict[str, Any]:
     payload = it.get("payload")
     if not isinstance(payload, dict):
         return _rejected(raw_id, {"payload": _("The item has no payload.")})
+    errors = payload_errors(payload, ITEM_SHAPES.get(it["type"]))
+    if errors:
+        return _rejected(raw_id, errors)
     return {"id": raw_id, **handler(raw_id.lower(), payload, batch)}
 
 
@@ -172,6 +180,29 @@ def _answer(outcome: Outcome) -> dict[str, Any]:
 
 # Item type -> handler(lower-case item id, payload, batch) -> {"status", "errors"?,
 # "message"?}. A new kind of offline record adds its handler here.
+Handler = Callable[[str, dict[str, Any], Batch], dict[str, Any]]
+
+
+def _isolated(handler: Handler) -> Handler:
+    """Run an item's handler in a savepoint of its own: whatever it raises (but the
+    database being down) rejects that item alone, logged, and the others still apply."""
+
+    def run(item_id: str, payload: dict[str, Any], batch: Batch) -> dict[str, Any]:
+        db.session.flush()  # the batch's pending visits: their clash is the batch's
+        try:
+            with db.session.begin_nested():
+                return handler(item_id, payload, batch)
+        except TRANSIENT:
+            raise
+        except Exception:
+            current_app.logger.exception("sync item %s (%s)", item_id, handler.__name__)
+            return {"status": "rejected", "errors": {"item": _(
+                "The server could not apply this item; it was left out and the other "
+                "items were applied.")}}
+
+    return run
+
+
 def _review_item(item_id: str, payload: dict[str, Any], batch: Batch) -> dict[str, Any]:
     """A weekly review's transition (submit, approve, return): api/reviews.py."""
     result = review_item(item_id, item_id, payload, batch.user)
@@ -179,7 +210,13 @@ def _review_item(item_id: str, payload: dict[str, Any], batch: Batch) -> dict[st
     return result
 
 
-ITEM_TYPES: dict[str, Callable[[str, dict[str, Any], Batch], dict[str, Any]]] = {
+ITEM_TYPES: dict[str, Handler] = {
     "visit": _visit_item,
-    "review": _review_item,
+    "review": _isolated(_review_item),
+}
+# What the boundary checks of each type's payload beyond text, sizes and nesting: key ->
+# the types it takes (a visit's are checked field by field by the visit intake).
+ITEM_SHAPES: dict[str, Shape] = {
+    "review": {"action": (str,), "week": (str,), "version": (int,), "review_id": (int, str),
+               "comment": (str,), "fields": (dict,)},
 }

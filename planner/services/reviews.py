@@ -802,10 +802,10 @@ def review_json(review: WeeklyReview | None, user: User, monday: date,
         out[k] = getattr(review, k) if review else ""
     out["support_department"] = review.support_department if review else ""
     out["next_numbers"] = (review.next_numbers or {}) if review else {}
-    out["submitted_at"] = review.submitted_at.isoformat() if review and review.submitted_at \
-        else None
+    out["submitted_at"] = (_aware(review.submitted_at).isoformat()
+                           if review and review.submitted_at else None)
     out["reviewer_id"] = review.reviewer_id if review else None
-    out["reviewed_at"] = review.reviewed_at.isoformat() if review and review.reviewed_at \
+    out["reviewed_at"] = _aware(review.reviewed_at).isoformat() if review and review.reviewed_at \
         else None
     out["review_comment"] = review.review_comment if review else ""
     out["history"] = [event_json(e) for e in review.events] if review else []

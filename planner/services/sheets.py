@@ -8,7 +8,13 @@ row is frozen.
 In: a file is refused unless it really is an .xlsx (a zip holding an Excel workbook) or
 a text CSV (UTF-8, with or without BOM, or GB18030 as Excel on a Chinese Windows writes
 it), and at most 5 MB. Rows come back as dicts keyed by the column's canonical key,
-whichever language the headers were in.
+whichever language the headers were in. Every import reads through `read_rows`, which
+refuses a hostile or broken file with a message saying what is wrong, within a little
+CPU and memory: an .xlsx is checked part by part before openpyxl opens it
+(services/sheet_check.py: unzipped sizes, DTDs, the declared and real extent, formulas,
+untyped values, cell lengths), and then read only as far as its real last row and
+column; a CSV is read strictly (an unclosed quote is refused), with limits on rows,
+columns and cell length.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from flask import has_request_context
 from flask_babel import gettext
 
 from ..refusal import Refused
+from .sheet_check import MAX_CELL, MAX_COLUMNS, BadWorkbook, check_xlsx
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -175,23 +182,47 @@ def _(msgid: str, /, **variables: Any) -> str:
     return msgid % variables if variables else msgid
 
 
-def sheet_error_message(code: str) -> str:
-    return {
-        "too_large": _("The file is larger than 5 MB; split it and import the parts."),
-        "empty": _("The file is empty."),
-        "not_sheet": _("This is not an Excel (.xlsx) or CSV file."),
-        "too_many_rows": _("The file has too many rows (at most 50,000)."),
-        "no_header": _("The first row must hold the column headers."),
-    }.get(code, _("The file cannot be read."))
+def sheet_error_message(code: str, **d: Any) -> str:
+    messages = {
+        "too_large": lambda: _("The file is larger than 5 MB; split it and import the parts."),
+        "empty": lambda: _("The file is empty."),
+        "not_sheet": lambda: _("This is not an Excel (.xlsx) or CSV file."),
+        "too_many_rows": lambda: _("The file has too many rows (at most 50,000)."),
+        "no_header": lambda: _("The first row must hold the column headers."),
+        "utf16": lambda: _("This CSV is saved as UTF-16 (Unicode text); save it as "
+                           "\"CSV UTF-8\" and import it again."),
+        "csv_field": lambda: _("Line %(line)s of the CSV has a cell that is too long (at "
+                               "most %(n)s characters).", **d),
+        "csv_quote": lambda: _("Line %(line)s of the CSV cannot be read: a quote (\") is "
+                               "not closed, or text follows a closing quote.", **d),
+        "too_wide": lambda: _("The sheet reaches cell %(cell)s: at most %(n)s columns.", **d),
+        "unzipped": lambda: _("The workbook is too large once unzipped (at most %(mb)s MB); "
+                              "split it and import the parts.", **d),
+        "dtd": lambda: _("The workbook holds XML declarations (a DTD) that Excel never "
+                         "writes; it is refused for safety. Save it again from Excel."),
+        "formula": lambda: _("Cell %(cell)s has a formula; save the sheet with values only "
+                             "(copy, then paste as values) and import it again.", **d),
+        "damaged_cell": lambda: _("Cell %(cell)s is damaged: it holds \"%(value)s\" where "
+                                  "its type says otherwise. Save the file again from Excel.",
+                                  **d),
+        "error_cell": lambda: _("Cell %(cell)s has an error (%(value)s); correct it and "
+                                "import the file again.", **d),
+        "cell_too_long": lambda: _("Cell %(cell)s is too long (at most %(n)s characters).",
+                                   **d),
+        "too_many_strings": lambda: _("The workbook holds too many different texts (at most "
+                                      "%(n)s); split it and import the parts.", **d),
+    }
+    say = messages.get(code)
+    return say() if say is not None else _("The file cannot be read.")
 
 
 class SheetError(Refused, ValueError):
-    """The file as a whole cannot be read (too large, not xlsx/csv, no header): `code`
-    says which (too_large, empty, not_sheet, too_many_rows, no_header), `message` says it
-    for the person."""
+    """The file as a whole cannot be read (too large, not xlsx/csv, no header, hostile
+    or damaged): `code` says which (the keys of sheet_error_message), `message` says it
+    for the person, with the cell or line at fault."""
 
-    def __init__(self, code: str) -> None:
-        super().__init__(sheet_error_message(code))
+    def __init__(self, code: str, **details: Any) -> None:
+        super().__init__(sheet_error_message(code, **details))
         self.code = code
 
 
@@ -211,6 +242,8 @@ def sniff(data: bytes, filename: str) -> str:
             return "xlsx"
         raise SheetError("not_sheet")
     head = data[:4096]
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[1:200:2].count(b"\x00") > 50:
+        raise SheetError("utf16")
     if b"\x00" in head:
         raise SheetError("not_sheet")
     try:
@@ -231,26 +264,51 @@ def _decode(data: bytes) -> str:
 
 def read_rows(data: bytes, kind: str) -> list[list[Any]]:
     """Every row of the first sheet (xlsx) or of the CSV, header first, as cell values
-    (xlsx numbers stay numbers; CSV cells are text)."""
+    (xlsx numbers stay numbers; CSV cells are text). SheetError for a file that cannot
+    be read, saying what is wrong with it."""
     if kind == "xlsx":
-        from openpyxl import load_workbook
+        return _read_xlsx(data)
+    return _read_csv(_decode(data))
 
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:  # a broken workbook: say so, never a 500
-            raise SheetError("not_sheet") from None
+
+def _read_xlsx(data: bytes) -> list[list[Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        extent = check_xlsx(data, MAX_ROWS)
+    except BadWorkbook as bad:
+        raise SheetError(bad.code, **bad.details) from None
+    if not extent.rows:
+        raise SheetError("empty")
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         ws = wb.worksheets[0]
-        out: list[list[Any]] = []
-        for row in ws.iter_rows(values_only=True):
-            out.append(list(row))
-            if len(out) > MAX_ROWS + 1:
-                raise SheetError("too_many_rows")
+        ws.reset_dimensions()  # the checked extent, not what the file declares
+        out = [list(row) for row in ws.iter_rows(
+            min_row=1, max_row=extent.rows, max_col=extent.columns, values_only=True)]
         wb.close()
-        return out
-    text = _decode(data)
-    rows = list(csv.reader(io.StringIO(text)))
-    if len(rows) > MAX_ROWS + 1:
-        raise SheetError("too_many_rows")
+    except Exception:  # what the check did not foresee: say the file is broken, never 500
+        raise SheetError("not_sheet") from None
+    return out
+
+
+def _read_csv(text: str) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text), strict=True)
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            if len(rows) > MAX_ROWS:
+                raise SheetError("too_many_rows")
+            if len(row) > MAX_COLUMNS:
+                raise SheetError("too_wide", cell=f"{_letter(MAX_COLUMNS + 1)}{len(rows) + 1}",
+                                 n=MAX_COLUMNS)
+            if any(len(cell) > MAX_CELL for cell in row):
+                raise SheetError("csv_field", line=reader.line_num, n=MAX_CELL)
+            rows.append(row)
+    except csv.Error as exc:
+        if "field larger" in str(exc):
+            raise SheetError("csv_field", line=reader.line_num, n=MAX_CELL) from None
+        raise SheetError("csv_quote", line=reader.line_num) from None
     return rows
 
 

@@ -18,10 +18,17 @@ from .. import access
 from ..extensions import db
 from ..models import Company, Customer, ProductLine, Visit, VisitKind
 from ..parsing import parse_id
-from ..services import intake
 from ..services.company import company_tz
 from ..services.customers import active_stages, search_customers
-from ..services.visits import LEAD_CONFLICT, LEAD_LIMITS, TEXT_LIMITS, UUID_RE, form_payload
+from ..services.visits import (
+    LEAD_CONFLICT,
+    LEAD_LIMITS,
+    TEXT_LIMITS,
+    UUID_RE,
+    form_payload,
+    recheck,
+    take_one,
+)
 from . import bp
 from .render import render, wants_fragment
 
@@ -126,13 +133,13 @@ def visit_create() -> ResponseReturnValue:
     payload = form_payload(request.form)
     if payload.get("new_customer_name"):
         payload["customer_uuid"] = raw["lead_uuid"]
-    outcome = intake.take_one(current_user, raw["id"], payload)
+    outcome = take_one(current_user, raw["id"], payload)
     if outcome.status == "applied":
         try:
             db.session.commit()
         except IntegrityError:  # the same form posted twice at once: the other POST saved it
             db.session.rollback()
-            again = intake.recheck(current_user, raw["id"], payload)
+            again = recheck(current_user, raw["id"], payload)
             if again is None:
                 raise
             outcome = again

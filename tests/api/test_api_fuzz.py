@@ -82,6 +82,17 @@ def rep_session(fuzz_app: Flask) -> dict[str, Any]:
     token = csrf_token(client, "/today")
     cookie = client.get_cookie("session")
     assert cookie is not None
+    # A review of the rep's to reach (the demo has none): written and submitted through
+    # the API, for a week the document lists.
+    week = document()["paths"]["/reviews/week/{week}"]["get"]["parameters"][0]["schema"][
+        "enum"][2]
+    headers = {"X-CSRFToken": token}
+    resp = client.put(f"/api/v1/reviews/week/{week}", headers=headers,
+                      json={"version": 0, "completed": "Met ten customers"})
+    assert resp.status_code == 200, resp.get_json()
+    resp = client.post(f"/api/v1/reviews/week/{week}/submit", headers=headers,
+                       json={"version": resp.get_json()["version"]})
+    assert resp.status_code == 200, resp.get_json()
     # identity: the test client does not undo Brotli/gzip as a browser does (compression
     # has its own test in test_speed_http.py).
     return {"session": client, "headers": {"X-CSRFToken": token, "Accept-Encoding": "identity"},
@@ -119,5 +130,33 @@ def test_the_api_answers_no_server_error_and_only_what_its_document_says(
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
 
     run()
+    print(f"\n{method} {path} {mode.value}: {dict(sorted(statuses.items()))}")  # with -s
     # Logged in all along: the fuzzing reached the API, not only the login check.
     assert 401 not in statuses, statuses
+
+
+def test_the_fuzzer_reaches_real_reviews_through_the_documents_weeks_and_links(
+    api_schema: Any, rep_session: dict[str, Any],
+) -> None:
+    """The review operations take a week (the document lists the weeks a rep may write
+    for) or a review's id (links from every answer holding a review): a stateful run
+    follows them to real reviews, with no server error and nothing undocumented."""
+    reached: dict[str, set[int]] = {}
+
+    class Machine(api_schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return rep_session
+
+        def validate_response(self, response: Any, case: Any,
+                              additional_checks: Any = None, **kwargs: Any) -> None:
+            reached.setdefault(f"{case.method} {case.path}", set()).add(response.status_code)
+            case.validate_response(response, checks=CHECKS)
+
+    Machine.run(settings=settings(max_examples=60, stateful_step_count=6, derandomize=True,
+                                  deadline=None, database=None,
+                                  suppress_health_check=list(HealthCheck)))
+    by_id = {op: codes for op, codes in reached.items() if "{review_id}" in op}
+    print({op: sorted(codes) for op, codes in sorted(reached.items())})  # with -s
+    assert by_id and any(codes - {404} for codes in by_id.values()), reached
+    weeks = {op: codes for op, codes in reached.items() if "{week}" in op}
+    assert weeks and all(codes - {404} for codes in weeks.values()), reached

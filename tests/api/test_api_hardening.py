@@ -384,7 +384,7 @@ def test_unauthenticated_posts_answer_what_the_document_says(app: Flask) -> None
     paths = document()["paths"]
     for path in ("/visits", "/sync"):
         resp = anon.post(f"/api/v1{path}", json={"items": []})
-        assert resp.status_code == 400  # the CSRF check comes before the login check
+        assert resp.status_code == 401  # the API checks the login before the CSRF token
         assert "400" in paths[path]["post"]["responses"], path
         assert "401" in paths[path]["post"]["responses"], path
         assert paths[path]["post"]["security"] == [{"session": [], "csrf": []}]

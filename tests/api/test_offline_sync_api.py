@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from planner.api import sync as sync_module
 from planner.extensions import db
 from planner.models import Customer, User, Visit
-from planner.services import intake as intake_module
+from planner.services.visits import intake as intake_module
 
 
 def _token(client: FlaskClient) -> str:

@@ -22,7 +22,7 @@ from planner.api import sync as sync_module
 from planner.extensions import db
 from planner.models import Customer, User, Visit
 from planner.refusal import Refused
-from planner.services import intake as intake_module
+from planner.services.visits import intake as intake_module
 from planner.services.visits import validate_visit
 
 TEXT_FIELDS = ["place", "purpose", "outcome", "materials", "notes", "kind", "stage",

@@ -11,7 +11,7 @@
 
 At most once: the visit's id (a UUID made on the phone or in the form) is the primary key,
 and the sha256 of its canonical payload is stored with it, so the same id with the same
-payload is recognised whichever channel sent it first (services.visits.payload_hash).
+payload is recognised whichever channel sent it first (services.visits.payload).
 """
 
 from __future__ import annotations
@@ -26,17 +26,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
-from ..extensions import db
-from ..models import User, Visit
-from ..refusal import Refused
-from .visits import (
-    LEAD_CONFLICT,
-    VisitLookups,
-    payload_hash,
-    record_visit,
-    same_payload,
-    validate_visit,
-)
+from ...extensions import db
+from ...models import User, Visit
+from ...refusal import Refused
+from .checks import validate_visit
+from .lookups import VisitLookups
+from .payload import payload_hash, same_payload
+from .record import record_visit
+from .rules import LEAD_CONFLICT
 
 Status = Literal["applied", "duplicate", "conflict", "rejected"]
 

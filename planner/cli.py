@@ -196,23 +196,23 @@ def vapid(rotate: bool) -> None:
 
     from .extensions import db
     from .models import PushSubscription
-    from .services import webpush
+    from .services import reminders
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if rotate:
         if app.config.get("VAPID_PRIVATE_KEY"):
             raise click.ClickException("VAPID_PRIVATE_KEY is set in the environment: "
                                        "change it there instead.")
-        key = webpush.rotate_key(app.instance_path)
+        key = reminders.rotate_key(app.instance_path)
         app.extensions["planner_vapid"] = key
         n = db.session.execute(delete(PushSubscription)).rowcount
         db.session.commit()
         click.echo(f"New VAPID key pair written; {n} subscriptions deleted (devices "
                    "subscribe again on their next visit).")
-    key = webpush.app_key(app)
+    key = reminders.app_key(app)
     source = ("VAPID_PRIVATE_KEY" if app.config.get("VAPID_PRIVATE_KEY")
-              else f"{app.instance_path}/{webpush.KEY_FILE}")
-    click.echo(f"public key: {webpush.public_key(key)}")
+              else f"{app.instance_path}/{reminders.KEY_FILE}")
+    click.echo(f"public key: {reminders.public_key(key)}")
     click.echo(f"private key: {source}")
     click.echo(f"subject: {app.config['VAPID_SUBJECT']}")
 

@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select
 
 from ..extensions import db
 from ..models import PushSubscription, Reminder, ReminderPreference, ReminderStatus, User
-from ..services import webpush
+from ..services import reminders
 from .fakepush import FakePushService
 
 BODY = ("今日目标：销售额 ¥2,729.42、拜访量 4、陌生拜访 1、回访 1、签约数量 1、回款 ¥1,428.59。"
@@ -69,7 +69,7 @@ def setup(fake: FakePushService, n: int) -> int:
     build_company(date.today())
     reps = db.session.scalars(select(User.id).where(User.username.like("bench%"))
                               .order_by(User.id)).all()
-    key = webpush.public_key(webpush.app_key(current_app))
+    key = reminders.public_key(reminders.app_key(current_app))
     subs = []
     for uid in reps:
         s = fake.subscribe(key)

@@ -29,7 +29,7 @@ from sqlalchemy import delete, func, select
 from ..errors import json_error
 from ..extensions import db
 from ..models import PushSubscription, Reminder, ReminderPreference, Role
-from ..services import reminders, webpush
+from ..services import reminders
 from . import bp
 from .render import render
 
@@ -66,7 +66,7 @@ def _bell() -> dict[str, Any]:
         return reminders.unread_count(current_user.id)
 
     def push_public_key() -> str:
-        return webpush.public_key(webpush.app_key(current_app))
+        return reminders.public_key(reminders.app_key(current_app))
 
     return {"bell_unread": bell_unread, "push_public_key": push_public_key}
 
@@ -199,7 +199,7 @@ def _bad(message: str) -> Any:
 @bp.get("/push/key")
 @login_required
 def push_key() -> ResponseReturnValue:
-    resp = jsonify({"publicKey": webpush.public_key(webpush.app_key(current_app))})
+    resp = jsonify({"publicKey": reminders.public_key(reminders.app_key(current_app))})
     resp.headers["Cache-Control"] = "no-store"
     return resp
 

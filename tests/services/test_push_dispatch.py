@@ -16,7 +16,8 @@ from sqlalchemy import delete, func, insert, select
 from planner.db import reading
 from planner.extensions import db
 from planner.models import PushSubscription, Reminder, ReminderStatus
-from planner.services import reminders, webpush
+from planner.services import reminders
+from planner.services.reminders import channels as webpush
 
 
 def _sender(app: Flask, timeout: float = 10.0) -> webpush.Sender:

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from planner.extensions import db
 from planner.models import PushSubscription, Reminder, ReminderPreference
-from planner.services import reminders, webpush
+from planner.services import reminders
+from planner.services.reminders import channels as webpush
 
 
 class _Outside:

@@ -41,10 +41,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import access
-from ..engine import Period
-from ..extensions import db
-from ..models import (
+from ... import access
+from ...engine import Period
+from ...extensions import db
+from ...models import (
     Company,
     Customer,
     DailyPlan,
@@ -60,13 +60,13 @@ from ..models import (
     WeeklyReviewComment,
     WeeklyReviewEvent,
 )
-from ..parsing import has_nul
-from ..refusal import Refused
-from . import notify
-from .calendar import company_calendar
-from .company import company_tz, local_today
-from .period_plans import MONEY_SOURCES, _rows
-from .visits import parse_money
+from ...parsing import has_nul
+from ...refusal import Refused
+from ..calendar import company_calendar
+from ..company import company_tz, local_today
+from ..period_plans import MONEY_SOURCES, _rows
+from ..reminders import enqueue
+from ..visits import parse_money
 
 # ------------------------------------------------------------------ the figures
 
@@ -352,7 +352,7 @@ def payload_digest(payload: Any) -> str:
 
 def check_week(raw: Any, today: date) -> date:
     """A review's week: a Monday, not after this week, at most about a year back."""
-    from ..parsing import parse_day
+    from ...parsing import parse_day
 
     day = raw if isinstance(raw, date) else parse_day(raw)
     if day is None or day.weekday() != 0:
@@ -706,7 +706,7 @@ def _week_label(monday: date) -> str:
 def _notify_submitted(review: WeeklyReview, author: User) -> None:
     for m in approvers(author):
         with force_locale(_locale_of(m)):
-            notify.enqueue(
+            enqueue(
                 m.id, "review_submitted", f"{review.id}:{review.version}", _now(),
                 title=_("Weekly review to approve"),
                 body=_("%(name)s submitted the review of the week %(week)s.",
@@ -729,7 +729,7 @@ def _notify_decided(review: WeeklyReview, actor: User) -> None:
             body = _("%(name)s returned your review of the week %(week)s: %(comment)s",
                      name=actor.display_name, week=_week_label(review.week_start),
                      comment=review.review_comment[:200])
-        notify.enqueue(
+        enqueue(
             author.id, "review_approved" if approved else "review_returned",
             f"{review.id}:{review.version}", _now(), title=title, body=body,
             url=_url("web.review_week", week=review.week_start.isoformat()),
@@ -763,7 +763,7 @@ def remind_overdue(company: Company, now: datetime | None = None) -> int:
     managers: dict[int, User] = {}
     for rep in reps:
         with force_locale(_locale_of(rep)):
-            notify.enqueue(
+            enqueue(
                 rep.id, "review_overdue", monday.isoformat(), now,
                 title=_("Your weekly review is overdue"),
                 body=_("The review of the week %(week)s is not submitted yet.",
@@ -776,7 +776,7 @@ def remind_overdue(company: Company, now: datetime | None = None) -> int:
     for mid, people in missing.items():
         m = managers[mid]
         with force_locale(_locale_of(m)):
-            notify.enqueue(
+            enqueue(
                 m.id, "review_overdue_team", monday.isoformat(), now,
                 title=_("Weekly reviews not submitted"),
                 body=_("%(n)s of your team have not submitted the review of the week "

@@ -44,9 +44,9 @@ from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, updat
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.sql.expression import UpdateBase
 
-from ..db import refresh_statistics
-from ..extensions import db
-from ..models import (
+from ...db import refresh_statistics
+from ...extensions import db
+from ...models import (
     Company,
     Customer,
     OrgUnit,
@@ -61,8 +61,33 @@ from ..models import (
     Visit,
     WeeklyReview,
 )
-from . import webpush
-from .notify import dedupe_key, enqueue
+from . import channels as webpush
+from .bell import dedupe_key as dedupe_key
+from .bell import enqueue as enqueue
+from .channels import (  # the door: what web, api, cli and devtools use
+    KEY_FILE as KEY_FILE,
+)
+from .channels import (
+    Outcome as Outcome,
+)
+from .channels import (
+    Sender as Sender,
+)
+from .channels import (
+    app_key as app_key,
+)
+from .channels import (
+    encode_payload as encode_payload,
+)
+from .channels import (
+    load_or_create_key as load_or_create_key,
+)
+from .channels import (
+    public_key as public_key,
+)
+from .channels import (
+    rotate_key as rotate_key,
+)
 
 log = logging.getLogger("planner.reminders")
 
@@ -490,20 +515,20 @@ class Text:
 
 def _fmt(value: int, metric: Any) -> str:
     """As Today's figure tiles show it (the app's one formatter, short style)."""
-    from .. import fmt
+    from ... import fmt
 
     return fmt.value(value, getattr(metric, "unit", None), "short")
 
 
 def _name(obj: Any) -> str:
-    from .. import fmt
+    from ... import fmt
 
     return fmt.name(obj)
 
 
 def morning_plan_text(user: User, day: date, locale: str) -> Text | None:
-    from .planned_visits import day_plan, follow_ups_due
-    from .rep_plan import rep_plan
+    from ..planned_visits import day_plan, follow_ups_due
+    from ..rep_plan import rep_plan
 
     plan = rep_plan(user, day)
     run = [m for m in plan.metrics if m.run is not None and m.target > 0]
@@ -530,7 +555,7 @@ def morning_plan_text(user: User, day: date, locale: str) -> Text | None:
 
 
 def follow_up_text(user: User, day: date, locale: str) -> Text | None:
-    from .planned_visits import follow_ups_due
+    from ..planned_visits import follow_ups_due
 
     due = follow_ups_due(user.id, day)
     if not due:
@@ -544,7 +569,7 @@ def follow_up_text(user: User, day: date, locale: str) -> Text | None:
 
 
 def end_of_day_text(user: User, day: date, locale: str) -> Text | None:
-    from .rep_plan import rep_plan
+    from ..rep_plan import rep_plan
 
     logged = db.session.scalar(select(func.count(Visit.id)).where(
         Visit.user_id == user.id, Visit.local_date == day)) or 0
@@ -607,8 +632,8 @@ def _pace(pace: float, metric: Any) -> str:
 
 
 def behind_target_text(user: User, day: date, locale: str) -> Text | None:
-    from .calendar import company_calendar
-    from .rep_plan import rep_plan
+    from ..calendar import company_calendar
+    from ..rep_plan import rep_plan
 
     company = user.company
     cal = company_calendar(company)
@@ -635,8 +660,8 @@ def behind_target_text(user: User, day: date, locale: str) -> Text | None:
 
 
 def team_digest_text(user: User, day: date, locale: str) -> Text | None:
-    from .calendar import company_calendar
-    from .progress import team_progress
+    from ..calendar import company_calendar
+    from ..progress import team_progress
 
     tp = team_progress(user, day)
     if not tp.reps:
@@ -705,7 +730,7 @@ def generate(now: datetime | None = None, only: Iterable[int] | None = None) -> 
     working days, for kinds the user has not turned off. Idempotent: `notify.enqueue`
     keeps one row per (user, kind, day or week). Commits per company. `only` limits it
     to some user ids (tests)."""
-    from .calendar import company_calendar
+    from ..calendar import company_calendar
 
     now = now or utcnow()
     created: dict[str, int] = {}

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..extensions import db
-from ..models import Reminder, ReminderStatus
+from ...extensions import db
+from ...models import Reminder, ReminderStatus
 
 
 def dedupe_key(user_id: int, kind: str, when: str) -> str:

@@ -63,7 +63,7 @@ def _bell() -> dict[str, Any]:
     def bell_unread() -> int:
         if not current_user.is_authenticated:
             return 0
-        return reminders.unread_count(current_user.id)
+        return reminders.unread_count(current_user.id, reminders.utcnow())
 
     def push_public_key() -> str:
         return reminders.public_key(reminders.app_key(current_app))
@@ -74,7 +74,7 @@ def _bell() -> dict[str, Any]:
 @bp.get("/notifications")
 @login_required
 def notifications() -> ResponseReturnValue:
-    items = reminders.inbox(current_user.id)
+    items = reminders.inbox(current_user.id, now=reminders.utcnow())
     devices = db.session.scalar(select(func.count(PushSubscription.id)).where(
         PushSubscription.user_id == current_user.id)) or 0
     return render("notifications/index.html", "notifications/_list.html", items=items,
@@ -84,7 +84,7 @@ def notifications() -> ResponseReturnValue:
 @bp.post("/notifications/read")
 @login_required
 def notifications_read_all() -> ResponseReturnValue:
-    reminders.mark_read(current_user.id)
+    reminders.mark_read(current_user.id, now=reminders.utcnow())
     db.session.commit()
     return redirect(url_for("web.notifications"))
 
@@ -95,7 +95,7 @@ def notification_read(reminder_id: int) -> ResponseReturnValue:
     r = db.session.get(Reminder, reminder_id)
     if r is None or r.user_id != current_user.id:
         abort(404)
-    reminders.mark_read(current_user.id, reminder_id)
+    reminders.mark_read(current_user.id, reminder_id, reminders.utcnow())
     db.session.commit()
     return redirect(url_for("web.notifications"))
 
@@ -108,7 +108,7 @@ def notification_open(reminder_id: int) -> ResponseReturnValue:
     if r is None or r.user_id != current_user.id:
         abort(404)
     if r.read_at is None:
-        reminders.mark_read(current_user.id, reminder_id)
+        reminders.mark_read(current_user.id, reminder_id, reminders.utcnow())
         db.session.commit()
     return redirect(_local_path((r.payload or {}).get("url")))
 

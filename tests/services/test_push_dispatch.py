@@ -348,6 +348,8 @@ def test_worker_loop_refreshes_sqlites_statistics_once_an_hour(push_ctx, fake_pu
                                                                 monkeypatch):
     """The worker keeps SQLite's planner statistics: once when it starts, then hourly
     (not on every pass)."""
+    from planner.services.reminders import worker as reminders
+
     calls: list[float] = []
     monkeypatch.setattr(reminders, "refresh_statistics",
                         lambda conn: calls.append(time.monotonic()))

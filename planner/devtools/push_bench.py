@@ -49,7 +49,8 @@ def _worker(url: str, name: str, limit: int, threads: int, out: Any, ready: Any,
     from .. import create_app
     from ..services import reminders
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False,
+                      "PUSH_ALLOW_LOOPBACK": True})  # the fake push service
     with app.app_context():
         sender = reminders.app_sender(app)
         ready.put(name)

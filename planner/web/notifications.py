@@ -182,16 +182,6 @@ def _b64_len(value: Any, size: int) -> bool:
     return len(raw) == size and (size != 65 or raw[0] == 4)
 
 
-def _endpoint_ok(endpoint: Any) -> bool:
-    if not isinstance(endpoint, str) or len(endpoint) > 1000:
-        return False
-    parts = urlsplit(endpoint)
-    if parts.scheme == "https" and parts.netloc:
-        return True
-    # tests and the benchmark use a fake push service on 127.0.0.1
-    return bool(current_app.config.get("PUSH_ALLOW_HTTP")) and parts.scheme == "http"
-
-
 def _bad(message: str) -> Any:
     return json_error(422, message)
 
@@ -214,8 +204,10 @@ def push_subscribe() -> ResponseReturnValue:
         return _bad(_("Send the subscription as JSON."))
     endpoint = data.get("endpoint")
     keys = data.get("keys") if isinstance(data.get("keys"), dict) else {}
-    if not _endpoint_ok(endpoint):
-        return _bad(_("The subscription's endpoint must be an https URL."))
+    problem = reminders.endpoint_problem(
+        endpoint, reminders.EndpointPolicy.from_config(current_app.config))
+    if problem is not None:
+        return _bad(str(reminders.ENDPOINT_PROBLEMS[problem]))
     if not _b64_len(keys.get("p256dh"), 65) or not _b64_len(keys.get("auth"), 16):
         return _bad(_("The subscription's keys are not valid."))
     sub = db.session.scalar(select(PushSubscription).where(

@@ -37,6 +37,8 @@ from .dispatch import (
 # Private names of the module this package replaced, which its tests still reach.
 from .dispatch import _Decision as _Decision
 from .dispatch import _record as _record
+from .endpoints import PROBLEMS as ENDPOINT_PROBLEMS
+from .endpoints import EndpointPolicy, endpoint_problem
 from .preferences import (
     BEHIND_TARGET,
     DELIVERY,
@@ -65,6 +67,9 @@ from .texts import Text, behind, previous_working_day
 from .worker import run_pass, worker_loop
 
 __all__ = [
+    "ENDPOINT_PROBLEMS",
+    "EndpointPolicy",
+    "endpoint_problem",
     "BEHIND_TARGET",
     "BUILDERS",
     "Claimed",

@@ -48,6 +48,7 @@ from ...models import (
 )
 from . import channels as webpush
 from .bell import _rowcount
+from .endpoints import EndpointPolicy
 from .preferences import (
     BACKOFF_BASE_S,
     BACKOFF_MAX_S,
@@ -192,7 +193,9 @@ def _deliver(c: Claimed, sender: webpush.Sender, now: datetime) -> _Decision:
     kinds = {o.status for _i, o in outcomes}
     reasons = "; ".join(f"{o.status}: {o.detail}" for _i, o in outcomes if o.status != "ok")
     if "ok" in kinds:
-        return _Decision(c, "sent", reason=reasons or None, outcomes=outcomes)
+        # Delivered: the reminder keeps no error. A device that failed on the way is
+        # accounted on its own subscription (deleted when gone, else its failures).
+        return _Decision(c, "sent", outcomes=outcomes)
     if "retry" in kinds:
         if c.attempts >= MAX_ATTEMPTS:
             return _Decision(c, "failed", reason=f"gave up after {c.attempts} attempts: "
@@ -295,7 +298,8 @@ def app_sender(app: Flask | None = None) -> webpush.Sender:
     # The app itself, not the proxy (Flask types current_app as the app).
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     return webpush.Sender(webpush.app_key(app), app.config["VAPID_SUBJECT"],
-                          timeout=float(app.config.get("PUSH_TIMEOUT", 10)))
+                          timeout=float(app.config.get("PUSH_TIMEOUT", 10)),
+                          policy=EndpointPolicy.from_config(app.config))
 
 
 def dispatch_all(sender: webpush.Sender, worker: str | None = None, limit: int = 100,

@@ -127,19 +127,32 @@ def bench_sync(database_url: str | None, items: int, batch: int) -> None:
 
 
 @planner_cli.command("review-reminders")
-def review_reminders() -> None:
-    """Queue the weekly-review reminders due now: from Monday on, last week's review
-    not submitted (to the rep, and one per manager naming who). Idempotent: run it from
-    cron as often as you like."""
+@click.option("--at", "at", default=None,
+              help="Act as at this moment (ISO 8601 with an offset; default: now).")
+def review_reminders(at: str | None) -> None:
+    """Queue the weekly-review reminders due now: once last week's review is due (the
+    company's rule, Monday 12:00 by default) and not submitted (to the rep, and one per
+    manager naming who). Idempotent: run it from cron as often as you like."""
+    from datetime import datetime
+
     from sqlalchemy import select
 
     from .extensions import db
     from .models import Company
     from .services.reviews import remind_overdue
 
+    now = None
+    if at:
+        try:
+            now = datetime.fromisoformat(at)
+        except ValueError:
+            now = None
+        if now is None or now.tzinfo is None:
+            raise click.BadParameter("give a moment with its offset, like "
+                                     "2026-12-14T12:05+08:00", param_hint="--at")
     queued = 0
     for company in db.session.scalars(select(Company)):
-        queued += remind_overdue(company)
+        queued += remind_overdue(company, now)
     db.session.commit()
     click.echo(f"weekly review reminders queued: {queued}")
 

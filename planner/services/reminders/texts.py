@@ -21,6 +21,7 @@ from ...models import (
     Visit,
     WeeklyReview,
 )
+from ..company import review_due
 from .preferences import BEHIND_FACTOR, BEHIND_MIN_DAYS
 
 
@@ -137,9 +138,11 @@ def weekly_review_text(user: User, day: date, locale: str) -> Text | None:
         return None
     visits = db.session.scalar(select(func.count(Visit.id)).where(
         Visit.user_id == user.id, Visit.local_date >= monday, Visit.local_date <= day)) or 0
+    due = review_due(user.company, monday)  # the company's rule, as the review pages
     return Text(_("Weekly review due"),
-                _("Your self-review of the week from %(start)s is due today at 17:00. "
-                  "Visits logged this week: %(n)s.", start=monday.isoformat(), n=visits),
+                _("Your self-review of the week from %(start)s is due by %(due)s. "
+                  "Visits logged this week: %(n)s.", start=monday.isoformat(),
+                  due=due.strftime("%m-%d %H:%M"), n=visits),
                 _path("web.reviews", "/plans/week"))
 
 

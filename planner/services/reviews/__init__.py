@@ -30,6 +30,7 @@ history), `notify` (notifications), `serialise` (JSON).
 
 from __future__ import annotations
 
+from ..company import review_due
 from .figures import (
     KIND_LABELS,
     MONEY_ROWS,
@@ -52,7 +53,8 @@ from .inputs import (
 from .lists import history, team_users, team_week, waiting_count, waiting_query
 from .notify import approvers, remind_overdue
 from .serialise import comment_json, event_json, review_json
-from .weeks import deadline, default_week, week_start
+from .settings import due_setting, set_due
+from .weeks import default_week, is_late, week_start
 from .workflow import (
     STATUS_LABELS,
     add_comment,
@@ -66,6 +68,8 @@ from .workflow import (
 )
 
 __all__ = [
+    "due_setting",
+    "set_due",
     "KIND_LABELS",
     "MONEY_ROWS",
     "NEXT_KEYS",
@@ -83,7 +87,8 @@ __all__ = [
     "check_week",
     "comment_json",
     "compute_figures",
-    "deadline",
+    "is_late",
+    "review_due",
     "default_week",
     "event_json",
     "figures_of",

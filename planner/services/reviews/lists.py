@@ -4,7 +4,7 @@ for approval, and the searchable history."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, literal, or_, select
@@ -20,8 +20,9 @@ from ...models import (
     WeeklyReview,
     WeeklyReviewComment,
 )
+from ..company import review_due
 from .figures import ROW_LABELS, TEXTS, row
-from .weeks import _aware, _company, _now, deadline
+from .weeks import _company, _now, is_late
 
 # ------------------------------------------------------------------ lists
 
@@ -36,23 +37,21 @@ def team_users(viewer: User) -> list[User]:
         .options(joinedload(User.unit))))
 
 
-def team_week(viewer: User, monday: date) -> dict[str, Any]:
+def team_week(viewer: User, monday: date, now: datetime | None = None) -> dict[str, Any]:
     """The manager's week: each person's review (or none), waiting ones first."""
     company = _company(viewer)
     users = team_users(viewer)
     reviews = {r.user_id: r for r in db.session.scalars(select(WeeklyReview).where(
         WeeklyReview.week_start == monday,
         WeeklyReview.user_id.in_([u.id for u in users])))} if users else {}
-    due = deadline(company, monday)
-    now = _now()
+    due = review_due(company, monday)
+    now = now or _now()
     rows: list[dict[str, Any]] = []
     order = {"submitted": 0, "returned": 2, "draft": 3, "none": 4, "approved": 5}
     for u in users:
         r = reviews.get(u.id)
         state = r.status.value if r is not None else "none"
-        late = (r is None or r.status in (ReviewStatus.DRAFT,)) and now >= due or (
-            r is not None and r.submitted_at is not None and _aware(r.submitted_at) > due
-            and r.status == ReviewStatus.SUBMITTED)
+        late = is_late(r, due, now)
         # Everyone listed is in the viewer's unit (team_users): a manager or an admin
         # decides any of their submitted reviews (can_decide, without a query per row).
         rows.append({"user": u, "review": r, "state": state, "late": late,

@@ -24,7 +24,7 @@ from ...models import (
     User,
     WeeklyReview,
 )
-from ..company import local_today
+from ..company import local_today, review_due
 from ..reminders import enqueue
 from .weeks import _now, week_start
 
@@ -99,12 +99,15 @@ def _notify_decided(review: WeeklyReview, actor: User) -> None:
 
 
 def remind_overdue(company: Company, now: datetime | None = None) -> int:
-    """On Monday (or later), for last week: every rep without a submitted review is
-    reminded, and each of their managers gets one reminder naming how many are missing.
+    """Once last week's review is due (the company's rule, `review_due`: Monday 12:00 by
+    default): every rep without a submitted review is reminded, and each of their
+    managers gets one reminder naming how many are missing. Before that, nothing.
     Idempotent (one reminder per user, kind and week). Returns the reminders queued."""
     now = now or _now()
     today = local_today(company, now)
     monday = week_start(today) - timedelta(days=7)
+    if now < review_due(company, monday):
+        return 0
     done = select(WeeklyReview.user_id).where(
         WeeklyReview.week_start == monday,
         WeeklyReview.status.in_([ReviewStatus.SUBMITTED, ReviewStatus.APPROVED]))

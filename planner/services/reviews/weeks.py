@@ -1,25 +1,27 @@
-"""A review's week: which week to review now, when a week's review is due, and the
-clock the workflow reads."""
+"""A review's week: which week to review now, when a week's review is late (both by the
+company's rule, `services.company.review_due`), and the clock the workflow reads."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from ...models import (
-    Company,
-    User,
-)
-from ..company import company_tz
+from ...models import Company, ReviewStatus, User, WeeklyReview
+from ..company import company_tz, local_today, review_due
 
 
 def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def default_week(today: date) -> date:
-    """The week to review now: this week from Friday on, else last week."""
-    monday = week_start(today)
-    return monday if today.weekday() >= 4 else monday - timedelta(days=7)
+def default_week(company: Company, now: datetime | None = None) -> date:
+    """The week to review now: last week until this week's review opens on Friday, and
+    never before last week's review is due (the company's rule, `review_due`); then
+    this week."""
+    now = now or _now()
+    monday = week_start(local_today(company, now))
+    opens = datetime.combine(monday + timedelta(days=4), time(0, 0), company_tz(company))
+    last = monday - timedelta(days=7)
+    return monday if now >= max(opens, review_due(company, last)) else last
 
 
 def _company(user: User) -> Company:
@@ -35,7 +37,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def deadline(company: Company, monday: date) -> datetime:
-    """A week's review is late after Sunday 24:00, company time."""
-    return datetime.combine(monday + timedelta(days=7), time(0, 0), company_tz(company))
+def is_late(review: WeeklyReview | None, due: datetime, now: datetime) -> bool:
+    """Late (逾期): not submitted by its due time, or submitted after it and still
+    waiting. A review returned to its author is not counted late."""
+    if review is None or review.status == ReviewStatus.DRAFT:
+        return now >= due
+    return (review.status == ReviewStatus.SUBMITTED and review.submitted_at is not None
+            and _aware(review.submitted_at) > due)
 

@@ -127,19 +127,32 @@ def bench_sync(database_url: str | None, items: int, batch: int) -> None:
 
 
 @planner_cli.command("review-reminders")
-def review_reminders() -> None:
-    """Queue the weekly-review reminders due now: from Monday on, last week's review
-    not submitted (to the rep, and one per manager naming who). Idempotent: run it from
-    cron as often as you like."""
+@click.option("--at", "at", default=None,
+              help="Act as at this moment (ISO 8601 with an offset; default: now).")
+def review_reminders(at: str | None) -> None:
+    """Queue the weekly-review reminders due now: once last week's review is due (the
+    company's rule, Monday 12:00 by default) and not submitted (to the rep, and one per
+    manager naming who). Idempotent: run it from cron as often as you like."""
+    from datetime import datetime
+
     from sqlalchemy import select
 
     from .extensions import db
     from .models import Company
     from .services.reviews import remind_overdue
 
+    now = None
+    if at:
+        try:
+            now = datetime.fromisoformat(at)
+        except ValueError:
+            now = None
+        if now is None or now.tzinfo is None:
+            raise click.BadParameter("give a moment with its offset, like "
+                                     "2026-12-14T12:05+08:00", param_hint="--at")
     queued = 0
     for company in db.session.scalars(select(Company)):
-        queued += remind_overdue(company)
+        queued += remind_overdue(company, now)
     db.session.commit()
     click.echo(f"weekly review reminders queued: {queued}")
 
@@ -196,23 +209,23 @@ def vapid(rotate: bool) -> None:
 
     from .extensions import db
     from .models import PushSubscription
-    from .services import webpush
+    from .services import reminders
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if rotate:
         if app.config.get("VAPID_PRIVATE_KEY"):
             raise click.ClickException("VAPID_PRIVATE_KEY is set in the environment: "
                                        "change it there instead.")
-        key = webpush.rotate_key(app.instance_path)
+        key = reminders.rotate_key(app.instance_path)
         app.extensions["planner_vapid"] = key
         n = db.session.execute(delete(PushSubscription)).rowcount
         db.session.commit()
         click.echo(f"New VAPID key pair written; {n} subscriptions deleted (devices "
                    "subscribe again on their next visit).")
-    key = webpush.app_key(app)
+    key = reminders.app_key(app)
     source = ("VAPID_PRIVATE_KEY" if app.config.get("VAPID_PRIVATE_KEY")
-              else f"{app.instance_path}/{webpush.KEY_FILE}")
-    click.echo(f"public key: {webpush.public_key(key)}")
+              else f"{app.instance_path}/{reminders.KEY_FILE}")
+    click.echo(f"public key: {reminders.public_key(key)}")
     click.echo(f"private key: {source}")
     click.echo(f"subject: {app.config['VAPID_SUBJECT']}")
 

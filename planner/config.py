@@ -73,4 +73,8 @@ def load_config(instance_path: str) -> dict[str, object]:
         "LOGIN_FAILURE_WINDOW": 15 * 60,
         "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY"),
         "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@example.com"),
+        # Push services' domains a subscription may name (comma-separated; empty: any
+        # public host), and the switch for a fake push service on 127.0.0.1 (tests, dev).
+        "PUSH_SERVICE_DOMAINS": os.environ.get("PUSH_SERVICE_DOMAINS", ""),
+        "PUSH_ALLOW_LOOPBACK": os.environ.get("PUSH_ALLOW_LOOPBACK", "") in {"1", "true"},
     }

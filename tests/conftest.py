@@ -49,6 +49,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     if url.startswith("postgres"):
         _reset_postgres(url)
     os.environ["DATABASE_URL"] = url
+    # The fake push service runs on 127.0.0.1 (here and in the worker processes tests start).
+    os.environ["PUSH_ALLOW_LOOPBACK"] = "1"
     app = create_app(
         {
             "TESTING": True,

@@ -12,8 +12,8 @@ from sqlalchemy import delete, select
 from planner.devtools.fakepush import FakePushService
 from planner.extensions import db
 from planner.models import PushSubscription, Reminder, ReminderPreference, User
-from planner.services import webpush
-from planner.services.notify import enqueue
+from planner.services.reminders import channels as webpush
+from planner.services.reminders.bell import enqueue
 
 
 @pytest.fixture()

@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select
 
 from ..extensions import db
 from ..models import PushSubscription, Reminder, ReminderPreference, ReminderStatus, User
-from ..services import webpush
+from ..services import reminders
 from .fakepush import FakePushService
 
 BODY = ("今日目标：销售额 ¥2,729.42、拜访量 4、陌生拜访 1、回访 1、签约数量 1、回款 ¥1,428.59。"
@@ -49,7 +49,8 @@ def _worker(url: str, name: str, limit: int, threads: int, out: Any, ready: Any,
     from .. import create_app
     from ..services import reminders
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False,
+                      "PUSH_ALLOW_LOOPBACK": True})  # the fake push service
     with app.app_context():
         sender = reminders.app_sender(app)
         ready.put(name)
@@ -69,7 +70,7 @@ def setup(fake: FakePushService, n: int) -> int:
     build_company(date.today())
     reps = db.session.scalars(select(User.id).where(User.username.like("bench%"))
                               .order_by(User.id)).all()
-    key = webpush.public_key(webpush.app_key(current_app))
+    key = reminders.public_key(reminders.app_key(current_app))
     subs = []
     for uid in reps:
         s = fake.subscribe(key)

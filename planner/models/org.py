@@ -34,6 +34,10 @@ class Company(db.Model):
     country: Mapped[str] = mapped_column(String(2), default="CN")
     fiscal_first_month: Mapped[int] = mapped_column(Integer, default=1)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    # When a week's review is due: minutes after the week's end (Sunday 24:00, company
+    # time); 720 = Monday 12:00. The one rule: services.company.review_due.
+    review_due_minutes: Mapped[int] = mapped_column(Integer, default=720,
+                                                    server_default="720")
     created_at: Mapped[datetime] = created_at()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -23,6 +23,23 @@ def zone(timezone: str | None) -> ZoneInfo:
 def local_today(company: Company, now: datetime | None = None) -> date:
     tz = company_tz(company)
     return (now.astimezone(tz) if now else datetime.now(tz)).date()
+
+
+# When a week's review is due, in minutes after the week's end (Sunday 24:00): at the
+# latest just before the next week ends.
+REVIEW_DUE_DEFAULT = 12 * 60  # Monday 12:00
+REVIEW_DUE_MAX = 7 * 24 * 60 - 1
+
+
+def review_due(company: Company, monday: date) -> datetime:
+    """When the review of the week starting `monday` is due (aware, company time): the
+    company's setting after the week's end, Monday 12:00 by default. The one rule the
+    review pages, the late mark and the reminders follow."""
+    minutes = company.review_due_minutes
+    if minutes is None or not 0 <= minutes <= REVIEW_DUE_MAX:
+        minutes = REVIEW_DUE_DEFAULT
+    end = datetime.combine(monday + timedelta(days=7), time(0, 0), company_tz(company))
+    return end + timedelta(minutes=minutes)
 
 
 def calendar_overrides(company_id: int) -> tuple[frozenset[date], frozenset[date]]:

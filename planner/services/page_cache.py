@@ -37,7 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..models import Company, OrgUnit, PlanStamp, SummaryCache, User
-from . import plan_cache, webpush
+from . import plan_cache, reminders
 from .company import zone
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def code_version() -> str:
                             and "__pycache__" not in p.parts and p.suffix != ".pyc"):
                 h.update(str(f.relative_to(base)).encode())
                 h.update(f.read_bytes())
-        h.update(webpush.public_key(webpush.app_key(app)).encode())  # the bell's data-key
+        h.update(reminders.public_key(reminders.app_key(app)).encode())  # the bell's data-key
         found = app.extensions[_VERSION] = h.hexdigest()[:16]
     return str(found)
 

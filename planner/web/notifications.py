@@ -29,7 +29,7 @@ from sqlalchemy import delete, func, select
 from ..errors import json_error
 from ..extensions import db
 from ..models import PushSubscription, Reminder, ReminderPreference, Role
-from ..services import reminders, webpush
+from ..services import reminders
 from . import bp
 from .render import render
 
@@ -63,10 +63,10 @@ def _bell() -> dict[str, Any]:
     def bell_unread() -> int:
         if not current_user.is_authenticated:
             return 0
-        return reminders.unread_count(current_user.id)
+        return reminders.unread_count(current_user.id, reminders.utcnow())
 
     def push_public_key() -> str:
-        return webpush.public_key(webpush.app_key(current_app))
+        return reminders.public_key(reminders.app_key(current_app))
 
     return {"bell_unread": bell_unread, "push_public_key": push_public_key}
 
@@ -74,7 +74,7 @@ def _bell() -> dict[str, Any]:
 @bp.get("/notifications")
 @login_required
 def notifications() -> ResponseReturnValue:
-    items = reminders.inbox(current_user.id)
+    items = reminders.inbox(current_user.id, now=reminders.utcnow())
     devices = db.session.scalar(select(func.count(PushSubscription.id)).where(
         PushSubscription.user_id == current_user.id)) or 0
     return render("notifications/index.html", "notifications/_list.html", items=items,
@@ -84,7 +84,7 @@ def notifications() -> ResponseReturnValue:
 @bp.post("/notifications/read")
 @login_required
 def notifications_read_all() -> ResponseReturnValue:
-    reminders.mark_read(current_user.id)
+    reminders.mark_read(current_user.id, now=reminders.utcnow())
     db.session.commit()
     return redirect(url_for("web.notifications"))
 
@@ -95,7 +95,7 @@ def notification_read(reminder_id: int) -> ResponseReturnValue:
     r = db.session.get(Reminder, reminder_id)
     if r is None or r.user_id != current_user.id:
         abort(404)
-    reminders.mark_read(current_user.id, reminder_id)
+    reminders.mark_read(current_user.id, reminder_id, reminders.utcnow())
     db.session.commit()
     return redirect(url_for("web.notifications"))
 
@@ -108,7 +108,7 @@ def notification_open(reminder_id: int) -> ResponseReturnValue:
     if r is None or r.user_id != current_user.id:
         abort(404)
     if r.read_at is None:
-        reminders.mark_read(current_user.id, reminder_id)
+        reminders.mark_read(current_user.id, reminder_id, reminders.utcnow())
         db.session.commit()
     return redirect(_local_path((r.payload or {}).get("url")))
 
@@ -182,16 +182,6 @@ def _b64_len(value: Any, size: int) -> bool:
     return len(raw) == size and (size != 65 or raw[0] == 4)
 
 
-def _endpoint_ok(endpoint: Any) -> bool:
-    if not isinstance(endpoint, str) or len(endpoint) > 1000:
-        return False
-    parts = urlsplit(endpoint)
-    if parts.scheme == "https" and parts.netloc:
-        return True
-    # tests and the benchmark use a fake push service on 127.0.0.1
-    return bool(current_app.config.get("PUSH_ALLOW_HTTP")) and parts.scheme == "http"
-
-
 def _bad(message: str) -> Any:
     return json_error(422, message)
 
@@ -199,7 +189,7 @@ def _bad(message: str) -> Any:
 @bp.get("/push/key")
 @login_required
 def push_key() -> ResponseReturnValue:
-    resp = jsonify({"publicKey": webpush.public_key(webpush.app_key(current_app))})
+    resp = jsonify({"publicKey": reminders.public_key(reminders.app_key(current_app))})
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
@@ -214,8 +204,10 @@ def push_subscribe() -> ResponseReturnValue:
         return _bad(_("Send the subscription as JSON."))
     endpoint = data.get("endpoint")
     keys = data.get("keys") if isinstance(data.get("keys"), dict) else {}
-    if not _endpoint_ok(endpoint):
-        return _bad(_("The subscription's endpoint must be an https URL."))
+    problem = reminders.endpoint_problem(
+        endpoint, reminders.EndpointPolicy.from_config(current_app.config))
+    if problem is not None:
+        return _bad(str(reminders.ENDPOINT_PROBLEMS[problem]))
     if not _b64_len(keys.get("p256dh"), 65) or not _b64_len(keys.get("auth"), 16):
         return _bad(_("The subscription's keys are not valid."))
     sub = db.session.scalar(select(PushSubscription).where(

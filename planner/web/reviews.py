@@ -5,12 +5,13 @@ draft kept on the phone and the offline outbox."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from .. import access, fmt
@@ -50,7 +51,9 @@ def _context(review: WeeklyReview | None, author: User, monday: date,
                 fmt.plain(v, "money") if k in svc.MONEY_ROWS else str(v))
     today = _today()
     this_week = svc.week_start(today)
+    due = svc.review_due(author.company, monday)
     return {
+        "due": due, "late": svc.is_late(review, due, datetime.now(UTC)),
         "review": review, "author": author, "monday": monday,
         "sunday": monday + timedelta(days=6),
         "figures": svc.figures_of(review, author, monday),
@@ -71,7 +74,7 @@ def _context(review: WeeklyReview | None, author: User, monday: date,
 @login_required
 def reviews() -> ResponseReturnValue:
     """The Review tab: a rep's review of the week to review now; a manager's week."""
-    monday = svc.default_week(_today())
+    monday = svc.default_week(current_user.company)
     if current_user.role == Role.REP:
         return render("reviews/review.html",
                       **_context(svc.find(current_user.id, monday), current_user, monday))
@@ -175,27 +178,54 @@ def review_comment(review_id: str) -> ResponseReturnValue:
     return redirect(url_for("web.review", review_id=r.id) + "#comments", code=303)
 
 
-def _team(monday: date) -> ResponseReturnValue:
+DUE_DAYS = [(1, _l("Monday after the week")), (2, _l("Tuesday after the week")),
+            (3, _l("Wednesday after the week")), (4, _l("Thursday after the week")),
+            (5, _l("Friday after the week")), (6, _l("Saturday after the week")),
+            (7, _l("Sunday after the week"))]
+
+
+def _team(monday: date, errors: dict[str, str] | None = None,
+          due_form: dict[str, Any] | None = None, status: int = 200) -> ResponseReturnValue:
     data = svc.team_week(current_user, monday)
     this_week = svc.week_start(_today())
-    return render("reviews/team.html", data=data, monday=monday,
+    if due_form is None and current_user.role == Role.ADMIN:
+        day, at = svc.due_setting(current_user.company)
+        due_form = {"due_day": str(day), "due_time": at}
+    return render("reviews/team.html", status=status, data=data, monday=monday,
                   sunday=monday + timedelta(days=6),
                   status_labels=svc.STATUS_LABELS,
                   prev=monday - timedelta(days=7),
-                  next=monday + timedelta(days=7) if monday < this_week else None)
+                  next=monday + timedelta(days=7) if monday < this_week else None,
+                  due_form=due_form, due_days=DUE_DAYS, errors=errors or {})
+
+
+@bp.post("/reviews/due")
+@roles_required(Role.ADMIN)
+def reviews_due() -> ResponseReturnValue:
+    """The director sets when a week's review is due (the late mark and reminders follow)."""
+    form = {"due_day": request.form.get("due_day", ""),
+            "due_time": (request.form.get("due_time") or "").strip()}
+    try:
+        svc.set_due(current_user, form["due_day"], form["due_time"])
+    except svc.ReviewError as e:
+        db.session.rollback()
+        return _team(svc.default_week(current_user.company), e.fields, form, 422)
+    db.session.commit()
+    flash(_("Saved: weekly reviews are due at the new time."), "ok")
+    return redirect(url_for("web.reviews_team"), code=303)
 
 
 @bp.get("/reviews/team")
 @roles_required(Role.MANAGER, Role.ADMIN)
 def reviews_team() -> ResponseReturnValue:
     raw = request.args.get("week", "")
-    monday = svc.default_week(_today()) if not raw else None
+    monday = svc.default_week(current_user.company) if not raw else None
     if monday is None:
         day = parse_day(raw)
         if day is None:
             flash(_("“%(text)s” is not a date: showing the week to review now.",
                     text=raw[:40]), "error")
-            monday = svc.default_week(_today())
+            monday = svc.default_week(current_user.company)
         else:
             monday = min(svc.week_start(day), svc.week_start(_today()))
     return _team(monday)

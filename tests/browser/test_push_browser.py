@@ -20,8 +20,9 @@ from test_offline_browser import READY, _db
 from planner.devtools.fakepush import FakePushService
 from planner.extensions import db
 from planner.models import PushSubscription, Reminder, ReminderPreference, User
-from planner.services import reminders, webpush
-from planner.services.notify import enqueue
+from planner.services import reminders
+from planner.services.reminders import channels as webpush
+from planner.services.reminders.bell import enqueue
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from planner.extensions import db
 from planner.models import Reminder, User
-from planner.services import notify
+from planner.services.reminders import bell as notify
 
 
 def test_a_reminder_asked_for_twice_exists_once_and_the_second_call_says_so(

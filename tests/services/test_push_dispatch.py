@@ -16,7 +16,8 @@ from sqlalchemy import delete, func, insert, select
 from planner.db import reading
 from planner.extensions import db
 from planner.models import PushSubscription, Reminder, ReminderStatus
-from planner.services import reminders, webpush
+from planner.services import reminders
+from planner.services.reminders import channels as webpush
 
 
 def _sender(app: Flask, timeout: float = 10.0) -> webpush.Sender:
@@ -347,6 +348,8 @@ def test_worker_loop_refreshes_sqlites_statistics_once_an_hour(push_ctx, fake_pu
                                                                 monkeypatch):
     """The worker keeps SQLite's planner statistics: once when it starts, then hourly
     (not on every pass)."""
+    from planner.services.reminders import worker as reminders
+
     calls: list[float] = []
     monkeypatch.setattr(reminders, "refresh_statistics",
                         lambda conn: calls.append(time.monotonic()))

@@ -24,8 +24,9 @@ from planner.models import (
     ReminderPreference,
     ReminderStatus,
 )
-from planner.services import reminders, webpush
+from planner.services import reminders
 from planner.services.company import local_today
+from planner.services.reminders import channels as webpush
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -190,7 +191,7 @@ def test_quiet_hours_hold_a_push_until_they_end(push_ctx, fake_push):
     db.session.commit()
     subscribe(push_ctx, fake_push, rep.id)
     day = date(2026, 12, 9)
-    from planner.services.notify import enqueue
+    from planner.services.reminders.bell import enqueue
 
     enqueue(rep.id, "review_returned", "r1", _at(day, "21:00"), title="t", body="b", url="/")
     db.session.commit()
@@ -212,7 +213,7 @@ def test_kind_turned_off_is_not_pushed_nor_listed(push_ctx, fake_push):
                                         quiet_start=None, quiet_end=None))
     db.session.commit()
     subscribe(push_ctx, fake_push, rep.id)
-    from planner.services.notify import enqueue
+    from planner.services.reminders.bell import enqueue
 
     enqueue(rep.id, "review_approved", "r1", datetime.now(UTC), title="t", body="b", url="/")
     db.session.commit()

@@ -504,7 +504,8 @@ def test_still_not_submitted_on_monday_reminds_the_rep_and_the_manager_once(
     with app.test_request_context():
         company = db.session.scalars(select(Company)).first()
         assert company is not None
-        monday_morning = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # Mon 09:00 in Shanghai
+        # Mon 12:01 in Shanghai: just past the default due time (Monday 12:00)
+        monday_morning = datetime(2026, 11, 2, 4, 1, tzinfo=UTC)
         last = date(2026, 10, 26)
         rep1 = db.session.scalar(select(User).where(User.username == "rep01"))
         db.session.add(WeeklyReview(user_id=rep1.id, week_start=last,
@@ -553,11 +554,12 @@ def test_the_manager_sees_a_badge_and_the_team_week_and_history_search(app: Flas
 
 def test_the_review_reminders_command_queues_once(app: Flask) -> None:
     runner = app.test_cli_runner()
-    first = runner.invoke(args=["planner", "review-reminders"])
+    at = ["--at", "2026-11-02T12:05+08:00"]  # a Monday, after the review is due
+    first = runner.invoke(args=["planner", "review-reminders", *at])
     assert first.exit_code == 0, first.output
     n = int(first.output.strip().rsplit(" ", 1)[1])
     assert n > 0
-    again = runner.invoke(args=["planner", "review-reminders"])
+    again = runner.invoke(args=["planner", "review-reminders", *at])
     assert again.output.strip().endswith(": 0")
     with app.app_context():
         kinds = set(db.session.scalars(select(Reminder.kind).where(

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from planner.extensions import db
 from planner.models import PushSubscription, Reminder, ReminderPreference
-from planner.services import reminders, webpush
+from planner.services import reminders
+from planner.services.reminders import channels as webpush
 
 
 class _Outside:
@@ -278,3 +279,39 @@ def test_reminders_list_is_kept_offline_and_the_worker_handles_pushes(push_ctx):
     network_first = src.split("const NETWORK_FIRST = ", 1)[1].split(";", 1)[0]
     assert '"/notifications"' in network_first
     assert 'addEventListener("push"' in src and 'addEventListener("notificationclick"' in src
+
+
+def test_subscriptions_that_point_inside_are_refused_with_a_message(push_ctx, fake_push,
+                                                                   monkeypatch):
+    """Server-side request forgery: endpoints that are IP literals, carry credentials,
+    use another port than 443 or name no valid host are refused (422, a message), and
+    nothing is stored; the allow-list of push services holds when set."""
+    monkeypatch.setitem(push_ctx.config, "PUSH_ALLOW_LOOPBACK", False)
+    c, t = _client(push_ctx, "rep20")
+    keys = _sub_json(fake_push, push_ctx)["keys"]
+    refused = {
+        "https://127.0.0.1/": "not an IP address",
+        "https://[::1]/x": "not an IP address",
+        "https://169.254.169.254/latest": "not an IP address",
+        "https://user:pw@x/": "user name or password",
+        "https://user:pw@fcm.googleapis.com/x": "user name or password",
+        "https://%00/x": "valid host",
+        "https://localhost/x": "valid host",
+        "https://127.1/x": "valid host",
+        "https://fcm.googleapis.com:8443/x": "port (443)",
+        _https(_sub_json(fake_push, push_ctx))["endpoint"]: "not an IP address",
+    }
+    for endpoint, words in refused.items():
+        resp = c.post("/push/subscribe", json={"endpoint": endpoint, "keys": keys},
+                      headers={"X-CSRFToken": t})
+        assert resp.status_code == 422, endpoint
+        assert words in resp.get_json()["error"]["message"], endpoint
+    assert db.session.scalar(select(PushSubscription.id)) is None
+    monkeypatch.setitem(push_ctx.config, "PUSH_SERVICE_DOMAINS", "googleapis.com")
+    resp = c.post("/push/subscribe", headers={"X-CSRFToken": t}, json={
+        "endpoint": "https://updates.push.services.mozilla.com/wpush/v2/x", "keys": keys})
+    assert resp.status_code == 422
+    assert "not allowed" in resp.get_json()["error"]["message"]
+    resp = c.post("/push/subscribe", headers={"X-CSRFToken": t}, json={
+        "endpoint": "https://fcm.googleapis.com/fcm/send/abc", "keys": keys})
+    assert resp.status_code == 201

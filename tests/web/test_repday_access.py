@@ -80,7 +80,7 @@ def test_every_route_with_a_record_id_in_its_address_answers_404_for_another_rep
             db.session.add(rv)
             db.session.commit()
             review = rv.id
-        from planner.services.notify import enqueue  # a reminder of rep02
+        from planner.services.reminders.bell import enqueue  # a reminder of rep02
 
         enqueue(user("rep02").id, "review_returned", "access-test", datetime.now(UTC),
                 title="t", body="b", url="/today")

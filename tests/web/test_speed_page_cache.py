@@ -29,7 +29,8 @@ from planner.models import (
     User,
     WeeklyReview,
 )
-from planner.services import notify, reminders
+from planner.services import reminders
+from planner.services.reminders import bell as notify
 
 HX = {"HX-Request": "true"}
 TOKEN = re.compile(r'(name="csrf_token" value="|"X-CSRFToken": ")[^"]+')

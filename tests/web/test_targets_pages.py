@@ -30,9 +30,10 @@ from planner.models import (
     Visit,
     WeeklyReview,
 )
-from planner.services import notify, reminders
+from planner.services import reminders
 from planner.services import reviews as rv
 from planner.services.company import local_today
+from planner.services.reminders import bell as notify
 
 ROOT = Path(__file__).resolve().parents[2]
 HX = {"HX-Request": "true"}

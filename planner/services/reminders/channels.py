@@ -27,8 +27,11 @@ from urllib.parse import urlsplit
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from flask import current_app, has_app_context
 from py_vapid import Vapid02
 from pywebpush import WebPusher
+
+from .endpoints import BlockedAddress, EndpointPolicy, endpoint_problem, guarded_session
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -144,7 +147,8 @@ def encode_payload(payload: dict[str, Any]) -> bytes:
 class Outcome:
     """What happened to one message: ok, gone (404/410: delete the subscription), retry
     (429, 5xx, timeout or connection error; `retry_after` seconds when the service said),
-    config (400/401/403/413: our keys or request are wrong) or error (anything else)."""
+    config (400/401/403/413: our keys or request are wrong), refused (the endpoint or the
+    address it reached is not allowed: endpoints.py) or error (anything else)."""
 
     status: str
     code: int | None = None
@@ -170,10 +174,17 @@ class Sender:
     """Sends messages with one VAPID key; keeps a keep-alive HTTP session per thread and
     one signed VAPID token per push service origin until it nears expiry."""
 
-    def __init__(self, key: ec.EllipticCurvePrivateKey, subject: str, timeout: float = 10.0):
+    def __init__(self, key: ec.EllipticCurvePrivateKey, subject: str, timeout: float = 10.0,
+                 policy: EndpointPolicy | None = None):
         self.vapid = Vapid02(key)
         self.subject = subject
         self.timeout = timeout
+        # Where pushes may go (endpoints.py): given, else the app's configuration when
+        # made inside an app context, else the strict defaults.
+        if policy is None:
+            policy = EndpointPolicy.from_config(current_app.config) if has_app_context() \
+                else EndpointPolicy()
+        self.policy = policy
         self._tokens: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -181,7 +192,7 @@ class Sender:
     def _session(self) -> requests.Session:
         s = getattr(self._local, "session", None)
         if s is None:
-            s = self._local.session = requests.Session()
+            s = self._local.session = guarded_session(self.policy)
         return s
 
     def authorization(self, endpoint: str) -> str:
@@ -204,6 +215,9 @@ class Sender:
             raise ValueError("TTL must be positive (0 drops the message when the phone is off)")
         if urgency not in URGENCIES:
             raise ValueError(f"urgency must be one of {URGENCIES}")
+        problem = endpoint_problem(subscription.get("endpoint"), self.policy)
+        if problem is not None:
+            return Outcome("refused", detail=f"endpoint refused: {problem}")
         headers = {"Authorization": self.authorization(subscription["endpoint"]),
                    "Urgency": urgency}
         if topic:
@@ -212,6 +226,8 @@ class Sender:
             pusher = WebPusher(subscription, requests_session=self._session())
             resp = pusher.send(data, headers=headers, ttl=ttl, content_encoding="aes128gcm",
                                timeout=self.timeout)
+        except BlockedAddress as exc:
+            return Outcome("refused", detail=str(exc)[:300])
         except (requests.Timeout, requests.ConnectionError) as exc:
             return Outcome("retry", detail=f"{type(exc).__name__}: {exc}"[:300])
         except Exception as exc:  # a bad key in the subscription, an encryption error
@@ -219,6 +235,8 @@ class Sender:
         assert not isinstance(resp, str)
         code = resp.status_code
         text = (resp.text or "")[:200]
+        if 300 <= code < 400:  # never followed: a push service answers, it does not redirect
+            return Outcome("error", code, detail=f"{code} redirect not followed")
         if code in (200, 201, 202):
             return Outcome("ok", code)
         if code in (404, 410):

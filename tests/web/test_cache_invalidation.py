@@ -162,3 +162,30 @@ def test_one_companys_writes_leave_another_companys_cache(app: Flask) -> None:
     _write(app, lambda: db.session.execute(update(Metric).where(Metric.id == -1)
                                            .values(name="Z")))
     assert not _plan_kept(app, uid) and not _page_kept(rep)
+
+
+def test_the_base_template_gets_todays_badges_as_values(app: Flask) -> None:
+    """The context processors hand values (services/cache/badges.py), counted once per
+    request, not callables that query the database from the template."""
+    from flask import template_rendered
+
+    seen: list[dict[str, object]] = []
+
+    def record(_app: Flask, template: object, context: dict[str, object], **_k: object) -> None:
+        seen.append(context)
+
+    manager = app.test_client()
+    with app.app_context():
+        name = db.session.scalar(select(User.username).where(User.role == "manager")
+                                 .order_by(User.id))
+        db.session.remove()
+    assert name is not None and login(manager, name).status_code == 302
+    template_rendered.connect(record, app)
+    try:
+        assert manager.get("/customers").status_code == 200
+    finally:
+        template_rendered.disconnect(record, app)
+    ctx = seen[-1]
+    assert isinstance(ctx["bell_unread"], int) and isinstance(ctx["reviews_waiting"], int)
+    assert isinstance(ctx["offline_day"], dict) and isinstance(ctx["push_public_key"], str)
+    assert isinstance(ctx["nav_items"], list) and ctx["nav_items"]

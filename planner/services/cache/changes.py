@@ -91,7 +91,8 @@ def _after_execute(conn: Connection, clause: Any, *_args: Any) -> None:
     if not isinstance(clause, UpdateBase):
         return
     conn.info[WROTE] = True
-    if conn.info.get(_ORM_FLUSH):
+    flushing = conn.info.get(_ORM_FLUSH)
+    if flushing is not None and flushing._flushing:
         return  # the flush's rows are read in _after_flush
     table = getattr(getattr(clause, "table", None), "name", None)
     found = TABLES.get(table or "")
@@ -109,7 +110,9 @@ def _end_transaction(conn: Connection) -> None:
 
 
 def _before_flush(session: Session, *_args: Any) -> None:
-    session.connection().info[_ORM_FLUSH] = True
+    # The session, not a flag: a flush with nothing to do never reaches after_flush, and
+    # the Core statements after it must still count.
+    session.connection().info[_ORM_FLUSH] = session
 
 
 class _Flush:

@@ -34,3 +34,29 @@ def test_a_core_statement_after_a_flush_with_nothing_to_do_still_moves_the_count
         g1, _u = cache.stamps(user)
         assert g1 == g0 + 1
         db.session.remove()
+
+
+def test_a_customer_handed_to_another_rep_moves_both_reps_counters(app: Flask) -> None:
+    from planner.models import Customer
+
+    with app.app_context():
+        a, b = (db.session.scalar(select(User.id).where(User.username == n))
+                for n in ("rep05", "rep06"))
+        customer = db.session.scalar(select(Customer).where(Customer.owner_id == a)
+                                     .order_by(Customer.id))
+        assert customer is not None
+        scopes = [f"u:{a}", f"u:{b}"]
+        before = cache.counters(scopes)
+        customer.owner_id = b
+        db.session.commit()
+        moved = cache.counters(scopes)
+        assert moved == [before[0] + 1, before[1] + 1]
+        # Set while expired (after the commit): the old owner is not known, so the
+        # company's counter moves (every rep of it), conservatively.
+        user = db.session.get(User, a)
+        assert user is not None
+        company = cache.stamps(user)[0]
+        customer.owner_id = a
+        db.session.commit()
+        assert cache.stamps(user)[0] == company + 1
+        db.session.remove()

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import event, inspect, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.sql.dml import UpdateBase
 
 from ...extensions import db
@@ -125,6 +126,7 @@ class _Flush:
         self.moves = Moves()
         self.rows: dict[tuple[str, Any], Any] = {}
         self.wanted: dict[tuple[Kind, str, str], set[Any]] = {}
+        self.new = {id(obj) for obj in session.new}
 
     def read(self) -> None:
         s = self.session
@@ -158,7 +160,7 @@ class _Flush:
                 self.moves.pages.add(obj.id)
             if kind is not Kind.COMPANY:
                 return
-        values = _values(obj, rule.column)
+        values = _values(obj, rule.column, id(obj) in self.new)
         if values is None:
             self.moves.every = True
             return
@@ -190,7 +192,8 @@ class _Flush:
         rest = []
         for k in keys:
             obj = self.rows.get((table, k))
-            got = _values(obj, column) if obj is not None and key == "id" else None
+            got = (_values(obj, column, id(obj) in self.new)
+                   if obj is not None and key == "id" else None)
             if got is None:
                 rest.append(k)
             else:
@@ -206,31 +209,47 @@ class _Flush:
 
 
 def _user_change(obj: Any) -> Kind:
-    """What a change to a user row moves: the strongest kind among its changed columns."""
+    """What a change to a user row moves: the strongest kind among its changed columns
+    (read from the state's committed values: no attribute history is built)."""
     state = inspect(obj)
+    columns = _columns(obj.__mapper__)
     kinds = set()
-    for col in obj.__table__.columns:
-        prop = obj.__mapper__.get_property_by_column(col)
-        if state.attrs[prop.key].history.has_changes():
-            kinds.add(USER_COLUMNS.get(col.name, Kind.COMPANY))
+    for key, old in state.committed_state.items():
+        if key in columns and (old is NO_VALUE or old != state.dict.get(key, NO_VALUE)):
+            kinds.add(USER_COLUMNS.get(columns[key], Kind.COMPANY))
     for kind in (Kind.COMPANY, Kind.PAGE_USER):
         if kind in kinds:
             return kind
     return Kind.IGNORED
 
 
-def _values(obj: Any, column: str) -> set[Any] | None:
-    """The row's value of `column` and the value it had before this flush (None when it
-    cannot be read without a query: a deleted row's expired attribute)."""
-    prop = obj.__mapper__.get_property_by_column(obj.__table__.c[column])
+_COLUMNS: dict[Any, dict[str, str]] = {}
+
+
+def _columns(mapper: Any) -> dict[str, str]:
+    """The mapper's attribute keys -> column names (once per mapper)."""
+    found = _COLUMNS.get(mapper)
+    if found is None:
+        found = _COLUMNS[mapper] = {p.key: p.columns[0].name for p in mapper.column_attrs}
+    return found
+
+
+def _values(obj: Any, column: str, new: bool) -> set[Any] | None:
+    """The row's value of `column` and the value it had before this flush (`new`: it had
+    none). None when one cannot be known without a query: a deleted row's expired
+    attribute, or a value set on an expired attribute."""
+    key = obj.__mapper__.get_property_by_column(obj.__table__.c[column]).key
     state = inspect(obj)
-    if prop.key in state.dict:
-        now = state.dict[prop.key]
+    if key in state.dict:
+        now = state.dict[key]
     elif state.deleted or state.was_deleted:
         return None
     else:
-        now = getattr(obj, prop.key)
-    return {now, *(state.attrs[prop.key].history.deleted or ())}
+        now = getattr(obj, key)
+    old = now if new else state.committed_state.get(key, now)
+    if old is NO_VALUE:
+        return None
+    return {now, old}
 
 
 def _after_flush(session: Session, _ctx: Any) -> None:

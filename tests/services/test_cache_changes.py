@@ -60,3 +60,29 @@ def test_a_customer_handed_to_another_rep_moves_both_reps_counters(app: Flask) -
         db.session.commit()
         assert cache.stamps(user)[0] == company + 1
         db.session.remove()
+
+
+def test_a_rep_moved_by_setting_the_unit_object_moves_the_companys_counter(
+        app: Flask) -> None:
+    from planner.models import OrgUnit
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "rep07"))
+        assert user is not None
+        unit = db.session.get(OrgUnit, user.unit_id)
+        g0 = cache.stamps(user)[0]
+        user.unit = unit  # the same unit, set as an object: nothing changed
+        db.session.commit()
+        assert cache.stamps(user)[0] == g0
+        user = db.session.get(User, user.id)
+        assert user is not None
+        other = db.session.scalar(select(OrgUnit).where(
+            OrgUnit.id != user.unit_id, OrgUnit.company_id == unit.company_id,
+            OrgUnit.kind == unit.kind).order_by(OrgUnit.id))
+        assert other is not None
+        user.unit = other
+        db.session.commit()
+        assert cache.stamps(user)[0] == g0 + 1
+        user.unit = db.session.get(OrgUnit, unit.id)
+        db.session.commit()
+        db.session.remove()

@@ -127,6 +127,7 @@ class _Flush:
         self.rows: dict[tuple[str, Any], Any] = {}
         self.wanted: dict[tuple[Kind, str, str], set[Any]] = {}
         self.new = {id(obj) for obj in session.new}
+        self.dirty = {id(obj) for obj in session.dirty}
 
     def read(self) -> None:
         s = self.session
@@ -138,7 +139,7 @@ class _Flush:
                 if pk is not None:
                     self.rows[(table.name, pk[0])] = obj
         for obj in objs:
-            if obj in s.dirty and not s.is_modified(obj):
+            if id(obj) in self.dirty and not s.is_modified(obj):
                 continue
             self._classify(obj)
         for (kind, table, column), values in self.wanted.items():
@@ -154,7 +155,7 @@ class _Flush:
         kind = rule.kind
         if kind is Kind.IGNORED:
             return
-        if table == USERS and obj in self.session.dirty:
+        if table == USERS and id(obj) in self.dirty:
             kind = _user_change(obj)
             if kind is Kind.PAGE_USER:
                 self.moves.pages.add(obj.id)
@@ -215,7 +216,11 @@ def _user_change(obj: Any) -> Kind:
     columns = _columns(obj.__mapper__)
     kinds = set()
     for key, old in state.committed_state.items():
-        if key in columns and (old is NO_VALUE or old != state.dict.get(key, NO_VALUE)):
+        if key not in columns:  # the unit or the manager set as an object: conservative
+            rel = obj.__mapper__.relationships.get(key)
+            if rel is not None and rel.direction.name == "MANYTOONE":
+                kinds.add(Kind.COMPANY)
+        elif old is NO_VALUE or old != state.dict.get(key, NO_VALUE):
             kinds.add(USER_COLUMNS.get(columns[key], Kind.COMPANY))
     for kind in (Kind.COMPANY, Kind.PAGE_USER):
         if kind in kinds:
@@ -224,6 +229,7 @@ def _user_change(obj: Any) -> Kind:
 
 
 _COLUMNS: dict[Any, dict[str, str]] = {}
+_VIA: dict[tuple[Any, str], list[str]] = {}
 
 
 def _columns(mapper: Any) -> dict[str, str]:
@@ -231,6 +237,17 @@ def _columns(mapper: Any) -> dict[str, str]:
     found = _COLUMNS.get(mapper)
     if found is None:
         found = _COLUMNS[mapper] = {p.key: p.columns[0].name for p in mapper.column_attrs}
+    return found
+
+
+def _relationships(mapper: Any, column: str) -> list[str]:
+    """The keys of the mapper's relationships that set `column` (a rep set as
+    `visit.user = rep` rather than `visit.user_id = rep.id`)."""
+    found = _VIA.get((mapper, column))
+    if found is None:
+        found = _VIA[(mapper, column)] = [
+            r.key for r in mapper.relationships
+            if any(c.name == column for c in r.local_columns) and r.direction.name == "MANYTOONE"]
     return found
 
 
@@ -246,9 +263,12 @@ def _values(obj: Any, column: str, new: bool) -> set[Any] | None:
         return None
     else:
         now = getattr(obj, key)
-    old = now if new else state.committed_state.get(key, now)
-    if old is NO_VALUE:
-        return None
+    if new:
+        return {now}
+    old = state.committed_state.get(key, now)
+    if old is NO_VALUE or any(r in state.committed_state
+                              for r in _relationships(obj.__mapper__, column)):
+        return None  # the old value is not known: the caller is conservative
     return {now, old}
 
 

@@ -51,10 +51,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
     db_init_app(app)
-    from .services import plan_cache
+    from .services import cache
 
     with app.app_context():
-        plan_cache.init_app(app)
+        cache.init_app(app)
 
     from . import auth, errors, security
     from .api import bp as api_bp

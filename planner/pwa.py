@@ -90,21 +90,6 @@ def shell_urls() -> list[str]:
     return urls
 
 
-@bp.app_context_processor
-def _offline_context() -> dict[str, Any]:
-    def offline_day() -> dict[str, str]:
-        """The company's today and timezone: pending visits of that day move Today's
-        numbers on the phone (a page cached yesterday is not moved by today's visits)."""
-        from flask_login import current_user
-
-        from .services.company import company_tz, local_today
-
-        company = current_user.company
-        return {"day": local_today(company).isoformat(), "tz": str(company_tz(company))}
-
-    return {"offline_day": offline_day}
-
-
 @bp.get("/manifest.webmanifest")
 def manifest() -> ResponseReturnValue:
     # The language comes from ?lang= (base.html links the page's language); the manifest

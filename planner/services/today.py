@@ -8,8 +8,8 @@ from typing import Any
 
 from ..models import User
 from . import planned_visits
+from .cache import cached_rep_plan
 from .company import local_today
-from .plan_cache import cached_rep_plan
 from .planned_visits import (
     count_candidates,
     day_plan,

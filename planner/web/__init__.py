@@ -7,7 +7,16 @@ from functools import wraps
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, redirect, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    has_request_context,
+    redirect,
+    send_from_directory,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
@@ -65,10 +74,23 @@ def ping() -> ResponseReturnValue:
 
 
 @bp.app_context_processor
-def _nav() -> dict[str, Any]:
+def _base_values() -> dict[str, Any]:
+    """What base.html shows around every page of a logged-in user, as values: the
+    navigation, Today's badges (declared in services/cache/badges.py, which Today's
+    page-cache key carries too; counted once per request, in one query) and the bell's
+    push key."""
+    from ..services import cache, webpush
     from .nav import nav_items
 
-    return {"nav_items": nav_items}
+    if not has_request_context() or not current_user.is_authenticated:
+        return {}
+    found = g.get("planner_badges")
+    if found is None:
+        found = g.planner_badges = cache.badges.values(current_user)
+    return {"nav_items": nav_items(current_user.role), "bell_unread": found.bell_unread,
+            "reviews_waiting": found.reviews_waiting,
+            "offline_day": {"day": found.day, "tz": found.tz},
+            "push_public_key": webpush.public_key(webpush.app_key(current_app))}
 
 
 # Every page module, in one list: importing one registers its routes on `bp`.

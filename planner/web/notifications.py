@@ -58,19 +58,6 @@ def _local_path(url: str | None) -> str:
     return url if not parts.scheme and not parts.netloc else url_for("web.notifications")
 
 
-@bp.app_context_processor
-def _bell() -> dict[str, Any]:
-    def bell_unread() -> int:
-        if not current_user.is_authenticated:
-            return 0
-        return reminders.unread_count(current_user.id, reminders.utcnow())
-
-    def push_public_key() -> str:
-        return reminders.public_key(reminders.app_key(current_app))
-
-    return {"bell_unread": bell_unread, "push_public_key": push_public_key}
-
-
 @bp.get("/notifications")
 @login_required
 def notifications() -> ResponseReturnValue:

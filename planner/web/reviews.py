@@ -243,13 +243,3 @@ def reviews_history() -> ResponseReturnValue:
                   subject=subject, status_labels=svc.STATUS_LABELS)
 
 
-def waiting_badge() -> int:
-    """Reviews waiting for the viewer's decision (nav badge, manager's home)."""
-    if not current_user.is_authenticated:
-        return 0
-    return svc.waiting_count(current_user)
-
-
-@bp.app_context_processor
-def _review_badge() -> dict[str, Any]:
-    return {"reviews_waiting": waiting_badge}

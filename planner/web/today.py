@@ -4,25 +4,21 @@ follow-ups due, one tap to log a visit, and the end-of-day plan for tomorrow."""
 
 from __future__ import annotations
 
-from flask import make_response, render_template, request
+from collections.abc import Sequence
+from typing import Any
+
+from flask import g, make_response, render_template, request, session
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
-from sqlalchemy import bindparam
+from flask_wtf.csrf import generate_csrf
 
 from ..extensions import db
-from ..models import Role
 from ..refusal import Refused
-from ..services import page_cache, reminders
+from ..services import cache
 from ..services.planned_visits import DayPlanInput, save_day_plan
-from ..services.reviews import waiting_query
 from ..services.today import today_context  # re-exported: moved to the services
 from . import bp
 from .render import render, wants_fragment
-
-# Today's page, cached (services/page_cache.py): beside the counters, the bell's unread
-# count (reminders fall due with time); a manager's page also counts reviews waiting.
-_TODAY = page_cache.PageQuery(
-    "today", [reminders.unread_query(bindparam("user_id"), bindparam("now"))])
 
 
 @bp.get("/today")
@@ -33,17 +29,16 @@ def today() -> ResponseReturnValue:
                       **today_context(current_user, full=False))
     user = current_user._get_current_object()
 
-    def fresh(csrf: str) -> str:
+    def fresh(csrf: str, tz: str | None, values: Sequence[Any]) -> str:
+        # The badges the page's key holds (services/cache/badges.py), not counted again.
+        g.planner_badges = cache.badges.from_row(tz, values)
         return render_template("web/today.html", csrf_token=lambda: csrf,
                                **today_context(user))
 
-    query = _TODAY
-    if user.role != Role.REP:  # the nav shows the reviews waiting for a manager
-        query = page_cache.PageQuery("today", [
-            reminders.unread_query(bindparam("user_id"), bindparam("now")),
-            waiting_query(user)])
-    html = page_cache.cached_page(query, user, fresh,
-                                  {"user_id": user.id, "now": reminders.utcnow()})
+    html = cache.cached_page(cache.badges.today_query(user), user, fresh, csrf=generate_csrf,
+                             script_root=request.script_root,
+                             afresh=bool(session.get("_flashes")),
+                             params=cache.badges.params(user))
     resp = make_response(html)
     resp.vary.add("HX-Request")
     return resp

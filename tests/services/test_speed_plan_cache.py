@@ -1,4 +1,4 @@
-"""The rep's plan is computed once per change and kept in the database (plan_cache): every
+"""The rep's plan is computed once per change and kept in the database (services/cache): every
 answer equals a fresh computation after visits, syncs, target and calendar edits."""
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from sqlalchemy import select, update
 from planner.api.today import plan_metrics_json
 from planner.extensions import db
 from planner.models import Customer, Metric, PlanCache, Role, Target, Tier, User
-from planner.services import plan_cache
+from planner.services import cache
+from planner.services.cache.changes import session_wrote
 from planner.services.rep_plan import rep_plan
 
 HX = {"HX-Request": "true"}
@@ -153,12 +154,12 @@ def test_cached_plans_equal_fresh_ones_after_visits_syncs_target_and_calendar_ed
 
 def test_core_statements_on_targets_move_every_reps_counter(app: Flask) -> None:
     with app.app_context():
-        uid = db.session.scalar(select(User.id).where(User.username == "rep01"))
-        assert uid is not None
-        g0, u0 = plan_cache.stamps(uid)
+        user = db.session.scalar(select(User).where(User.username == "rep01"))
+        assert user is not None
+        g0, u0 = cache.stamps(user)
         db.session.execute(update(Target).where(Target.id == -1).values(value=0))
         db.session.commit()
-        g1, u1 = plan_cache.stamps(uid)
+        g1, u1 = cache.stamps(user)
         assert g1 == g0 + 1 and u1 == u0
         db.session.remove()
 
@@ -175,10 +176,10 @@ def test_a_request_that_wrote_and_has_not_committed_does_not_store_the_cache(
             assert user is not None
             db.session.execute(update(PlanCache).where(PlanCache.user_id == user.id)
                                .values(key="stale"))  # an uncommitted write
-            assert plan_cache._session_wrote()
-            plan_cache.cached_rep_plan(user)  # computes, does not store (no wait)
+            assert session_wrote()
+            cache.cached_rep_plan(user)  # computes, does not store (no wait)
             db.session.rollback()
-            assert not plan_cache._session_wrote()
+            assert not session_wrote()
         finally:
             write_intent.reset(token)
             db.session.remove()

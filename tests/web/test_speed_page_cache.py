@@ -1,5 +1,5 @@
 """Today's page is rendered once per change of what it shows and kept in the database
-(services/page_cache.py): after every kind of write the page served equals a fresh
+(services/cache/page.py): after every kind of write the page served equals a fresh
 render (the page cache off), the CSRF token aside, on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations

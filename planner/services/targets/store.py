@@ -16,6 +16,7 @@ from ...extensions import db
 from ...models import FiscalYear, Metric, Target, TargetCell, Tier, User
 from ...models.base import utcnow
 from .bulk import _bulk_audits, _change_audits, _insert_audits, _sqlite, insert_nodes
+from ..cache import company_writes
 from .year_split import fy_months, fy_quarters
 
 STATS_AFTER_ROWS = 500  # targets created or removed by one decomposition
@@ -102,6 +103,7 @@ def apply_plan(plan: Plan, user: User | None) -> int:
     """Write a plan in bulk and audit every changed node (one row per changed value, lock
     or month split). Returns the number of targets changed. The caller commits."""
     conn = db.session.connection()
+    company_writes(conn, _tree_of(plan).fy.company_id)  # the Core writes' cache counter
     uid = user.id if user is not None else None
     now = utcnow()
     if plan.kind == "decompose":

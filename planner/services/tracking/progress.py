@@ -125,7 +125,7 @@ def _unit_targets(company_id: int, fy_id: int, month_start: date,
     """Month targets per (rep's unit, metric) for the whole company, from the summary
     cache (keyed by the change counter of targets): after a target edit they are summed
     once in SQL, then read back for every manager."""
-    from ..plan_cache import summary
+    from ..cache import summary
 
     key = f"unit-targets|{company_id}|{fy_id}|{month_start.isoformat()}|" + \
         ",".join(map(str, sorted(metric_ids)))
@@ -136,7 +136,7 @@ def _unit_targets(company_id: int, fy_id: int, month_start: date,
                              [User.unit_id.in_(units)])
         return {f"{u}:{m}": v for (u, m), v in got.items()}
 
-    raw = summary(key, compute)
+    raw = summary(company_id, key, compute)
     return {(int(k.split(":")[0]), int(k.split(":")[1])): int(v) for k, v in raw.items()}
 
 

@@ -200,18 +200,18 @@ def _shot(name: str) -> Any:
 
 @pytest.mark.parametrize("lang", ["zh_Hans_CN", "en"])
 def test_the_phones_javascript_formats_money_as_the_server_does(phone: Any, lang: str) -> None:
-    """One formatter: offline.js re-formats numbers it moves locally with planner.money
-    (static/js/app.js), from the pattern the server puts on <html>."""
+    """One formatter: the offline layer re-formats numbers it moves locally with money()
+    (static/js/money.js, the module it imports), from the pattern the server puts on <html>."""
     from planner import fmt
 
-    # A logged-in page: the login page loads only login.js (no app.js).
     page = _login(phone, "rep03", lang)
-    page.wait_for_function("() => !!(window.planner && window.planner.money)")  # app.js is deferred
+    # The module under the URL the page preloaded (the offline layer's import of it).
+    url = page.locator('link[rel=modulepreload][href*="/static/js/money.js"]').get_attribute("href")
     values = [0, 5, 100, 186097, 186049, 1523360, 9999949, 10000000, 60186120, 99996000,
               1234567800, 100000000000, -186097]
     for style in fmt.STYLES:
-        got = page.evaluate("([vs, s]) => vs.map((v) => window.planner.money(v, s))",
-                            [values, style])
+        got = page.evaluate("async ([u, vs, s]) => { const m = await import(u);"
+                            " return vs.map((v) => m.money(v, s)); }", [url, values, style])
         assert got == [fmt.money(v, style, lang) for v in values], style
 
 

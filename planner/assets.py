@@ -14,7 +14,7 @@
   module's hash (`"./store.js?v=<hash>"`), so every module is fetched under a hashed,
   immutable URL too, and a module's hash covers the modules it imports (a changed
   module changes the URL of every module that imports it, directly or not). Lines that
-  are only a `//` comment are left out of a served module.
+  are only a `//` comment are left out of a served module (every script in static/js/).
 """
 
 from __future__ import annotations
@@ -122,8 +122,9 @@ _LINE_COMMENT = re.compile(rb"^[ \t]*//[^\n]*\n", re.M)
 
 
 def is_module(path: Path, data: bytes) -> bool:
-    """A JS file with import or export statements (at the start of a line)."""
-    return path.suffix == ".js" and bool(_MODULE.search(data))
+    """A JS file with import or export statements (at the start of a line), or any script
+    in a js/ folder (static/js/: every script of the app is loaded as an ES module)."""
+    return path.suffix == ".js" and ("js" in path.parts or bool(_MODULE.search(data)))
 
 
 def served_module(path: Path, data: bytes) -> bytes:

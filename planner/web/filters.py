@@ -47,6 +47,12 @@ def lname(obj: Any) -> str:
     return fmt.name(obj)
 
 
+def percent(share: float) -> int:
+    """A share (0.853) as a whole percent (85) for display: {{ x|percent }}%. Halves round
+    to even, as Python's round (and the templates' former `(x * 100)|round|int`)."""
+    return int(round(float(share) * 100))
+
+
 def pct_class(share: float) -> int:
     """A 0..100 step of 5 for the CSS width classes (no inline styles: CSP)."""
     return max(0, min(100, int(round(share * 20)) * 5))
@@ -80,7 +86,7 @@ def reminder_time(at: datetime | None) -> str:
 
 FILTERS: dict[str, Callable[..., Any]] = {
     "cny": cny, "count": count, "metric_value": metric_value, "input_value": input_value,
-    "lname": lname, "pct_class": pct_class, "review_time": review_time,
+    "lname": lname, "percent": percent, "pct_class": pct_class, "review_time": review_time,
     "reminder_time": reminder_time,
 }
 

@@ -59,7 +59,8 @@ def test_the_service_worker_is_served_for_the_root_scope_with_its_shell(
     # the offline page (served without a session) needs login.js, the review page its own.
     for never in ("/static/css/targets.css", "/static/icons/icon-192.png"):
         assert never not in paths
-    for must in ("/static/js/login.js", "/static/js/review.js", "/static/css/review.css"):
+    for must in ("/static/js/login.js", "/static/js/review/main.js", "/static/css/review.css",
+                 "/static/js/push.js", "/static/js/csrf.js", "/static/js/money.js"):
         assert must in paths
     assert all("?v=" in u for u in shell if u.startswith("/static/"))
     for url in shell:  # everything the worker precaches exists
@@ -135,7 +136,7 @@ def test_the_worker_precaches_every_module_under_the_url_its_importer_asks_for(
         assert resp.headers["Cache-Control"] == "public, max-age=31536000, immutable", url
         body = resp.get_data(as_text=True)
         resp.close()
-        if "/static/js/offline/" in url:  # served without its comment-only lines
+        if "/static/js/offline/" in url or "/static/js/review/" in url:  # no comment-only lines
             assert not re.search(r"^\s*//", body, re.M), url
         base = url.split("?")[0].rsplit("/", 1)[0]
         for spec in re.findall(r"""\b(?:from|import)\s*["'](\.{1,2}/[^"']+)["']""", body):
@@ -148,7 +149,8 @@ def test_the_worker_precaches_every_module_under_the_url_its_importer_asks_for(
             assert target in shell, (url, spec)  # precached: served by the worker
             todo.append(target)
     assert any("/static/js/offline/store.js?v=" in u for u in seen)
-    assert any("/static/js/review.js?v=" in u for u in seen)
+    assert any("/static/js/review/write.js?v=" in u for u in seen)
+    assert any("/static/js/csrf.js?v=" in u for u in seen)
 
 
 def test_a_module_url_changes_with_its_file_and_with_what_it_imports(
@@ -191,6 +193,7 @@ def test_pages_with_a_session_load_the_offline_modules_with_no_inline_script(
         r'<script type="module" src="(/static/js/offline/main\.js\?v=[0-9a-f]{12})"', html)
     assert len(main) == 1
     preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)"', html)
-    assert {p.split("?")[0].rsplit("/", 1)[1] for p in preloads} == {
-        f.name for f in MODULES.glob("*.js")} - {"main.js", "outbox.js"}  # outbox: review.js
+    assert {p.split("?")[0].removeprefix("/static/js/") for p in preloads} == {
+        f"offline/{f.name}" for f in MODULES.glob("*.js")} - {
+        "offline/main.js", "offline/outbox.js"} | {"csrf.js", "money.js"}  # outbox: review/
     assert "<script>" not in html and "importmap" not in html

@@ -1,7 +1,7 @@
 // The outbox card (#outbox, moved into [data-outbox-slot] on Today): what waits on the
 // phone, its state and reason, Correct and Discard; and the local numbers.
 import { applyLocal } from "./numbers.js";
-import { everything, isMine } from "./store.js";
+import { everything, isMine, reasons } from "./store.js";
 import { msg, ui } from "./ui.js";
 import { fen, hhmm, money } from "./util.js";
 
@@ -32,10 +32,9 @@ function row(tpl, item) {
   f("state").classList.add(item.status === "pending" || other ? "warn" : "bad");
   f("detail").textContent = describe(item);
   const errs = f("errors");
-  const reasons = Object.values(item.errors || {});
-  if (item.message) reasons.push(item.message);
-  reasons.forEach((r) => { const e = document.createElement("li"); e.textContent = r; errs.appendChild(e); });
-  errs.hidden = reasons.length === 0;
+  const why = reasons(item);
+  why.forEach((r) => { const e = document.createElement("li"); e.textContent = r; errs.appendChild(e); });
+  errs.hidden = why.length === 0;
   if (other) {
     // Saved by another account on this phone: kept for it, not ours to send or discard.
     f("actions").hidden = true;

@@ -3,7 +3,7 @@
 // rejected one opens again in the form (?outbox=<id>) to be corrected.
 import { banner } from "./banner.js";
 import { render } from "./card.js";
-import { getItem, isMine, putItem } from "./store.js";
+import { getItem, isMine, newItem, putItem } from "./store.js";
 import { drain } from "./sync.js";
 import { fromCache, msg, ui } from "./ui.js";
 import { companyDay, toLocalInput, uuid } from "./util.js";
@@ -82,12 +82,10 @@ async function saveForm(form) {
   // A datetime-local value is company time already; an ISO moment is converted.
   const when = payload.visited_at || payload.logged_at;
   const naive = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.test(when);
-  const item = {
-    id: pick.id, type: "visit", user: ui().dataset.user, payload, status: "pending",
-    errors: null, message: "", fails: 0, created: (old && old.created) || Date.now(),
-    day: naive ? when.slice(0, 10) : companyDay(new Date(when)),
-    label: customerLabel(form, payload),
-  };
+  const item = newItem({
+    id: pick.id, type: "visit", payload, created: old && old.created,
+    day: naive ? when.slice(0, 10) : companyDay(new Date(when)), label: customerLabel(form, payload),
+  });
   await putItem(item);
   if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
   if (navigator.serviceWorker && navigator.serviceWorker.ready) {

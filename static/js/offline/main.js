@@ -7,7 +7,7 @@
 //   store.js   the IndexedDB outbox                 banner.js  the status banner
 //   numbers.js pending visits move the numbers      card.js    the outbox card
 //   sync.js    sending the outbox, CSRF, refresh    form.js    the visit form offline
-//   worker.js  the service worker, pages kept       outbox.js  the API for review.js
+//   worker.js  the service worker, pages kept       outbox.js  the API for ../review/
 import { clearBanner, banner, offlineBanner } from "./banner.js";
 import { cardStatus, render } from "./card.js";
 import { startForms } from "./form.js";

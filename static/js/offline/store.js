@@ -41,3 +41,19 @@ export const mine = async () => (await everything()).filter(isMine);
 export const getItem = (id) => run("readonly", (s) => s.get(id));
 export const putItem = (item) => run("readwrite", (s) => s.put(item));
 export const deleteItem = (id) => run("readwrite", (s) => s.delete(id));
+
+// A new item, pending: the fields every item carries, whatever its type (a visit from
+// form.js, a review's submission or decision from ../review/).
+export function newItem({ id, type, payload, day, label, created }) {
+  return {
+    id, type, user: ui().dataset.user, payload, status: "pending", errors: null, message: "",
+    fails: 0, created: created || Date.now(), day, label,
+  };
+}
+
+// Why the server did not apply an item: its field errors, then its message.
+export function reasons(item) {
+  const out = Object.values(item.errors || {});
+  if (item.message) out.push(item.message);
+  return out;
+}

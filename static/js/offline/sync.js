@@ -1,6 +1,7 @@
-// Sending the outbox: POST /api/v1/sync in batches of 50 with a fresh CSRF token, under
+// Sending the outbox: POST /api/v1/sync in batches of 50 with a fresh CSRF token (../csrf.js), under
 // the session of the user who saved each item; then the server's numbers replace the
 // local ones. Each item applies at most once (its id).
+import { sessionToken, setCsrfToken } from "../csrf.js";
 import { banner, clearBanner } from "./banner.js";
 import { cardStatus, render } from "./card.js";
 import { deleteItem, mine, putItem } from "./store.js";
@@ -8,41 +9,6 @@ import { formDirty, fromCache, msg, ui } from "./ui.js";
 
 const BATCH = 50;
 let draining = null;
-
-// A page from the cache may carry an old session's token: use the fresh one.
-export function setToken(token) {
-  if (!token) return;
-  document.body.setAttribute("hx-headers", JSON.stringify({ "X-CSRFToken": token }));
-  document.querySelectorAll('input[name="csrf_token"]').forEach((i) => { i.value = token; });
-}
-
-// The page's CSRF token (from <body hx-headers>).
-export function pageToken() {
-  try {
-    return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
-  } catch (e) {
-    return "";
-  }
-}
-
-const getJson = (url) => fetch(url, {
-  credentials: "same-origin", headers: { Accept: "application/json" }, cache: "no-store",
-});
-
-// The session's user and a fresh CSRF token (GET /api/v1/csrf).
-async function sessionToken() {
-  const resp = await getJson((ui() && ui().dataset.csrfUrl) || "/api/v1/csrf");
-  if (resp.status === 401) throw new Error("login");
-  if (!resp.ok) throw new Error("retry");
-  return resp.json();
-}
-
-// A fresh CSRF token, put into the page (its own may be an older session's).
-export async function freshToken() {
-  const data = await sessionToken();
-  setToken(data.csrf_token);
-  return data.csrf_token;
-}
 
 export function drain() {
   if (!ui()) return Promise.resolve();
@@ -68,7 +34,7 @@ export function drain() {
 async function sendPending() {
   const pending = (await mine()).filter((i) => i.status === "pending");
   if (!pending.length || !navigator.onLine) return 0;
-  const data = await sessionToken();
+  const data = await sessionToken(ui().dataset.csrfUrl);
   // This page was rendered for another user than the session's now (logged out and in as
   // someone else in another tab): send nothing under the wrong account.
   if (data.user !== undefined && String(data.user) !== ui().dataset.user) throw new Error("account");
@@ -79,7 +45,7 @@ async function sendPending() {
     token = res.token || token;
     sent += res.done;
   }
-  setToken(token);
+  setCsrfToken(token);
   return sent;
 }
 

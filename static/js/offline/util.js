@@ -1,5 +1,5 @@
 // Small pure helpers: ids, dates, amounts.
-import { lang, ui } from "./ui.js";
+import { ui } from "./ui.js";
 
 export function uuid() {
   if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -22,20 +22,5 @@ export function companyDay(d) {
   } catch (e) { return localDay(d); }
 }
 
-// A typed amount in fen (0 when empty or not a positive number).
-export function fen(v) {
-  if (v === undefined || v === null || v === "") return 0;
-  const n = parseFloat(String(v).replace(/[,，¥￥\s]/g, ""));
-  return isFinite(n) && n > 0 ? Math.round(n * 100) : 0;
-}
-
-export function money(f, style) {
-  // The one formatter's rules (planner/fmt.py), handed over by static/js/app.js.
-  if (window.planner && window.planner.money) return window.planner.money(f, style || "exact");
-  try {
-    const digits = f % 100 === 0 ? 0 : 2; // like the server: ¥12,800 or ¥12,800.50
-    return new Intl.NumberFormat(lang(), {
-      style: "currency", currency: "CNY", minimumFractionDigits: digits, maximumFractionDigits: digits,
-    }).format(f / 100);
-  } catch (e) { return "¥" + (f / 100).toFixed(2); }
-}
+// Amounts: planner/money.py's parser and planner/fmt.py's formatter (../money.js).
+export { fen, money, parseFen } from "../money.js";

@@ -1,23 +1,21 @@
-"""Pages for people (thin views: parse, call a service, render)."""
+"""Pages for people (thin views: parse, call a service, render): the blueprint and what
+every page module shares. The page modules are listed in pages.py, which create_app
+imports: this module imports none of them, so the package has no import cycle."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, redirect, send_from_directory, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
+from ..assets import VENDOR
 from ..models import Role
 
 bp = Blueprint("web", __name__)
-
-NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
-VENDOR = {"htmx.min.js": NODE_MODULES / "htmx.org" / "dist"}
-
 
 def roles_required(*roles: Role) -> Callable[..., Any]:
     def deco(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -69,18 +67,3 @@ def _nav() -> dict[str, Any]:
     from .nav import nav_items
 
     return {"nav_items": nav_items}
-
-
-# Every page module, in one list: importing one registers its routes on `bp`.
-from . import (  # noqa: E402,F401
-    calendar,  # the company calendar (admins)
-    customers,  # the rep's customers and a customer's page
-    notifications,  # the bell and reminder preferences
-    plans,  # week and month plans, action plans
-    reviews,  # the weekly review and the manager's approval
-    targets,  # Targets: the decomposition tree (the admin's home)
-    team,  # Team: the manager's home
-    today,  # Today: the rep's home
-    tracking,  # Tracking, with its charts, Excel in and out (tracking_more, tracking_io)
-    visits,  # logging a visit
-)

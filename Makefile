@@ -46,12 +46,14 @@ test: setup browser
 	$(PY) -m pytest $(COVERAGE) $(PYTEST_ARGS)
 
 # Style, the floors (import-linter contracts in pyproject.toml), functions of at most 60 lines
-# and complexity 15 (tools/function_limits.py holds the exceptions), strict mypy on the engine
-# and the services.
+# and complexity 15 (tools/function_limits.py holds the exceptions), modules of at most 400
+# lines, no import cycle and no request state below the web (tools/module_limits.py), strict
+# mypy on the engine and the services.
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) tools/function_limits.py
+	$(PY) tools/module_limits.py
 	$(VENV)/bin/mypy planner/engine planner/services
 
 i18n: setup

@@ -57,11 +57,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         cache.init_app(app)
 
     from . import auth, errors, security
-    from .api import bp as api_bp
+    from .api.endpoints import bp as api_bp
     from .cli import planner_cli
     from .pwa import bp as pwa_bp
-    from .web import bp as web_bp
     from .web import filters
+    from .web.pages import bp as web_bp
 
     security.init_app(app)
     from . import assets
@@ -74,4 +74,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(pwa_bp)
     app.cli.add_command(planner_cli)
+    # The commands that build a second app (the benchmarks' own databases) take this
+    # factory from here rather than importing it: no import cycle through the CLI.
+    app.extensions["planner.create_app"] = create_app
     return app

@@ -34,6 +34,10 @@ from flask_compress import Compress
 IMMUTABLE = "public, max-age=31536000, immutable"
 PRIVATE = "private, no-cache"
 HASHED_ENDPOINTS = ("static", "web.vendor")
+# Third-party browser files, served from node_modules (installed from package-lock.json)
+# at /vendor/<name>.
+NODE_MODULES = Path(__file__).resolve().parents[1] / "node_modules"
+VENDOR = {"htmx.min.js": NODE_MODULES / "htmx.org" / "dist"}
 COMPRESS_TYPES = ["text/html", "text/css", "text/javascript", "application/javascript",
                   "application/json", "application/manifest+json", "image/svg+xml",
                   "text/plain"]
@@ -168,8 +172,6 @@ def asset_path(endpoint: str, values: dict[str, Any]) -> Path | None:
             return None
         return _static_path(current_app.static_folder or "", str(name))
     if endpoint == "web.vendor":
-        from .web import VENDOR
-
         name = str(values.get("name") or "")
         folder = VENDOR.get(name)
         return folder / name if folder else None

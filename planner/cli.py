@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 planner_cli = AppGroup("planner", help="planner commands (demo data, benchmarks).")
@@ -37,6 +41,19 @@ def _scratch_database(database_url: str | None, tmp_dir: str) -> str:
     return url
 
 
+def _factory() -> Callable[[dict[str, Any]], Flask]:
+    """The factory that built this app (create_app hands itself over in app.extensions):
+    the CLI imports no factory, so the package and its commands import nothing of each
+    other's and the import graph has no cycle."""
+    factory: Callable[[dict[str, Any]], Flask] = current_app.extensions["planner.create_app"]
+    return factory
+
+
+def _new_app(config: dict[str, Any]) -> Flask:
+    """A second app, for a benchmark's own database."""
+    return _factory()(config)
+
+
 @planner_cli.command("demo")
 def demo() -> None:
     """Load the demo company (deterministic and idempotent) and print its logins."""
@@ -64,13 +81,12 @@ def bench_decompose(database_url: str | None, runs: int) -> None:
 
     from flask_migrate import upgrade
 
-    from . import create_app
     from .devtools import bench
     from .extensions import db
 
     tmp = tempfile.TemporaryDirectory(prefix="planner-bench-")
     url = _scratch_database(database_url, tmp.name)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
+    app = _new_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
     with app.app_context():
         upgrade()
         result = bench.run(runs=runs)
@@ -99,14 +115,13 @@ def bench_sync(database_url: str | None, items: int, batch: int) -> None:
 
     from flask_migrate import upgrade
 
-    from . import create_app
     from .devtools import sync_bench
     from .devtools.demo import DEMO_PASSWORD, load_demo
     from .extensions import db
 
     tmp = tempfile.TemporaryDirectory(prefix="planner-bench-sync-")
     url = _scratch_database(database_url, tmp.name)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False,
+    app = _new_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False,
                       "SESSION_COOKIE_SECURE": False, "ARGON2_TIME_COST": 1,
                       "ARGON2_MEMORY_COST": 8 * 1024})
     with app.app_context():
@@ -169,13 +184,12 @@ def bench_tracking(database_url: str | None, runs: int) -> None:
 
     from flask_migrate import upgrade
 
-    from . import create_app
     from .devtools import tracking_bench
     from .extensions import db
 
     tmp = tempfile.TemporaryDirectory(prefix="planner-bench-tracking-")
     url = _scratch_database(database_url, tmp.name)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False,
+    app = _new_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False,
                       "SESSION_COOKIE_SECURE": False})
     with app.app_context():
         upgrade()
@@ -308,7 +322,6 @@ def bench_reminders(database_url: str | None, count: int, workers: int, batch: i
 
     from flask_migrate import upgrade
 
-    from . import create_app
     from .devtools import push_bench
     from .extensions import db
 
@@ -317,10 +330,10 @@ def bench_reminders(database_url: str | None, count: int, workers: int, batch: i
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     with push_bench.instance_for_bench(tmp.name):
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
+        app = _new_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
         with app.app_context():
             upgrade()
-            result = push_bench.run(url, n=count, workers=workers, limit=batch,
+            result = push_bench.run(url, _factory(), n=count, workers=workers, limit=batch,
                                     threads=threads)
             db.session.remove()
             db.engine.dispose()
@@ -360,7 +373,7 @@ def bench_pages(database_url: str, rebuild: bool, clients: int, per_client: int,
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     click.echo(_machine(url))
-    big = ensure_big_company(url, rebuild=rebuild)
+    big = ensure_big_company(url, _new_app, rebuild=rebuild)
     if big.build_s:
         click.echo(f"built the company in {big.build_s:.0f} s")
     click.echo(f"company: {len(big.reps) + len(big.reps_without_plans):,} reps; "

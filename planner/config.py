@@ -71,6 +71,9 @@ def load_config(instance_path: str) -> dict[str, object]:
         "LOGIN_MAX_FAILURES_PER_ADDR": 50,  # per address, any username (an office NAT)
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # 200 synced visits with long notes fit
         "LOGIN_FAILURE_WINDOW": 15 * 60,
+        # The address people reach the app at (https://planner.example.com): absolute links
+        # made outside a request (invitations, push messages) are built against it.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", ""),
         "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY"),
         "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@example.com"),
         # Push services' domains a subscription may name (comma-separated; empty: any

@@ -7,8 +7,10 @@ from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
+from flask_babel import gettext as _gettext
+from flask_babel import ngettext as _ngettext
 from flask_login import current_user
 
 from .extensions import babel
@@ -28,6 +30,27 @@ def compile_translations() -> None:
         with tmp.open("wb") as fh:
             write_mo(fh, catalog)
         tmp.replace(mo)
+
+
+def gettext(msgid: str, /, **variables: Any) -> str:
+    """Translated in a request; plain English where there is none (the CLI, the reminder
+    worker, a service run by a script). The one fallback every module uses."""
+    if has_request_context():
+        return str(_gettext(msgid, **variables))
+    return msgid % variables if variables else msgid
+
+
+def ngettext(singular: str, plural: str, num: int, /, **variables: Any) -> str:
+    """A count said in the right number (%(num)d is the count), with the same fallback."""
+    if has_request_context():
+        return str(_ngettext(singular, plural, num, **variables))
+    return (singular if num == 1 else plural) % {"num": num, **variables}
+
+
+def speaks_chinese() -> bool:
+    """Whether the current answer is in Chinese: the request's locale, or the default
+    (zh) where there is no request."""
+    return not has_request_context() or str(get_locale()).startswith("zh")
 
 
 def normalize(tag: str | None) -> str | None:

@@ -20,7 +20,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from .assets import static_imports
+from .assets import VENDOR, static_imports
 from .i18n import normalize
 
 bp = Blueprint("pwa", __name__)
@@ -64,8 +64,6 @@ NETWORK_FIRST = ["/today", "/customers", "/visits/new", "/plans", "/reviews",
 
 
 def _shell_files() -> list[Path]:
-    from .web import VENDOR
-
     files = [STATIC / f for f in shell_static()]
     files.append(VENDOR["htmx.min.js"] / "htmx.min.js")
     files.append(STATIC / "sw.js")

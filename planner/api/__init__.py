@@ -1,4 +1,5 @@
-"""The JSON API under /api/v1."""
+"""The JSON API under /api/v1: the blueprint. The endpoint modules are listed in
+endpoints.py, which create_app imports (this module imports none of them: no cycle)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,3 @@ def me() -> ResponseReturnValue:
     return jsonify(
         {"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role.value}
     )
-
-
-# sync: the offline outbox sync and the CSRF refresh
-from . import openapi, records, reviews, sync, today  # noqa: E402,F401

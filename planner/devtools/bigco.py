@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -20,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
+from flask import Flask
 from sqlalchemy import func, select
 
 from ..db import refresh_statistics
@@ -278,20 +280,19 @@ def existing_big_company() -> BigCo | None:
                  0.0)
 
 
-def ensure_big_company(url: str, rebuild: bool = False, **kwargs: Any) -> BigCo:
+def ensure_big_company(url: str, factory: Callable[[dict[str, Any]], Flask],
+                       rebuild: bool = False, **kwargs: Any) -> BigCo:
     """Build the big company into `url` once (a SQLite file, or a PostgreSQL database
     whose public schema is dropped and recreated), or reuse what is there. Migrates the
     database to the current head either way."""
     from flask_migrate import upgrade
-
-    from .. import create_app
 
     if url.startswith("sqlite:///") and rebuild:
         from pathlib import Path
 
         for suffix in ("", "-wal", "-shm"):
             Path(url[len("sqlite:///"):] + suffix).unlink(missing_ok=True)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
+    app = factory({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
     with app.app_context():
         if rebuild and url.startswith("postgres"):
             db.session.execute(db.text("DROP SCHEMA IF EXISTS public CASCADE"))

@@ -8,12 +8,13 @@ import multiprocessing as mp
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import func, insert, select
 
 from ..extensions import db
@@ -42,15 +43,14 @@ class ReminderBench:
         return self.reminders / self.seconds if self.seconds else 0.0
 
 
-def _worker(url: str, name: str, limit: int, threads: int, out: Any, ready: Any,
-            go: Any) -> None:
+def _worker(url: str, factory: Callable[[dict[str, Any]], Flask], name: str, limit: int,
+            threads: int, out: Any, ready: Any, go: Any) -> None:
     """A worker process: its own app and connections; dispatch until nothing is due.
     The clock starts when every worker is up (`go`)."""
-    from .. import create_app
     from ..services import reminders
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False,
-                      "PUSH_ALLOW_LOOPBACK": True})  # the fake push service
+    app = factory({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False,
+                   "PUSH_ALLOW_LOOPBACK": True})  # the fake push service
     with app.app_context():
         sender = reminders.app_sender(app)
         ready.put(name)
@@ -97,8 +97,8 @@ def setup(fake: FakePushService, n: int) -> int:
     return len(reps)
 
 
-def run(url: str, n: int = 10_000, workers: int = 2, limit: int = 200,
-        threads: int = 8) -> ReminderBench:
+def run(url: str, factory: Callable[[dict[str, Any]], Flask], n: int = 10_000,
+        workers: int = 2, limit: int = 200, threads: int = 8) -> ReminderBench:
     """Needs an app context on `url` (migrated). Starts the fake service here and the
     workers as separate processes (spawned: each builds its own app)."""
     with FakePushService() as fake:
@@ -107,7 +107,7 @@ def run(url: str, n: int = 10_000, workers: int = 2, limit: int = 200,
         ctx = mp.get_context("spawn")
         out, ready, go = ctx.Queue(), ctx.Queue(), ctx.Event()
         procs = [ctx.Process(target=_worker,
-                             args=(url, f"bench-{i}", limit, threads, out, ready, go))
+                             args=(url, factory, f"bench-{i}", limit, threads, out, ready, go))
                  for i in range(workers)]
         for p in procs:
             p.start()

@@ -18,6 +18,7 @@ Calendar (``calendar.py``)
     working_days(start, end, *, country="CN", extra_holidays=(), extra_workdays=())
     covers(year, country="CN") -> bool; known_years(country) -> range;
     official_through(country) -> int | None (last year with a published CN schedule).
+    week_start(day), week_end(day): the Monday and the Sunday of the day's week.
 
 Periods (``periods.py``)
     Period(kind, start, end, label), frozen; kinds year/quarter/month/dekad/week/day.

@@ -16,7 +16,10 @@ from functools import lru_cache
 
 import holidays
 
-__all__ = ["WorkCalendar", "covers", "known_years", "official_through", "working_days"]
+__all__ = [
+    "WorkCalendar", "covers", "known_years", "official_through", "week_end", "week_start",
+    "working_days",
+]
 
 # Countries whose holiday schedule is published year by year (the rules in the package only
 # approximate years after the last published schedule).
@@ -155,3 +158,13 @@ def working_days(
     """Working days from ``start`` to ``end`` inclusive (see module docstring for rules)."""
     cal = WorkCalendar(country, frozenset(extra_holidays), frozenset(extra_workdays))
     return cal.working_days(start, end)
+
+
+def week_start(day: date) -> date:
+    """The Monday of the (ISO, Monday to Sunday) week holding ``day``."""
+    return day - timedelta(days=day.weekday())
+
+
+def week_end(day: date) -> date:
+    """The Sunday of the week holding ``day``."""
+    return week_start(day) + timedelta(days=6)

@@ -1,10 +1,11 @@
-"""Pages for people (thin views: parse, call a service, render)."""
+"""Pages for people (thin views: parse, call a service, render): the blueprint and what
+every page module shares. The page modules are listed in pages.py, which create_app
+imports: this module imports none of them, so the package has no import cycle."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -20,13 +21,10 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
+from ..assets import VENDOR
 from ..models import Role
 
 bp = Blueprint("web", __name__)
-
-NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
-VENDOR = {"htmx.min.js": NODE_MODULES / "htmx.org" / "dist"}
-
 
 def roles_required(*roles: Role) -> Callable[..., Any]:
     def deco(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -79,7 +77,7 @@ def _base_values() -> dict[str, Any]:
     navigation, Today's badges (declared in services/cache/badges.py, which Today's
     page-cache key carries too; counted once per request, in one query) and the bell's
     push key."""
-    from ..services import cache, webpush
+    from ..services import cache, reminders
     from .nav import nav_items
 
     if not has_request_context() or not current_user.is_authenticated:
@@ -90,19 +88,5 @@ def _base_values() -> dict[str, Any]:
     return {"nav_items": nav_items(current_user.role), "bell_unread": found.bell_unread,
             "reviews_waiting": found.reviews_waiting,
             "offline_day": {"day": found.day, "tz": found.tz},
-            "push_public_key": webpush.public_key(webpush.app_key(current_app))}
+            "push_public_key": reminders.public_key(reminders.app_key(current_app))}
 
-
-# Every page module, in one list: importing one registers its routes on `bp`.
-from . import (  # noqa: E402,F401
-    calendar,  # the company calendar (admins)
-    customers,  # the rep's customers and a customer's page
-    notifications,  # the bell and reminder preferences
-    plans,  # week and month plans, action plans
-    reviews,  # the weekly review and the manager's approval
-    targets,  # Targets: the decomposition tree (the admin's home)
-    team,  # Team: the manager's home
-    today,  # Today: the rep's home
-    tracking,  # Tracking (a package): the page, Excel in and out, the funnel, adjusting
-    visits,  # logging a visit
-)

@@ -81,3 +81,12 @@ def test_extras_apply_with_holidays_winning(
         assert cal.is_working_day(d)
     else:
         assert cal.is_working_day(d) == CN.is_working_day(d)
+
+
+def test_a_week_runs_from_monday_to_sunday() -> None:
+    from planner.engine.calendar import week_end, week_start
+
+    assert week_start(date(2026, 12, 6)) == date(2026, 11, 30)  # a Sunday
+    assert week_start(date(2026, 12, 7)) == date(2026, 12, 7)  # a Monday
+    assert week_end(date(2026, 12, 7)) == date(2026, 12, 13)
+    assert week_start(date(2027, 1, 1)) == date(2026, 12, 28)  # across the year

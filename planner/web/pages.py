@@ -1,0 +1,21 @@
+"""Every page module, in one list: importing one registers its routes on `bp`, which
+create_app registers (the modules import `bp` from the package; the package imports
+none of them, so the import graph has no cycle)."""
+
+from __future__ import annotations
+
+from . import (  # noqa: F401
+    bp,
+    calendar,  # the company calendar (admins)
+    customers,  # the rep's customers and a customer's page
+    notifications,  # the bell and reminder preferences
+    plans,  # week and month plans, action plans
+    reviews,  # the weekly review and the manager's approval
+    targets,  # Targets: the decomposition tree (the admin's home)
+    team,  # Team: the manager's home
+    today,  # Today: the rep's home
+    tracking,  # Tracking (a package): the page, Excel in and out, the funnel, adjusting
+    visits,  # logging a visit
+)
+
+__all__ = ["bp"]

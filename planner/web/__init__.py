@@ -84,3 +84,8 @@ from . import (  # noqa: E402,F401
     tracking,  # Tracking, with its charts, Excel in and out (tracking_more, tracking_io)
     visits,  # logging a visit
 )
+
+# The administration pages are a blueprint of their own (web/admin/), registered with this one.
+from .admin import bp as admin_bp  # noqa: E402
+
+bp.record_once(lambda state: state.app.register_blueprint(admin_bp))

@@ -70,16 +70,19 @@ class Result:
 
 
 class _Row:
-    def __init__(self, n: int, cells: Sequence[Any], cols: dict[str, int],
+    def __init__(self, n: int, cells: Sequence[Any], cols: dict[str, int], head: list[str],
                  errors: list[RowError]) -> None:
         self.n, self.cells, self.cols, self.errors = n, cells, cols, errors
+        self.head = head
 
     def text(self, key: str) -> str:
         i = self.cols.get(key)
         return text(self.cells[i]) if i is not None and i < len(self.cells) else ""
 
     def error(self, key: str, message: str) -> None:
-        self.errors.append(RowError(self.n, header(key), self.text(key)[:60], message))
+        i = self.cols.get(key)  # the column as the sheet names it
+        column = self.head[i] if i is not None and i < len(self.head) else header(key)
+        self.errors.append(RowError(self.n, column, self.text(key)[:60], message))
 
     def check(self, found: dict[str, str], key_map: dict[str, str]) -> None:
         for f, message in found.items():
@@ -304,7 +307,8 @@ def run_import(actor: User, data: bytes, filename: str, dry_run: bool = False) -
     if not rows:
         raise SheetError("empty")
     aliases = {k: (zh, en, *other) for k, (zh, en, other) in HEADERS.items()}
-    cols = map_header([text(h) for h in rows[0]], aliases)
+    head = [text(h) for h in rows[0]]
+    cols = map_header(head, aliases)
     result = Result(dry_run=dry_run)
     for key in ("unit",):
         if key not in cols:
@@ -316,7 +320,7 @@ def run_import(actor: User, data: bytes, filename: str, dry_run: bool = False) -
         if not any(text(c) for c in cells):
             continue
         result.rows += 1
-        row = _Row(n, cells, cols, result.errors)
+        row = _Row(n, cells, cols, head, result.errors)
         (sheet.person_row if row.text("username") else sheet.unit_row)(row)
     sheet.check_units()
     sheet.check_people()

@@ -56,7 +56,7 @@ def catalog_change() -> ResponseReturnValue:
         elif action in ("retire", "restore"):
             dimensions.set_active(me, dim, entry, action == "restore")
         else:
-            abort(404)
+            raise Refused(_("Unknown action."), {"entry": _("Unknown action.")})
     except Refused as exc:
         db.session.rollback()
         return _catalog_page(exc.fields or {"entry": exc.message}, dim,
@@ -91,7 +91,7 @@ def metric_change(metric_id: int) -> ResponseReturnValue:
         elif action == "save":
             metrics.update(me, metric, request.form)
         else:
-            abort(404)
+            raise Refused(_("Unknown action."), {"active": _("Unknown action.")})
     except Refused as exc:
         db.session.rollback()
         return _metrics_page(exc.fields or {"active": exc.message}, str(metric.id), 422)

@@ -50,7 +50,7 @@ def _unit_page(unit: OrgUnit, errors: dict[str, str], status: int = 200) -> Resp
     moves_to = [u for u in scope.units(me, active_only=True)
                 if not u.path.startswith(unit.path) and u.kind.value != "team"]
     return render("admin/unit.html", unit=unit, errors=errors, form=request.form,
-                  moves_to=moves_to, members=people.people(me, unit),
+                  moves_to=moves_to, members=people.people(me, unit), depth=scope.depth,
                   may_change=scope.unit_in_reach(me, unit, strict=True), status=status)
 
 

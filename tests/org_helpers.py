@@ -90,7 +90,7 @@ def second_company(app: Flask) -> dict[str, int]:
         units = {u.code: u.id for u in db.session.scalars(
             select(OrgUnit).where(OrgUnit.company_id == comp.id))}
         admin = db.session.scalar(select(User.id).where(User.username == "second_admin"))
-        out = {"company": comp.id, "admin": admin or 0, **units}
+        out = {**units, "company": comp.id, "admin": admin or 0}
         db.session.remove()
         return out
 

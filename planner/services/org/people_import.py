@@ -128,6 +128,7 @@ class _Sheet:
             select(OrgUnit).where(OrgUnit.company_id == self.cid))}
         self.units: dict[str, _UnitRow] = {}
         self.people: dict[str, _PersonRow] = {}
+        self.to_check: list[_PersonRow] = []
 
     def unit_row(self, row: _Row) -> None:
         errs: dict[str, str] = {}
@@ -167,9 +168,11 @@ class _Sheet:
                     errs["username"] = _("This username is taken (usernames are unique "
                                          "across every company).")
         row.check(errs, {"display_name": "name"})
+        person = _PersonRow(row, row.text("unit"), {"username": login, **values},
+                            role or "rep", row.text("manager"))
+        self.to_check.append(person)  # its unit and manager are checked in any case
         if not errs and role is not None:
-            self.people[login.lower()] = _PersonRow(row, row.text("unit"), {
-                "username": login, **values}, role, row.text("manager"))
+            self.people[login.lower()] = person
 
     def parent_of(self, code: str) -> str | None:
         """The final parent code of a unit (the sheet's, else the database's)."""
@@ -208,13 +211,14 @@ class _Sheet:
         return False
 
     def check_people(self) -> None:
-        for pr in self.people.values():
+        for pr in self.to_check:
             unit = pr.unit.lower()
             if not unit or self.kind_of(unit) is None:
                 pr.row.error("unit", _("No unit has this code, in the sheet or the company."))
             existing = db.session.scalar(select(User).where(
                 func.lower(User.username) == pr.values["username"].lower()))
-            if existing is not None and unit and existing.unit.code.lower() != unit:
+            if existing is not None and existing.unit.company_id == self.cid and unit \
+                    and existing.unit.code.lower() != unit:
                 pr.row.error("unit", _("%(name)s is in another unit: move them on their "
                                        "page, not by import.", name=existing.display_name))
             if pr.manager and not self._manager_ok(pr.manager.lower()):

@@ -3,6 +3,7 @@ second company in the shared test database, logged-in clients."""
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Any
@@ -105,3 +106,35 @@ def logged_in(app: Flask, username: str, password: str | None = None,
 
 def post(c: FlaskClient, token: str, path: str, **data: Any) -> Any:
     return c.post(path, data={"csrf_token": token, **data})
+
+
+def org_rows(prefix: str = "imp") -> list[list[Any]]:
+    """2 regions, 4 teams, a manager per team and 3 reps each (12 reps)."""
+    rows: list[list[Any]] = []
+    for r in range(2):
+        rows.append([f"{prefix}-r{r}", f"区域{r}", f"Region {r}", "region", "", "", "", "",
+                     "", "", ""])
+    for t in range(4):
+        rows.append([f"{prefix}-t{t}", f"团队{t}", f"Team {t}", "团队", f"{prefix}-r{t // 2}",
+                     "", "", "", "", "", ""])
+    for t in range(4):
+        boss = f"{prefix}.m{t}"
+        rows.append([f"{prefix}-t{t}", "", "", "", "", boss, f"经理{t}", "138 0000 000" + str(t),
+                     "经理", "", 70])
+        for k in range(3):
+            rows.append([f"{prefix}-t{t}", "", "", "", "", f"{prefix}.rep{t}{k}",
+                         f"销售{t}{k}", f"+86 139-0000-{t}{k}00", "rep", boss, 50 + k])
+    return rows
+
+
+def xlsx(head: list[str], rows: list[list[Any]]) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(head)
+    for r in rows:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

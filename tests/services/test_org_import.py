@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from org_helpers import second_company
+from org_helpers import org_rows, second_company, xlsx
 from sqlalchemy import func, select
 
 from planner.extensions import db
@@ -22,38 +22,6 @@ EN = ["Unit code", "Unit name", "Unit name (English)", "Unit kind", "Parent unit
       "Username", "Name", "Phone", "Role", "Manager", "Capability"]
 ZH = ["单位编码", "单位名称", "单位英文名称", "单位类型", "上级单位", "用户名", "姓名", "手机",
       "角色", "直属经理", "能力分"]
-
-
-def org_rows(prefix: str = "imp") -> list[list[Any]]:
-    """2 regions, 4 teams, a manager per team and 3 reps each (12 reps)."""
-    rows: list[list[Any]] = []
-    for r in range(2):
-        rows.append([f"{prefix}-r{r}", f"区域{r}", f"Region {r}", "region", "", "", "", "",
-                     "", "", ""])
-    for t in range(4):
-        rows.append([f"{prefix}-t{t}", f"团队{t}", f"Team {t}", "团队", f"{prefix}-r{t // 2}",
-                     "", "", "", "", "", ""])
-    for t in range(4):
-        boss = f"{prefix}.m{t}"
-        rows.append([f"{prefix}-t{t}", "", "", "", "", boss, f"经理{t}", "138 0000 000" + str(t),
-                     "经理", "", 70])
-        for k in range(3):
-            rows.append([f"{prefix}-t{t}", "", "", "", "", f"{prefix}.rep{t}{k}",
-                         f"销售{t}{k}", f"+86 139-0000-{t}{k}00", "rep", boss, 50 + k])
-    return rows
-
-
-def xlsx(head: list[str], rows: list[list[Any]]) -> bytes:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.append(head)
-    for r in rows:
-        ws.append(r)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 def csv_bytes(head: list[str], rows: list[list[Any]]) -> bytes:

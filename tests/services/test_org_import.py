@@ -129,3 +129,18 @@ def test_the_template_imports_as_it_is(admin: User) -> None:
     result = pi.run_import(admin, csv_bytes([c.header for c in cols], rows), "t.csv",
                            dry_run=True)
     assert result.errors == [] and result.rows == 4
+
+
+def test_a_changed_sheet_renames_and_moves_units_with_their_paths(admin: User) -> None:
+    assert pi.run_import(admin, xlsx(EN, org_rows("mv")), "org.xlsx").errors == []
+    rows = org_rows("mv")
+    rows[2] = ["mv-t0", "新团队0", "Team 0 (new)", "team", "mv-r1", "", "", "", "", "", ""]
+    result = pi.run_import(admin, xlsx(EN, rows), "org.xlsx")
+    assert result.errors == [] and result.changed == 1 and result.new_units == 0
+    team = db.session.scalar(select(OrgUnit).where(
+        OrgUnit.code == "mv-t0", OrgUnit.company_id == admin.unit.company_id))
+    assert team is not None and team.name == "新团队0"
+    assert team.parent is not None and team.parent.code == "mv-r1"
+    assert team.path == f"{team.parent.path}{team.id}/"
+    rep = db.session.scalar(select(User).where(User.username == "mv.rep00"))
+    assert rep is not None and rep.unit_id == team.id

@@ -253,17 +253,18 @@ class _Sheet:
                 result.new_units += 1
                 result.changed += 1
                 continue
-            before = result.changed
+            changed = False
             if (unit.name, unit.name_en) != (ur.name, ur.name_en):
                 units.rename_unit(self.actor, unit, ur.name, ur.name_en)
-                result.changed += 1
+                changed = True
             if unit.kind != ur.kind:
-                result.changed += audit_change(self.actor, unit, "kind", ur.kind)
+                changed = audit_change(self.actor, unit, "kind", ur.kind) > 0 or changed
             if unit.parent_id != parent.id:
                 units.move_unit(self.actor, unit, parent.id)
                 self.db_units = {u.code.lower(): u for u in db.session.scalars(
                     select(OrgUnit).where(OrgUnit.company_id == self.cid))}
-                result.changed += result.changed == before
+                changed = True
+            result.changed += changed
 
     def save_people(self, result: Result) -> None:
         saved: dict[str, User] = {}

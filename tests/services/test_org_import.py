@@ -24,6 +24,12 @@ ZH = ["单位编码", "单位名称", "单位英文名称", "单位类型", "上
       "角色", "直属经理", "能力分"]
 
 
+@pytest.fixture()
+def app(org_app: Flask) -> Flask:
+    """The demo company and a second one, in a database of their own (conftest)."""
+    return org_app
+
+
 def csv_bytes(head: list[str], rows: list[list[Any]]) -> bytes:
     import csv
 

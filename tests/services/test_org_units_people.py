@@ -28,6 +28,12 @@ from planner.services.org import deactivate_user, invitations, people, units
 
 
 @pytest.fixture()
+def app(org_app: Flask) -> Flask:
+    """The demo company and a second one, in a database of their own (conftest)."""
+    return org_app
+
+
+@pytest.fixture()
 def ctx(app: Flask) -> Iterator[dict[str, int]]:
     ids = second_company(app)
     with app.app_context():

@@ -6,6 +6,7 @@ its row is added here."""
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from org_helpers import SECOND_PASSWORD, logged_in, second_company
 from sqlalchemy import select
@@ -44,6 +45,12 @@ MATRIX: dict[str, dict[str, tuple[int, int, int, int]]] = {
 }
 # The first company's names that a second company's administrator must never see.
 FIRST_COMPANY_WORDS = ("华东区", "上海组", "rep01", "manager1", "智能门锁", "Smart locks")
+
+
+@pytest.fixture()
+def app(org_app: Flask) -> Flask:
+    """The demo company and a second one, in a database of their own (conftest)."""
+    return org_app
 
 
 def _records(app: Flask) -> dict[str, object]:

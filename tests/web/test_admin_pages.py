@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask import Flask
 from org_helpers import SECOND_PASSWORD, logged_in, post, second_company
 from sqlalchemy import func, select
@@ -14,6 +15,12 @@ from sqlalchemy import func, select
 from planner.extensions import db
 from planner.models import AuditLog, Company, Metric, OrgUnit, ProductLine, User
 from planner.security import hash_password
+
+
+@pytest.fixture()
+def app(org_app: Flask) -> Flask:
+    """The demo company and a second one, in a database of their own (conftest)."""
+    return org_app
 
 
 def field_error(body: str, field: str) -> str:

@@ -72,7 +72,7 @@ def import_people(page: Any) -> None:
     page.set_input_files("#people-file", files=[sheet])
     page.locator("form[enctype] button[type=submit]").click()
     page.wait_for_selector("#import-done")
-    assert "6 new units, 16 new people" in page.inner_text("#import-done")
+    assert "new units: 6; new people: 16" in page.inner_text("#import-done")
     screenshot(page, "setup-2-imported")
     page.goto("/admin/units")
     assert page.locator(".tree-row").count() == 7  # the company, 2 regions, 4 teams

@@ -126,4 +126,4 @@ def test_a_short_password_is_refused(fresh: Flask) -> None:
              "--country", "CN", "--fiscal-first-month", "1", "--currency", "CNY",
              "--admin-username", "shortpw", "--admin-name", "X"]
     result = fresh.test_cli_runner().invoke(args=flags, input="short\nshort\n")
-    assert result.exit_code != 0 and "at least 10" in result.output
+    assert result.exit_code != 0 and "the minimum length is 10" in result.output

@@ -77,7 +77,7 @@ def password(errors: dict[str, str], field: str, value: Any, again: Any,
     """The password rules: 10-200 characters, not the username, typed the same twice."""
     text = str(value or "")
     if len(text) < PASSWORD_MIN:
-        errors[field] = _("Use at least %(n)d characters.", n=PASSWORD_MIN)
+        errors[field] = _("The password is too short: the minimum length is %(n)d.", n=PASSWORD_MIN)
     elif len(text) > PASSWORD_MAX:
         errors[field] = _("At most %(n)d characters.", n=PASSWORD_MAX)
     elif unstorable(text):

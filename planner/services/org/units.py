@@ -132,17 +132,17 @@ def close_unit(actor: User, unit: OrgUnit) -> None:
     people = db.session.scalar(select(func.count(User.id)).where(
         User.unit_id.in_(subtree), User.active.is_(True))) or 0
     if people:
-        refuse("unit", _("%(n)d active people are still in this unit or its units: move them "
+        refuse("unit", _("Active people are still in this unit or its units (%(n)d): move them "
                          "to another unit (or let them leave) first.", n=people))
     units = db.session.scalar(select(func.count(OrgUnit.id)).where(
         OrgUnit.parent_id == unit.id, OrgUnit.active.is_(True))) or 0
     if units:
-        refuse("unit", _("%(n)d units still belong to this one: move or close them first.",
+        refuse("unit", _("Units still belong to this one (%(n)d): move or close them first.",
                          n=units))
     targets = _open_targets(unit)
     if targets:
-        refuse("unit", _("This unit still has %(n)d targets in a fiscal year that has not "
-                         "ended: move them to another unit on Targets first.", n=targets))
+        refuse("unit", _("This unit still has targets in a fiscal year that has not ended "
+                         "(%(n)d): move them to another unit on Targets first.", n=targets))
     unit.active = False
     audit.record(actor, "close", "org_unit", unit.id, "active", True, False)
     db.session.flush()

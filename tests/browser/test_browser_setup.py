@@ -17,6 +17,7 @@ import pytest
 from conftest import PHONE, LiveServer, close_context, screenshot, watch_console
 from flask import Flask
 from org_helpers import dispose, empty_app, org_rows, xlsx
+from test_browser_phone import SMALL_TARGETS
 
 from planner.services.org.people_import import HEADERS
 
@@ -117,6 +118,28 @@ def invite_a_rep(page: Any) -> str:
     return link
 
 
+def admin_pages_fit_the_phone(page: Any) -> None:
+    """Every administration page, in both languages: no sideways scroll, no tap target
+    under 44x44 px."""
+    unit = page.locator(".tree-row a").nth(3).get_attribute("href") if \
+        page.goto("/admin/units") else None
+    person = page.locator(".list-row a").first.get_attribute("href") if \
+        page.goto("/admin/people") else None
+    paths = ["/admin", "/admin/company", "/admin/units", unit, "/admin/people", person,
+             "/admin/people/new", "/admin/import", "/admin/catalog", "/admin/metrics",
+             "/admin/audit"]
+    problems: dict[str, Any] = {}
+    for lang in ("en", "zh_Hans_CN"):
+        for path in paths:
+            page.goto(f"{path}?lang={lang}")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            small = page.evaluate(SMALL_TARGETS)
+            if width > 360 or small:
+                problems[f"{lang} {path}"] = (width, small[:6])
+    page.goto("/admin?lang=en")
+    assert problems == {}, problems
+
+
 def rep_activates(context: Any, link: str) -> None:
     page = context.new_page()
     page.goto(link)
@@ -158,6 +181,7 @@ def test_a_company_starts_from_an_empty_database_on_a_phone(
         for step in JOURNEY:
             step(page)
         link = invite_a_rep(page)
+        admin_pages_fit_the_phone(page)
         rep_activates(rep_ctx, link)
         for p in (page,):
             width = p.evaluate("document.documentElement.scrollWidth")

@@ -33,6 +33,10 @@ HOME = {Role.REP: "web.today", Role.MANAGER: "web.team", Role.ADMIN: "web.target
 
 
 def home_url(user: User) -> str:
+    from .services.org import checklist
+
+    if checklist.lands_on_checklist(user):  # an administrator's company is being set up
+        return url_for("admin.home")
     return url_for(HOME[user.role])
 
 

@@ -395,3 +395,8 @@ def bench_pages(database_url: str, rebuild: bool, clients: int, per_client: int,
                f"{repeat:,} B (the HTML only; static files are immutable)")
     click.echo(f"{res.clients} rep clients; gunicorn {res.workers} workers x "
                f"{res.threads} threads; managers' pages from one client")
+
+
+from .cli_setup import setup  # noqa: E402 - the first set-up, a command of this group
+
+planner_cli.add_command(setup)

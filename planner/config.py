@@ -46,6 +46,8 @@ def load_config(instance_path: str) -> dict[str, object]:
     debug = os.environ.get("FLASK_DEBUG", "") in {"1", "true", "True"}
     return {
         "SECRET_KEY": _secret_key(instance_path),
+        # How long an activation link works (services/org/invitations.py).
+        "INVITATION_HOURS": int(os.environ.get("INVITATION_HOURS", "72")),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "json_serializer": jsonable_dumps},
         "COMPANY_TIMEZONE": os.environ.get("COMPANY_TIMEZONE", "Asia/Shanghai"),

@@ -456,3 +456,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_report_header(config: pytest.Config) -> str:
     url = os.environ.get("DATABASE_URL") or "sqlite (a temporary file)"
     return f"planner test database: {url}"
+
+
+@pytest.fixture(scope="session")
+def org_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The demo company and a second company in a database of their own: the organisation
+    tests add units, people and catalogue entries there, so the shared `app` keeps its one
+    company (tests/org_helpers.py)."""
+    from org_helpers import dispose, empty_app, second_company
+
+    from planner.devtools.demo import load_demo
+
+    app = empty_app(tmp_path_factory.mktemp("org"), "org")
+    with app.app_context():
+        load_demo()
+        db.session.remove()
+    second_company(app)
+    yield app
+    dispose(app)

@@ -141,23 +141,23 @@ def _person(rng: random.Random, used: set[str]) -> str:
 def _org_tree(company: Company) -> tuple[OrgUnit, list[OrgUnit]]:
     """The company's unit, its regions and their teams (root, teams)."""
     root = _get_or_create(
-        OrgUnit, code="qiming",
-        defaults={"company_id": company.id, "kind": UnitKind.COMPANY, "name": COMPANY_NAME,
+        OrgUnit, company_id=company.id, code="qiming",
+        defaults={"kind": UnitKind.COMPANY, "name": COMPANY_NAME,
                   "name_en": "Qiming Smart Tech Co., Ltd."},
     )
     root.set_path()
     regions: dict[str, OrgUnit] = {}
     for i, (code, zh, en) in enumerate(REGIONS):
-        u = _get_or_create(OrgUnit, code=code, defaults={
-            "company_id": company.id, "kind": UnitKind.REGION, "name": zh, "name_en": en,
+        u = _get_or_create(OrgUnit, company_id=company.id, code=code, defaults={
+            "kind": UnitKind.REGION, "name": zh, "name_en": en,
             "parent_id": root.id, "sort": i})
         db.session.refresh(u)
         u.set_path()
         regions[code] = u
     teams: list[OrgUnit] = []
     for i, (region, code, zh, en) in enumerate(TEAMS):
-        u = _get_or_create(OrgUnit, code=code, defaults={
-            "company_id": company.id, "kind": UnitKind.TEAM, "name": zh, "name_en": en,
+        u = _get_or_create(OrgUnit, company_id=company.id, code=code, defaults={
+            "kind": UnitKind.TEAM, "name": zh, "name_en": en,
             "parent_id": regions[region].id, "sort": i})
         db.session.refresh(u)
         u.set_path()

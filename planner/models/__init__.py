@@ -4,7 +4,7 @@ from .cache import PlanCache, PlanStamp, SummaryCache
 from .catalog import Channel, CustomerType, Metric, MetricUnit, ProductLine, Stage
 from .crm import Customer, Visit, VisitKind, VisitProduct, new_uuid
 from .notify import PushSubscription, Reminder, ReminderPreference, ReminderStatus
-from .org import Company, LoginFailure, OrgUnit, Role, UnitKind, User
+from .org import Company, Invitation, LoginFailure, OrgUnit, Role, UnitKind, User
 from .plans import (
     ActionPlan,
     DailyPlan,
@@ -38,6 +38,7 @@ __all__ = [
     "DailyPlanItem",
     "DayKind",
     "FiscalYear",
+    "Invitation",
     "LoginFailure",
     "Metric",
     "MetricUnit",

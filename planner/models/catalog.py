@@ -58,6 +58,8 @@ class Metric(db.Model):
     source: Mapped[str] = mapped_column(String(40), default="")
     sort: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Hidden from the rep's Today (a metric with targets is hidden, never removed).
+    show_today: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class Stage(db.Model):

@@ -7,11 +7,11 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import created_at
+from .base import UTCDateTime, created_at
 
 
 class Role(enum.StrEnum):
@@ -38,6 +38,8 @@ class Company(db.Model):
     # time); 720 = Monday 12:00. The one rule: services.company.review_due.
     review_due_minutes: Mapped[int] = mapped_column(Integer, default=720,
                                                     server_default="720")
+    # The administrator put the set-up checklist away before every step was done.
+    setup_dismissed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = created_at()
 
 
@@ -46,15 +48,19 @@ class OrgUnit(db.Model):
     so a unit's subtree is one indexed prefix query."""
 
     __tablename__ = "org_unit"
+    # Codes are unique within a company (a second company may use the same codes).
+    __table_args__ = (UniqueConstraint("company_id", "code"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
     kind: Mapped[UnitKind] = mapped_column(Enum(UnitKind, native_enum=False, length=16))
-    code: Mapped[str] = mapped_column(String(40), unique=True)
+    code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200), default="")
     path: Mapped[str] = mapped_column(String(400), default="/", index=True)
     sort: Mapped[int] = mapped_column(Integer, default=0)
+    # A closed unit keeps its history (targets, tracking) but takes no new people.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     company: Mapped[Company] = relationship()
     parent: Mapped[OrgUnit | None] = relationship(remote_side=[id], back_populates="children")
@@ -110,3 +116,20 @@ class LoginFailure(db.Model):
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[datetime] = created_at()
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Invitation(db.Model):
+    """A one-time activation link for a user: only the sha256 of its token is kept.
+    Used once (`used_at`), and only until `expires_at`."""
+
+    __tablename__ = "invitation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = created_at()
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

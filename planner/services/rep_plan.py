@@ -78,7 +78,8 @@ _FISCAL_YEAR = select(FiscalYear).where(
 _COMPANY_OF_UNIT = (select(Company).join(OrgUnit, OrgUnit.company_id == Company.id)
                     .where(OrgUnit.id == bindparam("unit_id")))
 _ACTIVE_METRICS = (select(Metric).where(Metric.company_id == bindparam("company_id"),
-                                        Metric.active.is_(True)).order_by(Metric.sort))
+                                        Metric.active.is_(True), Metric.show_today.is_(True))
+                   .order_by(Metric.sort))  # not the metrics hidden from Today (admin/metrics)
 
 
 def fiscal_year_of(company_id: int, day: date) -> FiscalYear | None:

@@ -18,6 +18,8 @@ NAV = [
     ("web.targets", _l("Targets"), "◆", {Role.MANAGER, Role.ADMIN}),
     ("web.calendar", _l("Calendar"), "▤", {Role.ADMIN}),
     ("web.stages", _l("Stages"), "☷", {Role.ADMIN}),
+    ("admin.home", _l("Company"), "⚙", {Role.ADMIN}),
+    ("admin.people_page", _l("People"), "☺", {Role.MANAGER}),
 ]
 
 

@@ -19,3 +19,8 @@ from . import (  # noqa: F401
 )
 
 __all__ = ["bp"]
+
+# The administration pages are a blueprint of their own (web/admin/), registered with this one.
+from .admin import bp as admin_bp  # noqa: E402
+
+bp.record_once(lambda state: state.app.register_blueprint(admin_bp))

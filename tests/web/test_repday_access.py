@@ -42,12 +42,13 @@ def rep02_records(app: Flask) -> dict[str, object]:
 # another argument fails the test below until its record is added here.
 RECORD_ARGS = {"customer_id": "customer", "visit_id": "visit", "node_id": "node",
                "override_id": "override", "review_id": "review",
-               "reminder_id": "reminder"}
+               "reminder_id": "reminder", "unit_id": "unit", "user_id": "user",
+               "metric_id": "metric"}
 # Not records: a weekly review's week is always the viewer's own review of that week.
 REVIEW_WEEK = (date.today() - timedelta(days=date.today().weekday() + 14)).isoformat()
 OTHER_ARGS = {"action": ("edit", "lock", "decompose", "time"), "week": (REVIEW_WEEK,),
               "fmt": ("xlsx", "csv"), "kind": ("targets", "customers", "history"),
-              "step": ("preview", "apply")}
+              "step": ("preview", "apply"), "token": ("not-an-activation-link",)}
 NOT_RECORDS = {"static", "web.vendor"}  # file names, not records
 # Answers other than 404, with the reason: the viewer's own review of a week
 # is theirs to read (200); a POST without its version is refused (422), nothing written;
@@ -88,7 +89,9 @@ def test_every_route_with_a_record_id_in_its_address_answers_404_for_another_rep
         rem = db.session.scalar(select(Reminder.id).where(
             Reminder.dedupe_key.like("%:review_returned:access-test")))
         records = {"customer": r["customer"], "visit": r["visit"], "node": r["node"],
-                   "override": o.id, "review": review, "reminder": rem}
+                   "override": o.id, "review": review, "reminder": rem,
+                   "unit": user("rep02").unit_id, "user": r["user"],
+                   "metric": db.session.scalar(select(func.min(Target.metric_id)))}
         oid = o.id
     c, token = client_for(app, "rep01")
     urls = app.url_map.bind("localhost")
@@ -119,7 +122,8 @@ def test_every_route_with_a_record_id_in_its_address_answers_404_for_another_rep
         "api.visit", "web.calendar_delete", "web.target_children", "web.target_preview",
         "web.target_apply", "web.target_time", "web.review", "api.get_review",
         "api.list_comments", "web.review_decide",
-        "web.notification_open"}
+        "web.notification_open", "admin.unit_page", "admin.person_change",
+        "admin.metric_change", "admin.activate"}
     with app.app_context():
         assert db.session.get(Reminder, rem).read_at is None  # not marked read by rep01
         db.session.delete(db.session.get(Reminder, rem))

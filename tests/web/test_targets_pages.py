@@ -58,8 +58,11 @@ def _ids(app: Flask) -> dict[str, list[str]]:
         rep01 = db.session.scalar(select(User.id).where(User.username == "rep01"))
         customer = db.session.scalar(select(Customer.id).where(Customer.owner_id == rep01))
         visit = db.session.scalar(select(Visit.id).where(Visit.user_id == rep01))
+        unit = db.session.scalar(select(User.unit_id).where(User.id == rep01))
         return {"node_id": [str(v) for v in by_depth.values()],
-                "customer_id": [str(customer)], "visit_id": [str(visit)]}
+                "customer_id": [str(customer)], "visit_id": [str(visit)],
+                "unit_id": [str(unit)], "user_id": [str(rep01)],  # the admin pages
+                "token": ["not-an-activation-link"]}
 
 
 @contextmanager

@@ -38,7 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..extensions import db
 from ..models import Company, OrgUnit, PlanStamp, SummaryCache, User
 from . import plan_cache, webpush
-from .company import zone
+from .company import today_in
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def cached_page(query: PageQuery, user: User, render: Callable[[str], str],
         "row_key": row_key, "unit_id": user.unit_id,
         **{f"scope{i}": s for i, s in enumerate(scopes)}, **(params or {})}).one()
     raw, tz = row[0], row[1]
-    day = datetime.now(zone(tz)).date()
+    day = today_in(tz)
     parts = (code_version(), query.name, user.id, day.isoformat(), str(get_locale()),
              request.script_root, tz, *(v or 0 for v in row[2:]))
     key = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]

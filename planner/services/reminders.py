@@ -510,10 +510,13 @@ def morning_plan_text(user: User, day: date, locale: str) -> Text | None:
     dp = day_plan(user.id, day)
     planned = [i.customer.name for i in dp.items] if dp else []
     due = follow_ups_due(user.id, day)
-    if not run and not planned and not due:
+    from .years import year_notice  # a day with no published targets says why
+
+    notice = year_notice(user, day) if not plan.metrics else None
+    if not run and not planned and not due and notice is None:
         return None
     sep = _sep(locale)
-    lines = []
+    lines = [notice.text] if notice is not None else []
     if run:
         lines.append(_("Today's targets: %(targets)s.", targets=sep.join(
             f"{_name(m.metric)} {_fmt(m.today_target, m.metric)}" for m in run)))
@@ -753,6 +756,10 @@ def generate(now: datetime | None = None, only: Iterable[int] | None = None) -> 
             if enqueue(u.id, kind, when, sched.astimezone(UTC), title=text.title,
                        body=text.body, url=text.url):
                 created[kind] = created.get(kind, 0) + 1
+        from .years import NEXT_YEAR, next_year_reminders  # December: plan next year
+
+        if n := next_year_reminders(company, local, cal, only):
+            created[NEXT_YEAR] = created.get(NEXT_YEAR, 0) + n
         db.session.commit()
     return created
 

@@ -83,4 +83,5 @@ from . import (  # noqa: E402,F401
     today,  # Today: the rep's home
     tracking,  # Tracking, with its charts, Excel in and out (tracking_more, tracking_io)
     visits,  # logging a visit
+    years,  # planning the next fiscal year, drafts and publishing
 )

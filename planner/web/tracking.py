@@ -19,9 +19,11 @@ from flask_login import current_user, login_required
 from ..models import Role
 from ..parsing import MAX_YEAR, MIN_YEAR, parse_day, parse_id
 from ..services import tracking as tk
+from ..services import years as ys
 from ..services.company import local_today
 from . import bp, charts
 from .render import render
+from .years import missing_page
 
 
 def _english() -> bool:
@@ -98,6 +100,12 @@ class Params:
         self.metric = a.get("metric", "")
         self.dim = a.get("dim", "") if a.get("dim") in tk.DIMENSIONS else ""
         self.rank = a.get("rank", "auto") if a.get("rank") in ("teams", "reps") else "auto"
+        # ?fy=: a year of the switch (services/years: a draft for managers and the director)
+        self.years = ys.visible_years(current_user)
+        self.fy = ys.pick_year(current_user, a.get("fy", type=int), _today()) \
+            if a.get("fy") else None
+        if self.fy is not None and self.on is None:
+            self.on = min(max(_today(), self.fy.start), self.fy.end)
 
     def url(self, endpoint: str = "web.tracking", scope: tk.Scope | None = None,
             **over: Any) -> str:
@@ -108,6 +116,8 @@ class Params:
             args["dim"] = self.dim
         if self.rank != "auto":
             args["rank"] = self.rank
+        if self.fy is not None:
+            args["fy"] = self.fy.year
         if scope is not None:
             args.update(scope.args)
         else:
@@ -120,10 +130,14 @@ class Params:
 
 
 def _tracking(p: Params) -> tk.Tracking:
+    if not p.years:  # a company with no fiscal year: say so, never a 404
+        abort(missing_page(_("The company has no fiscal year yet, so there is nothing to "
+                             "track against.")))
     scope = tk.resolve_scope(current_user, p.unit_id, p.rep_id)
-    tr = tk.track(current_user, scope, p.kind, p.on, today=_today(), english=_english())
+    tr = tk.track(current_user, scope, p.kind, p.on, today=_today(), english=_english(),
+                  fy=p.fy)
     if not tr.metrics:
-        abort(404)
+        abort(missing_page(_("The company has no metrics yet, so there is nothing to track.")))
     if p.metric not in {m.code for m in tr.metrics}:
         p.metric = tr.metrics[0].code
     return tr

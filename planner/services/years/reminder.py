@@ -46,8 +46,8 @@ def next_year_text(user: User, current: FiscalYear, draft: FiscalYear | None,
     title = _("Next year's targets are not published")
     if user.role == Role.ADMIN:
         if draft is None:
-            body = _("%(year)s starts on %(start)s and has no targets yet. Plan it from "
-                     "%(this)s on Targets, then publish it.", year=year,
+            body = _("Fiscal year %(year)s, from %(start)s, has no targets yet. Plan it "
+                     "from %(this)s on Targets, then publish it.", year=year,
                      start=_next_start(current),
                      this=current.year)
             return title, body, _path("web.year_new", "/targets/years/new")
@@ -55,8 +55,8 @@ def next_year_text(user: User, current: FiscalYear, draft: FiscalYear | None,
                  "on %(start)s. Check it and publish it on Targets.", year=year,
                  start=_next_start(current))
     else:
-        body = _("%(year)s starts on %(start)s and its targets are not published yet. The "
-                 "director plans and publishes them (administrators: %(names)s).",
+        body = _("Fiscal year %(year)s, from %(start)s, has no published targets yet. "
+                 "The director plans and publishes them (administrators: %(names)s).",
                  year=year, start=_next_start(current), names=name_list(admins))
     return title, body, _path("web.targets", "/targets", fy=year)
 

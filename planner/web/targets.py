@@ -66,7 +66,8 @@ class View:
         what a page shows (services.target_view): "tops" (the tops and their children)
         or "node" (`node_id`, its parent and its children)."""
         self.fy, self.metric, self.tier = fy, metric, tier
-        self.readonly = years.is_past(fy, local_today(current_user.company))
+        self.today = local_today(current_user.company)
+        self.readonly = years.is_past(fy, self.today)
         self.ctx = dc.Context(fy, metric, english=_english())
         self.admin = current_user.role == Role.ADMIN
         self.units = _visible_unit_ids()
@@ -235,7 +236,7 @@ def _tree_page(view: View, tops: list[dc.Node], open_ids: set[int], status: int 
     return render("targets/index.html", "targets/_tree.html", status=status, tpage=tpage,
                   tops=tops, open_ids=open_ids, years=all_years, metrics=_metrics(),
                   tiers=[t.value for t in Tier],
-                  can_plan=view.admin and not any(y.status == years.DRAFT for y in all_years),
+                  can_plan=view.admin and years.can_plan(all_years, view.today),
                   **extra)
 
 

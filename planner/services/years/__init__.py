@@ -38,6 +38,7 @@ from .status import (
     PUBLISHED,
     Notice,
     admins,
+    can_plan,
     check_writable,
     company_years,
     is_past,
@@ -51,7 +52,7 @@ from .status import (
 
 __all__ = [
     "DIMS", "DRAFT", "NEXT_YEAR", "PUBLISHED", "SPLIT_METHODS", "Actuals", "MetricPlan",
-    "NewYear", "Notice", "RepShare", "YearInput", "admins", "check_writable",
+    "NewYear", "Notice", "RepShare", "YearInput", "admins", "can_plan", "check_writable",
     "company_years", "create_year", "grow", "growth_text", "is_past", "name_list",
     "new_year", "next_year_reminders", "parse_growth", "pick_year", "preview_year",
     "publish", "publish_year", "sees_drafts", "visible_years", "year_notice",

@@ -46,6 +46,13 @@ def pick_year(user: User, want: int | None, today: date) -> FiscalYear | None:
     return got or (years[-1] if years else None)
 
 
+def can_plan(years: list[FiscalYear], today: date) -> bool:
+    """Whether the next year is there to plan: no draft waits, and the latest year has
+    begun (a year published ahead is planned already)."""
+    return not any(y.status == DRAFT for y in years) and (
+        not years or years[-1].start <= today)
+
+
 def is_past(fy: FiscalYear, today: date) -> bool:
     return fy.end < today
 

@@ -325,6 +325,7 @@ class _TargetLookups:
             FiscalYear.company_id == company_id))}
         self.mine = set(db.session.scalars(visible_units(viewer)))
         self.admin = viewer.role == Role.ADMIN
+        self.today = local_today(viewer.company)  # a past year is read-only (services/years)
         self.trees: dict[_TreeKey, tuple[dc.Tree, dc.Context, dict[Any, dc.Node]]] = {}
 
     def tree(self, fy: FiscalYear, metric: Metric, tier: Tier) -> _TreeKey:
@@ -341,6 +342,10 @@ class _TargetLookups:
             row.error("period", _("Use the fiscal year, e.g. %(y)s; months follow the year's "
                                   "split.", y=max(self.years) if self.years
                                   else date.today().year))
+            return None
+        if fy.end < self.today:
+            row.error("period", _("%(year)s is over: its targets are kept as they were and "
+                                  "cannot be changed.", year=fy.year))
             return None
         return fy
 

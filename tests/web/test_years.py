@@ -9,6 +9,8 @@ page saying what is missing instead of a 404 and creates its first year."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -233,8 +235,21 @@ def test_past_years_are_read_only_and_keep_their_figures(app: Flask, next_year: 
                           data={"csrf_token": token, "value": "1"})
             assert resp.status_code == 422
             assert str(y) in resp.get_data(as_text=True)
+        # nor through a targets sheet: the export re-imported with a value changed
+        rows = list(csv.reader(io.StringIO(
+            c.get("/tracking/targets.csv?lang=en").data.decode("utf-8-sig"))))
+        sheet = [rows[0][:8], [*rows[1][:7], str(int(rows[1][7]) + 1)]]
+        assert sheet[1][6] == str(y)
+        buf = io.StringIO()
+        csv.writer(buf).writerows(sheet)
+        resp = c.post("/tracking/import/targets?lang=en", data={
+            "csrf_token": token, "file": (io.BytesIO(buf.getvalue().encode()), "t.csv")},
+            content_type="multipart/form-data")
+        assert f"{y} is over" in resp.get_data(as_text=True)
         with app.app_context():
             assert db.session.get(Target, before[0]).value == before[1]
+            assert db.session.scalar(select(Target.value).where(
+                Target.parent_id.is_(None), Target.id == root.id)) == root.value
 
 
 def test_the_december_reminder_reaches_the_director_and_managers_every_working_monday(

@@ -76,13 +76,13 @@ def year_preview() -> ResponseReturnValue:
     """What creating would write, written and rolled back: never saved."""
     today = _today()
     try:
-        ny, inp, plans, _fy = ys.preview_year(current_user, request.form, today)
+        ny, inp, plans, fy = ys.preview_year(current_user, request.form, today)
     except Refused as exc:
         db.session.rollback()
         ny = ys.new_year(current_user, today)
         db.session.rollback()
         return _page(ny, request.form, 422, errors=exc.fields, error=exc.message)
-    out = _page(ny, request.form, inp=inp, plans=plans)
+    out = _page(ny, request.form, inp=inp, plans=plans, months=ys.month_labels(fy))
     db.session.rollback()  # a preview never writes
     return out
 

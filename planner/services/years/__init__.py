@@ -53,7 +53,7 @@ from .status import (
 __all__ = [
     "DIMS", "DRAFT", "NEXT_YEAR", "PUBLISHED", "SPLIT_METHODS", "Actuals", "MetricPlan",
     "NewYear", "Notice", "RepShare", "YearInput", "admins", "can_plan", "check_writable",
-    "company_years", "create_year", "grow", "growth_text", "is_past", "name_list",
+    "company_years", "create_year", "month_labels", "grow", "growth_text", "is_past", "name_list",
     "new_year", "next_year_reminders", "parse_growth", "pick_year", "preview_year",
     "publish", "publish_year", "sees_drafts", "visible_years", "year_notice",
 ]
@@ -115,6 +115,11 @@ def _months(fy: FiscalYear) -> list[Any]:
     from ... import engine
 
     return engine.months(fiscal_period(fy.year, fy.first_month))
+
+
+def month_labels(fy: FiscalYear) -> list[str]:
+    """The year's months as people read them: 2027-01 ... 2027-12."""
+    return [p.start.strftime("%Y-%m") for p in _months(fy)]
 
 
 def _planned(user: User, form: Mapping[str, Any], today: date

@@ -30,6 +30,7 @@ from years_helpers import (
     second_company,
 )
 
+from planner import engine
 from planner.extensions import db
 from planner.models import (
     AuditLog,
@@ -313,11 +314,31 @@ def test_a_company_with_no_fiscal_year_says_what_is_missing_and_creates_its_firs
         qs = list(db.session.scalars(select(TargetCell.value).where(
             TargetCell.target_id == root.id, TargetCell.kind == "quarter")
             .order_by(TargetCell.start)))
-        assert sum(qs) == 1_000_000_000 and qs[0] < qs[1] < qs[2] < qs[3]
+        # no history: the quarters share the year in proportion to 1 + growth, exactly
+        assert qs == engine.allocate(1_000_000_000, [11000, 11200, 11300, 11500])
+        assert sum(qs) == 1_000_000_000
+        months = list(db.session.scalars(select(TargetCell.value).where(
+            TargetCell.target_id == root.id, TargetCell.kind == "month")
+            .order_by(TargetCell.start)))
+        assert [sum(months[q * 3:q * 3 + 3]) for q in range(4)] == qs
     # another company's director cannot publish it, this one can
     d, dtoken = client_for(app, "director")
     assert d.post(f"/targets/years/{y}/publish", data={"csrf_token": dtoken}).status_code == 422
     assert c.post(f"/targets/years/{y}/publish", data={"csrf_token": token}).status_code == 303
+
+
+def test_values_typed_without_growth_plan_only_those_metrics(
+        app: Flask, next_year: int) -> None:
+    y = next_year
+    with company_clock(app, date(y, 12, 31)):
+        c, token = client_for(app, "director")
+        resp = c.post("/targets/years/preview", data={
+            "csrf_token": token, "growth": "", "value_revenue": "9,000,000.05"})
+        assert resp.status_code == 200, resp.get_data(as_text=True)[:2000]
+        html = resp.get_data(as_text=True)
+    assert _value(html, "revenue") == 900_000_005
+    assert 'id="yp-visits"' not in html  # not typed, no growth: not planned
+    assert 'id="yp-share"' in html  # a level: kept as this year
 
 
 def test_history_replaces_a_months_visits_in_last_years_actual(app: Flask) -> None:

@@ -14,7 +14,8 @@ services/years/history.py):
 - a typed value: shared over the quarters in proportion to last year's quarters grown by
   the quarter growths (with growth for the year: as last year's months), or, without
   last year's figures, in proportion to (1 + gi), or by working days;
-- a level metric (share, satisfaction) keeps this year's levels unless a value is typed.
+- a level metric (share, satisfaction) keeps this year's levels unless a value is typed;
+- with values typed and no growth for the year, only the typed metrics are planned.
 """
 
 from __future__ import annotations
@@ -170,8 +171,9 @@ def plan_metric(inp: YearInput, metric: Metric, actuals: Actuals | None, typed: 
         return MetricPlan(metric, None, value, q_levels, [q_levels[i // 3] for i in range(12)],
                           "kept")
     ly = actuals.company_months() if actuals is not None else [0] * 12
-    if typed is None and sum(ly) == 0:
-        return None
+    no_growth = inp.mode == "year" and inp.growth is None
+    if typed is None and (sum(ly) == 0 or no_growth):
+        return None  # nothing to grow, or no growth typed: only the typed metrics
     value, month_vals = split_additive(inp, ly, typed, months, cal)
     return MetricPlan(metric, sum(ly), value, engine.quarters_of(month_vals, True), month_vals,
                       "typed" if typed is not None else "growth")

@@ -362,3 +362,66 @@ def test_history_replaces_a_months_visits_in_last_years_actual(app: Flask) -> No
         assert after.months[rep.id][:2] == before.months[rep.id][:2]
         assert after.total() == before.total() - before.months[rep.id][2] + 123_45
         db.session.rollback()
+
+
+YEAR_ROUTES = ("web.year_new", "web.year_preview", "web.year_create", "web.year_publish")
+
+
+def test_access_matrix_of_the_year_routes(app: Flask, next_year: int) -> None:
+    """Only the director (an admin) plans and publishes; reps and managers get 404; an
+    administrator of another company never sees nor publishes this company's draft."""
+    y = next_year
+    assert {r.endpoint for r in app.url_map.iter_rules()} >= set(YEAR_ROUTES)
+    routes = [("GET", "/targets/years/new"), ("POST", "/targets/years/preview"),
+              ("POST", "/targets/years/create"), ("POST", f"/targets/years/{y + 1}/publish")]
+    with company_clock(app, date(y, 12, 31)):
+        for who in ("rep01", "manager1"):
+            c, token = client_for(app, who)
+            for method, path in routes:
+                resp = c.open(path, method=method, data={"csrf_token": token, "growth": "15"}
+                              if method == "POST" else None)
+                assert resp.status_code == 404, (who, method, path)
+        d, dtoken = client_for(app, "director")
+        assert d.post("/targets/years/create", data={"csrf_token": dtoken,
+                                                     "growth": "15"}).status_code == 303
+        other = second_company(app, "matrix")
+        o, otoken = client_for(app, "matrix-admin")
+        assert o.post(f"/targets/years/{y + 1}/publish",
+                      data={"csrf_token": otoken}).status_code == 422
+        page = o.get(f"/targets?fy={y + 1}").get_data(as_text=True)
+        assert "year-missing" in page and "year-publish" not in page  # its own: none
+        for who in ("matrix-mgr", "matrix-rep"):
+            oc, _t = client_for(app, who)
+            body = oc.get(f"/tracking?fy={y + 1}").get_data(as_text=True)
+            assert "year-missing" in body, who
+    with app.app_context():
+        fy = db.session.scalar(select(FiscalYear).where(
+            FiscalYear.company_id == _company_id(app), FiscalYear.year == y + 1))
+        assert fy is not None and fy.status == "draft"  # nobody else published it
+        assert db.session.scalar(select(func.count(FiscalYear.id)).where(
+            FiscalYear.company_id == other["company"])) == 0
+
+
+def test_the_reminder_scheduler_runs_the_december_rule(app: Flask, next_year: int) -> None:
+    y = next_year
+    with app.app_context():
+        company = user("director").unit.company
+        cal = company_calendar(company)
+        monday = next(date(y, 12, d) for d in range(1, 32)
+                      if date(y, 12, d).weekday() == 0 and cal.is_working_day(date(y, 12, d)))
+        ids = [user("director").id, user("manager1").id, user("rep01").id]
+        from planner.services import reminders
+
+        now = datetime(monday.year, monday.month, monday.day, 9, 0,
+                       tzinfo=ZoneInfo("Asia/Shanghai"))
+        created = reminders.generate(now, only=ids)
+        assert created.get(ys.NEXT_YEAR) == 2  # the director and the manager, not the rep
+        rows = db.session.scalars(select(Reminder).where(Reminder.kind == ys.NEXT_YEAR)).all()
+        assert {r.user_id for r in rows} == set(ids[:2])
+        assert all(str(y + 1) in r.payload["body"] for r in rows)
+        assert reminders.generate(now, only=ids).get(ys.NEXT_YEAR) is None  # once a week
+        for r in db.session.scalars(select(Reminder).where(Reminder.user_id.in_(ids),
+                                                           Reminder.due_at >= now - timedelta(
+                                                               hours=12))):
+            db.session.delete(r)
+        db.session.commit()

@@ -208,8 +208,20 @@ def test_a_draft_is_for_managers_and_the_director_and_reps_see_it_once_published
         today = rep.get("/today").get_data(as_text=True)
         assert 'id="today-summary"' in today and "today-target" in today
         api = rep.get("/api/v1/today").get_json()
-        assert api.get("metrics")
+        revenue = next(m for m in api["metrics"] if m["code"] == "revenue")
+        assert revenue["month_start"] == f"{y + 1}-01-01"
     with app.app_context():
+        # the rep's January target is the sum of their leaf targets' January cells in
+        # the year just published (straight from SQL)
+        from sqlalchemy import text
+
+        want = db.session.execute(text(
+            "SELECT SUM(c.value) FROM target t JOIN target_cell c ON c.target_id = t.id "
+            "JOIN metric m ON m.id = t.metric_id WHERE t.fiscal_year_id = :f "
+            "AND t.user_id = :u AND m.code = 'revenue' AND c.kind = 'month' "
+            "AND c.start = :s AND NOT EXISTS (SELECT 1 FROM target k WHERE k.parent_id = t.id)"),
+            {"f": fy_id, "u": user("rep01").id, "s": date(y + 1, 1, 1)}).scalar_one()
+        assert revenue["target"] == int(want) > 0
         assert db.session.get(FiscalYear, fy_id).status == "published"
         assert db.session.scalar(select(AuditLog.id).where(
             AuditLog.entity == "fiscal_year", AuditLog.entity_id == fy_id,

@@ -13,6 +13,7 @@ import csv
 import io
 import re
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -337,6 +338,45 @@ def test_a_company_with_no_fiscal_year_says_what_is_missing_and_creates_its_firs
     d, dtoken = client_for(app, "director")
     assert d.post(f"/targets/years/{y}/publish", data={"csrf_token": dtoken}).status_code == 422
     assert c.post(f"/targets/years/{y}/publish", data={"csrf_token": token}).status_code == 303
+
+
+def test_the_tiers_carry_over_as_the_same_percentage(app: Flask, next_year: int) -> None:
+    y = next_year
+    with app.app_context():
+        director = user("director")
+        fy = db.session.scalar(select(FiscalYear).where(
+            FiscalYear.company_id == director.unit.company_id, FiscalYear.year == y))
+        revenue = db.session.scalar(select(Metric).where(
+            Metric.company_id == director.unit.company_id, Metric.code == "revenue"))
+        from planner.services import decompose as dc
+
+        sprint = dc.create_tier(fy, revenue, Tier.SPRINT, Decimal("12.5"), director).id
+        revenue_id = revenue.id
+        db.session.commit()
+    try:
+        with company_clock(app, date(y, 12, 31)):
+            c, token = client_for(app, "director")
+            resp = c.post("/targets/years/preview", data={"csrf_token": token, "growth": "15"})
+            html = resp.get_data(as_text=True)
+            assert "12.5% over the base" in html
+            base = _value(html, "revenue")
+            assert c.post("/targets/years/create", data={
+                "csrf_token": token, "growth": "15"}).status_code == 303
+        with app.app_context():
+            got = db.session.scalar(select(Target.value).join(FiscalYear).where(
+                FiscalYear.year == y + 1, FiscalYear.company_id == _company_id(app),
+                Target.metric_id == revenue_id, Target.tier == Tier.SPRINT,
+                Target.parent_id.is_(None)))
+            # base x 1.125 to the fen, rounded as the target services round a tier
+            # (decompose.create_tier: half to even)
+            assert got == int((Decimal(base) * Decimal("1.125")).to_integral_value())
+            assert abs(got * 1000 - base * 1125) <= 500
+    finally:
+        drop_year(app, _company_id(app), y + 1)
+        with app.app_context():
+            t = db.session.get(Target, sprint)
+            db.session.delete(t)
+            db.session.commit()
 
 
 def test_values_typed_without_growth_plan_only_those_metrics(

@@ -184,7 +184,7 @@ def write_year(company: Company, user: User, inp: YearInput, prev: FiscalYear | 
     ctx: dc.Context | None = None
     for mp in plans:
         ctx = _decompose(fy, mp, actuals.get(mp.metric.id), user, ctx)
-        _carry_tiers(prev, fy, mp.metric, user)
+        mp.tiers = _carry_tiers(prev, fy, mp.metric, user)
     db.session.add(AuditLog(user_id=user.id, action="create", entity="fiscal_year",
                             entity_id=fy.id, field="status", old_value=None,
                             new_value="draft",
@@ -230,15 +230,20 @@ def rep_shares(fy: FiscalYear, metric: Metric, ctx: YearContext) -> list[RepShar
     return out
 
 
-def _carry_tiers(prev: FiscalYear | None, fy: FiscalYear, metric: Metric, user: User) -> None:
-    """This year's sprint and challenge tiers, as the same percentage over the base."""
+def _carry_tiers(prev: FiscalYear | None, fy: FiscalYear, metric: Metric,
+                 user: User) -> list[tuple[str, str, int]]:
+    """This year's sprint and challenge tiers, as the same percentage over the base:
+    (tier, percent, the new year's value) each."""
     if prev is None:
-        return
+        return []
     roots = dc.tier_roots(prev, metric)
     base = roots.get(Tier.BASE.value)
+    out = []
     for tier in (Tier.SPRINT, Tier.CHALLENGE):
         got = roots.get(tier.value)
         if got is None or not base:
             continue
         pct = (Decimal(got) * 100 / Decimal(base) - 100).quantize(Decimal("0.01"))
-        dc.create_tier(fy, metric, tier, pct, user)
+        made = dc.create_tier(fy, metric, tier, pct, user)
+        out.append((tier.value, format(pct.normalize(), "f"), made.value))
+    return out

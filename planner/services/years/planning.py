@@ -77,6 +77,7 @@ class MetricPlan:
     method: str = "equal"
     reps: list[Any] = field(default_factory=list)  # RepShare, once built
     estimated: list[str] = field(default_factory=list)  # reps given a share by capability
+    tiers: list[Any] = field(default_factory=list)  # (tier, percent, value) carried over
 
 
 def _field_error(errors: dict[str, str], name: str, exc: Refused) -> None:

@@ -51,7 +51,8 @@ def revenue_actual_sql(company_id: int, start: date, end: date) -> int:
     return int(db.session.execute(text(
         "SELECT COALESCE(SUM(v.amount_signed), 0) FROM visit v "
         "JOIN user_account u ON u.id = v.user_id JOIN org_unit o ON o.id = u.unit_id "
-        "WHERE o.company_id = :c AND v.local_date >= :s AND v.local_date <= :e"),
+        "WHERE o.company_id = :c AND u.role = 'REP' "
+        "AND v.local_date >= :s AND v.local_date <= :e"),
         {"c": company_id, "s": start, "e": end}).scalar_one())
 
 

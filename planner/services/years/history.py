@@ -11,23 +11,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from ...engine import Period
 from ...extensions import db
-from ...models import Customer, Metric, MonthlyActual, OrgUnit, User, Visit, VisitKind
-
-_V = Visit.__table__.c
-_VISIT_SUMS = {
-    "visits": func.count(),
-    "visits_cold": func.sum(case((_V.kind == VisitKind.COLD.value, 1), else_=0)),
-    "visits_return": func.sum(case((_V.kind == VisitKind.RETURN.value, 1), else_=0)),
-    "contracts": func.sum(case((_V.amount_signed > 0, 1), else_=0)),
-    "amount_signed": func.coalesce(func.sum(_V.amount_signed), 0),
-    "amount_collected": func.coalesce(func.sum(_V.amount_collected), 0),
-}
+from ...models import Metric, MonthlyActual, OrgUnit, Role, UnitKind, User
+from .. import tracking
 
 
 @dataclass
@@ -52,33 +42,27 @@ class Actuals:
 
 
 def company_reps(company_id: int) -> list[int]:
-    """Every rep of the company, active or not (a rep who left sold last year too)."""
+    """Every rep of the company, active or not (a rep who left sold last year too): the
+    reps whose figures tracking adds up (services/tracking.py)."""
     return list(db.session.scalars(
         select(User.id).join(OrgUnit, OrgUnit.id == User.unit_id)
-        .where(OrgUnit.company_id == company_id)))
+        .where(OrgUnit.company_id == company_id, User.role == Role.REP)))
 
 
-def _visit_months(reps: list[int], months: list[Period]) -> dict[str, dict[int, list[int]]]:
-    """{source: {rep: 12 values}} from the visits and first wins, a GROUP BY a month."""
+def _visit_months(company_id: int, months: list[Period]) -> dict[str, dict[int, list[int]]]:
+    """{source: {rep: 12 values}} from the visits and first wins: tracking's actuals of
+    the company, grouped by rep, month by month (so last year's actual is what Tracking
+    showed for that year)."""
     out: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0] * 12))
-    if not reps:
+    root = db.session.scalar(select(OrgUnit).where(
+        OrgUnit.company_id == company_id, OrgUnit.kind == UnitKind.COMPANY))
+    if root is None:
         return out
-    cols = list(_VISIT_SUMS.items())
-    c = Customer.__table__.c
+    scope = tracking.Scope("company", unit=root)
     for i, p in enumerate(months):
-        rows = db.session.execute(
-            select(_V.user_id, *(e for _s, e in cols))
-            .where(_V.user_id.in_(reps), _V.local_date >= p.start, _V.local_date <= p.end)
-            .group_by(_V.user_id)).all()
-        for r in rows:
-            for (src, _e), v in zip(cols, r[1:], strict=True):
-                out[src][r[0]][i] += int(v or 0)
-        wins = db.session.execute(
-            select(c.owner_id, func.count())
-            .where(c.owner_id.in_(reps), c.first_won_on >= p.start, c.first_won_on <= p.end)
-            .group_by(c.owner_id)).all()
-        for uid, n in wins:
-            out["new_customers"][uid][i] += int(n)
+        for (uid, src), v in tracking.actual_rows(scope, p.start, p.end).items():
+            if uid is not None:
+                out[src][uid][i] += int(v)
     return out
 
 
@@ -87,7 +71,7 @@ def last_year_actuals(company_id: int, metrics: list[Metric],
     """{metric id: Actuals} over the 12 `months` (last fiscal year) for every additive
     metric; a metric with neither a source nor history gets empty Actuals."""
     reps = company_reps(company_id)
-    visits = _visit_months(reps, months)
+    visits = _visit_months(company_id, months)
     index = {p.start: i for i, p in enumerate(months)}
     hist_rows = db.session.execute(
         select(MonthlyActual.metric_id, MonthlyActual.user_id, MonthlyActual.product_line_id,
@@ -119,7 +103,3 @@ def last_year_actuals(company_id: int, metrics: list[Metric],
                 a.months[uid] = vals
         out[m.id] = a
     return out
-
-
-def month_starts(months: list[Period]) -> list[date]:
-    return [p.start for p in months]

@@ -43,6 +43,10 @@ class FiscalYear(db.Model):
     # The order of dimensions the admin decomposes along, e.g.
     # ["product_line", "region", "team", "rep"].
     dimensions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # "draft": planned, seen only by the managers and the director; "published": reps
+    # see it from its first day (services/years).
+    status: Mapped[str] = mapped_column(String(16), default="published",
+                                        server_default="published")
 
     company: Mapped[Company] = relationship()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from ..extensions import db
@@ -21,8 +22,19 @@ def zone(timezone: str | None) -> ZoneInfo:
 
 
 def local_today(company: Company, now: datetime | None = None) -> date:
-    tz = company_tz(company)
-    return (now.astimezone(tz) if now else datetime.now(tz)).date()
+    if now is not None:
+        return now.astimezone(company_tz(company)).date()
+    return today_in(company.timezone)
+
+
+def today_in(timezone: str | None) -> date:
+    """Today in a timezone; the configuration's COMPANY_TODAY (a date, or ISO text), when
+    set, stands for it: the company's clock set the way faketime would, for the tests and
+    a demonstration of a year's turn."""
+    fixed = current_app.config.get("COMPANY_TODAY") if has_app_context() else None
+    if fixed:
+        return fixed if isinstance(fixed, date) else date.fromisoformat(str(fixed))
+    return datetime.now(zone(timezone)).date()
 
 
 # When a week's review is due, in minutes after the week's end (Sunday 24:00): at the

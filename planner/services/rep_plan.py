@@ -72,9 +72,10 @@ class RepPlan:
 
 # The statements of a recompute, built once with bind parameters: building a SELECT
 # costs more than running it on an index (bench-decompose's one-rep recompute).
+# A draft year (services/years) is no one's plan until the director publishes it.
 _FISCAL_YEAR = select(FiscalYear).where(
     FiscalYear.company_id == bindparam("company_id"), FiscalYear.start <= bindparam("day"),
-    FiscalYear.end >= bindparam("day"))
+    FiscalYear.end >= bindparam("day"), FiscalYear.status == "published")
 _COMPANY_OF_UNIT = (select(Company).join(OrgUnit, OrgUnit.company_id == Company.id)
                     .where(OrgUnit.id == bindparam("unit_id")))
 _ACTIVE_METRICS = (select(Metric).where(Metric.company_id == bindparam("company_id"),

@@ -17,6 +17,7 @@ from .planned_visits import (
     next_working_day,
     plan_candidates,
 )
+from .years import year_notice
 
 
 def today_context(user: User, full: bool = True) -> dict[str, Any]:
@@ -32,6 +33,8 @@ def today_context(user: User, full: bool = True) -> dict[str, Any]:
         "run_metrics": [m for m in plan.metrics if m.run is not None and m.target > 0],
         "zero_metrics": [m for m in plan.metrics if m.run is not None and m.target <= 0],
         "level_metrics": [m for m in plan.metrics if m.run is None],
+        # No published year holds today: why, and who can fix it (services/years).
+        "notice": year_notice(user, day) if not plan.metrics else None,
     }
     if not full:
         return metrics

@@ -16,6 +16,7 @@ from . import (  # noqa: F401
     today,  # Today: the rep's home
     tracking,  # Tracking (a package): the page, Excel in and out, the funnel, adjusting
     visits,  # logging a visit
+    years,  # planning the next fiscal year, drafts and publishing
 )
 
 __all__ = ["bp"]

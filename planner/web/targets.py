@@ -18,9 +18,13 @@ from sqlalchemy import select
 from ..access import visible_units
 from ..extensions import db
 from ..models import FiscalYear, Metric, Role, Target, Tier
+from ..refusal import Refused
 from ..services import targets as dc
+from ..services import years
+from ..services.company import local_today
 from . import bp, roles_required
 from .render import render
+from .years import missing_page
 
 PLANNERS = (Role.MANAGER, Role.ADMIN)
 
@@ -34,8 +38,8 @@ def _company_id() -> int:
 
 
 def _years() -> list[FiscalYear]:
-    return list(db.session.scalars(select(FiscalYear).where(
-        FiscalYear.company_id == _company_id()).order_by(FiscalYear.year)))
+    """The years this person may open (a draft: managers and the director)."""
+    return years.visible_years(current_user)
 
 
 def _metrics() -> list[Metric]:
@@ -60,6 +64,8 @@ class View:
         what a page shows (services.targets.view): "tops" (the tops and their children)
         or "node" (`node_id`, its parent and its children)."""
         self.fy, self.metric, self.tier = fy, metric, tier
+        self.today = local_today(current_user.company)
+        self.readonly = years.is_past(fy, self.today)
         self.ctx = dc.Context(fy, metric, english=_english())
         self.admin = current_user.role == Role.ADMIN
         self.units = _visible_unit_ids()
@@ -117,7 +123,7 @@ class View:
         shown = {n: None for n in nodes if n is not None}
         return TargetsPage(
             fy=self.fy, metric=self.metric, tier=self.tier, admin=self.admin,
-            args=self.args(), labels={n: self.ctx.label(n) for n in shown},
+            readonly=self.readonly, args=self.args(), labels={n: self.ctx.label(n) for n in shown},
             tiers={n: self._tiers_of(n) for n in shown},
             dim_labels={d: dc.dim_label(d) for d in self.dims},
             method_labels={m: dc.method_label(m) for m in (*self.methods, "kept")})
@@ -150,6 +156,7 @@ class TargetsPage:
     metric: Metric
     tier: Tier
     admin: bool
+    readonly: bool  # a past year: shown, never changed
     args: dict[str, Any]  # the page's (fy, metric, tier) for url_for
     labels: dict[dc.Node, str]  # every target the page shows, by node
     tiers: dict[dc.Node, list[tuple[str, int]]]  # their values in the other tiers
@@ -177,17 +184,13 @@ def tier_label(tier: str) -> str:
 
 
 def _pick() -> tuple[FiscalYear, Metric, Tier]:
-    years = _years()
-    if not years:
-        abort(404)
-    want = request.values.get("fy", type=int)
-    fy = next((y for y in years if y.year == want), None)
-    if fy is None:
-        today = date.today()
-        fy = next((y for y in years if y.start <= today <= y.end), years[-1])
+    fy = years.pick_year(current_user, request.values.get("fy", type=int),
+                         local_today(current_user.company))
+    if fy is None:  # a company with no fiscal year: say so, never a 404
+        abort(missing_page(_("The company has no fiscal year yet, so there are no targets.")))
     metrics = _metrics()
     if not metrics:
-        abort(404)
+        abort(missing_page(_("The company has no metrics yet, so there are no targets.")))
     code = request.values.get("metric")
     metric = next((m for m in metrics if m.code == code), metrics[0])
     try:
@@ -212,7 +215,12 @@ def targets() -> ResponseReturnValue:
     fy, metric, tier = _pick()
     view = View(fy, metric, tier, show="tops")
     tops = view.tops()
-    return _tree_page(view, tops, {n.id for n in tops if n.id is not None})
+    message = None
+    if request.args.get("created"):
+        message = _("The draft of %(year)s is saved. Check it, then publish it.", year=fy.year)
+    elif request.args.get("published"):
+        message = _("%(year)s is published: reps see it from its first day.", year=fy.year)
+    return _tree_page(view, tops, {n.id for n in tops if n.id is not None}, message=message)
 
 
 def _tree_page(view: View, tops: list[dc.Node], open_ids: set[int], status: int = 200,
@@ -222,9 +230,12 @@ def _tree_page(view: View, tops: list[dc.Node], open_ids: set[int], status: int 
     if tops and view.tree.roots and tops[0] is view.tree.roots[0]:
         tpage.sides = view.scopes.get(tops[0].scope, {})
     extra.setdefault("message", None)
+    all_years = _years()
     return render("targets/index.html", "targets/_tree.html", status=status, tpage=tpage,
-                  tops=tops, open_ids=open_ids, years=_years(), metrics=_metrics(),
-                  tiers=[t.value for t in Tier], **extra)
+                  tops=tops, open_ids=open_ids, years=all_years, metrics=_metrics(),
+                  tiers=[t.value for t in Tier],
+                  can_plan=view.admin and years.can_plan(all_years, view.today),
+                  **extra)
 
 
 def _view_for(node_id: int, lazy: bool = False) -> tuple[View, dc.Node]:
@@ -309,6 +320,7 @@ def _plan(view: View, node: dc.Node, action: str) -> dc.Plan:
     """Parse the form and compute the plan (raises DecomposeError on bad input)."""
     f = request.form
     metric = view.metric
+    _writable(view.fy)
     if action in ("edit", "lock") and not view.can_change(node):
         abort(404)
     if action == "edit":
@@ -326,6 +338,14 @@ def _plan(view: View, node: dc.Node, action: str) -> dc.Plan:
         method = f.get("time_method") or "working_days"
         return dc.plan_time(view.tree, view.ctx, node, method, _time_params(f, metric, method))
     abort(404)
+
+
+def _writable(fy: FiscalYear) -> None:
+    """A past year keeps its figures: a change to it is refused with the reason."""
+    try:
+        years.check_writable(fy, local_today(current_user.company))
+    except Refused as exc:
+        raise dc.DecomposeError(exc.message) from None
 
 
 def _preview_ctx(view: View, node: dc.Node, plan: dc.Plan | None,
@@ -400,6 +420,7 @@ def target_tier() -> ResponseReturnValue:
     fy, metric, tier = _pick()
     error = None
     try:
+        _writable(fy)
         pct = dc.parse_numbers(request.form.get("percent"), _("Percent"), dc.MIN_GROWTH,
                                dc.MAX_GROWTH)
         if len(pct) != 1:

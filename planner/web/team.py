@@ -8,7 +8,9 @@ from flask_login import current_user
 
 from ..models import Role
 from ..parsing import parse_id
+from ..services.company import local_today
 from ..services.tracking import team_progress
+from ..services.years import year_notice
 from . import bp, roles_required
 from .render import render
 
@@ -26,4 +28,6 @@ def team() -> ResponseReturnValue:
         progress = team_progress(current_user, unit_id=unit_id)
     except LookupError:
         abort(404)
-    return render("web/team.html", user=current_user, progress=progress)
+    # No published year holds today: why the figures are empty, and who can fix it.
+    notice = year_notice(current_user, local_today(current_user.company))
+    return render("web/team.html", user=current_user, progress=progress, notice=notice)

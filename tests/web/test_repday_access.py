@@ -48,7 +48,8 @@ RECORD_ARGS = {"customer_id": "customer", "visit_id": "visit", "node_id": "node"
 REVIEW_WEEK = (date.today() - timedelta(days=date.today().weekday() + 14)).isoformat()
 OTHER_ARGS = {"action": ("edit", "lock", "decompose", "time"), "week": (REVIEW_WEEK,),
               "fmt": ("xlsx", "csv"), "kind": ("targets", "customers", "history"),
-              "step": ("preview", "apply"), "token": ("not-an-activation-link",)}
+              "step": ("preview", "apply"), "token": ("not-an-activation-link",),
+              "year": (date.today().year + 1,)}
 NOT_RECORDS = {"static", "web.vendor"}  # file names, not records
 # Answers other than 404, with the reason: the viewer's own review of a week
 # is theirs to read (200); a POST without its version is refused (422), nothing written;

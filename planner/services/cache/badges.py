@@ -19,7 +19,7 @@ from sqlalchemy import Select, bindparam, select
 from ...extensions import db
 from ...models import Company, OrgUnit, Role, User
 from .. import reminders
-from ..company import zone
+from ..company import today_in, zone
 from ..reviews import waiting_query
 from .page import PageQuery
 
@@ -45,7 +45,7 @@ def params(user: User) -> dict[str, Any]:
 def from_row(tz: str | None, values: Sequence[Any]) -> Badges:
     zone_ = zone(tz)
     return Badges(int(values[0] or 0), int(values[1] or 0), str(zone_),
-                  datetime.now(zone_).date().isoformat())
+                  today_in(tz).isoformat())
 
 
 def values(user: User) -> Badges:

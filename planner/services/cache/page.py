@@ -32,7 +32,7 @@ from sqlalchemy import Select, String, bindparam, cast, literal, select, text
 from ...extensions import db
 from ...models import Company, OrgUnit, PlanStamp, SummaryCache, User
 from .. import reminders
-from ..company import zone
+from ..company import today_in, zone
 from .store import store_apart
 
 CODE_VERSION = 2
@@ -106,7 +106,7 @@ def cached_page(query: PageQuery, user: User,
     raw, tz, values = row[0], row[1], tuple(row[5:])
     if not enabled() or afresh:
         return render(csrf(), tz, values)
-    day = datetime.now(zone(tz)).date()
+    day = today_in(tz)
     parts = (code_version(), query.name, user.id, day.isoformat(), str(get_locale()),
              script_root, tz, *(v or 0 for v in row[2:]))
     key = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]

@@ -148,6 +148,10 @@ def generate(now: datetime | None = None, only: Iterable[int] | None = None) -> 
             if enqueue(u.id, kind, when, sched.astimezone(UTC), title=text.title,
                        body=text.body, url=text.url):
                 created[kind] = created.get(kind, 0) + 1
+        from ..years import NEXT_YEAR, next_year_reminders  # December: plan next year
+
+        if n := next_year_reminders(company, local, cal, only):
+            created[NEXT_YEAR] = created.get(NEXT_YEAR, 0) + n
         db.session.commit()
     return created
 

@@ -79,10 +79,13 @@ def morning_plan_text(user: User, day: date, locale: str) -> Text | None:
     dp = day_plan(user.id, day)
     planned = [i.customer.name for i in dp.items] if dp else []
     due = follow_ups_due(user.id, day)
-    if not run and not planned and not due:
+    from ..years import year_notice  # a day with no published targets says why
+
+    notice = year_notice(user, day) if not plan.metrics else None
+    if not run and not planned and not due and notice is None:
         return None
     sep = _sep(locale)
-    lines = []
+    lines = [notice.text] if notice is not None else []
     if run:
         lines.append(_("Today's targets: %(targets)s.", targets=sep.join(
             f"{_name(m.metric)} {_fmt(m.today_target, m.metric)}" for m in run)))

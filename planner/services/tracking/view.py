@@ -144,12 +144,15 @@ def _sum_lines(label: str, scope: Scope | None, parts: list[Line], codes: dict[s
 
 
 def track(viewer: User, scope: Scope, kind: str = "month", on: date | None = None,
-          today: date | None = None, english: bool = False) -> Tracking:
-    """The figures of `scope` for the period of `kind` containing `on` (default today)."""
+          today: date | None = None, english: bool = False,
+          fy: FiscalYear | None = None) -> Tracking:
+    """The figures of `scope` for the period of `kind` containing `on` (default today);
+    `fy`: the year chosen (a draft, for those who see drafts), if it holds `on`."""
     company = viewer.company
     today = today or local_today(company)
     on = on or today
-    fy = fiscal_year_of(company.id, on)
+    if fy is None or not fy.start <= on <= fy.end:
+        fy = fiscal_year_of(company.id, on)
     period = period_for(kind, on, fy)
     day = as_of(period, today)
     cal = company_calendar(company)

@@ -15,7 +15,9 @@ from flask_login import current_user
 from ...parsing import MAX_YEAR, MIN_YEAR, parse_day, parse_id
 from ...refusal import NotFound
 from ...services import tracking as tk
+from ...services import years as ys
 from ...services.company import local_today
+from ..years import missing_page
 
 
 def in_english() -> bool:
@@ -66,6 +68,12 @@ class Params:
         self.metric = a.get("metric", "")
         self.dim = a.get("dim", "") if a.get("dim") in tk.DIMENSIONS else ""
         self.rank = a.get("rank", "auto") if a.get("rank") in ("teams", "reps") else "auto"
+        # ?fy=: a year of the switch (services/years: a draft for managers and the director)
+        self.years = ys.visible_years(current_user)
+        self.fy = ys.pick_year(current_user, a.get("fy", type=int), viewer_today()) \
+            if a.get("fy") else None
+        if self.fy is not None and self.on is None:
+            self.on = min(max(viewer_today(), self.fy.start), self.fy.end)
 
     def url(self, endpoint: str = "web.tracking", scope: tk.Scope | None = None,
             **over: Any) -> str:
@@ -76,6 +84,8 @@ class Params:
             args["dim"] = self.dim
         if self.rank != "auto":
             args["rank"] = self.rank
+        if self.fy is not None:
+            args["fy"] = self.fy.year
         if scope is not None:
             args.update(scope.args)
         else:
@@ -98,10 +108,14 @@ def scope_or_404(unit_id: int | None, rep_id: int | None) -> tk.Scope:
 def tracking_for(p: Params) -> tk.Tracking:
     """The tracking view the page asked for (the first metric when none or an unknown one
     is asked for); a 404 when the company tracks no metric."""
+    if not p.years:  # a company with no fiscal year: say so, never a 404
+        abort(missing_page(_("The company has no fiscal year yet, so there is nothing to "
+                             "track against.")))
     scope = scope_or_404(p.unit_id, p.rep_id)
-    tr = tk.track(current_user, scope, p.kind, p.on, today=viewer_today(), english=in_english())
+    tr = tk.track(current_user, scope, p.kind, p.on, today=viewer_today(), english=in_english(),
+                  fy=p.fy)
     if not tr.metrics:
-        abort(404)
+        abort(missing_page(_("The company has no metrics yet, so there is nothing to track.")))
     if p.metric not in {m.code for m in tr.metrics}:
         p.metric = tr.metrics[0].code
     return tr

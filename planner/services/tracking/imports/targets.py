@@ -24,6 +24,7 @@ from ....models import (
     User,
 )
 from ... import targets as dc
+from ...company import local_today
 from ...sheets import Column
 from ...targets import fy_months
 from .sheet import TIER_NAMES, Result, Row, _, amount, by_name, header, sheet_rows
@@ -106,6 +107,7 @@ class _TargetLookups:
             FiscalYear.company_id == company_id))}
         self.mine = set(db.session.scalars(visible_units(viewer)))
         self.admin = viewer.role == Role.ADMIN
+        self.today = local_today(viewer.company)  # a past year is read-only (services/years)
         self.trees: dict[_TreeKey, tuple[dc.Tree, dc.Context, dict[Any, dc.Node]]] = {}
 
     def tree(self, fy: FiscalYear, metric: Metric, tier: Tier) -> _TreeKey:
@@ -122,6 +124,10 @@ class _TargetLookups:
             row.error("period", _("Use the fiscal year, e.g. %(y)s; months follow the year's "
                                   "split.", y=max(self.years) if self.years
                                   else date.today().year))
+            return None
+        if fy.end < self.today:
+            row.error("period", _("%(year)s is over: its targets are kept as they were and "
+                                  "cannot be changed.", year=fy.year))
             return None
         return fy
 

@@ -51,6 +51,8 @@ from ..models import (
 )
 from .calendar import company_calendar
 from .company import local_today
+from .people_changes.membership import Members
+from .people_changes.membership import members as unit_members
 from .rep_plan import fiscal_year_of
 
 PERIOD_KINDS = ("year", "quarter", "month", "dekad", "week", "day")
@@ -189,15 +191,32 @@ def reps_in(scope: Scope) -> list[Rep]:
     """Every rep (active or not: their targets and visits still count) in the scope."""
     stmt = (select(User.id, User.unit_id, User.display_name, OrgUnit.path)
             .join(OrgUnit, OrgUnit.id == User.unit_id).where(User.role == Role.REP))
+    moved: dict[int, tuple[int, str]] = {}
     if scope.user is not None:
         stmt = stmt.where(User.id == scope.user.id)
-    else:
-        assert scope.unit is not None
-        stmt = stmt.where(OrgUnit.company_id == scope.unit.company_id)
-        if scope.kind != "company":
-            stmt = stmt.where(OrgUnit.path.startswith(scope.unit.path))
-    return [Rep(i, u, n, p) for i, u, n, p in _core(
-        stmt.order_by(User.unit_id, User.username))]
+    else:  # who was in the unit at some time; a moved rep under their unit in it
+        mem = _members(scope)
+        stmt, moved = stmt.where(mem.ever(User.id)), mem.last_unit()
+    out = []
+    for i, u, n, p in _core(stmt.order_by(User.unit_id, User.username)):
+        unit, path = moved.get(i, (u, p))
+        out.append(Rep(i, unit, n, path))
+    return out
+
+
+def _members(scope: Scope) -> Members:
+    """The scope's reps over time (membership dates: people_changes.membership)."""
+    assert scope.unit is not None
+    return unit_members(scope.unit.company_id,
+                        None if scope.kind == "company" else scope.unit.path)
+
+
+def _on_date(scope: Scope, user_col: Any, date_col: Any, mem: Members | None) -> Any:
+    """The condition: the record's rep was in the scope on the record's day."""
+    if mem is None:
+        assert scope.user is not None
+        return user_col == scope.user.id
+    return mem.on_date(user_col, date_col)
 
 
 def _user_ids(scope: Scope) -> Select[int]:
@@ -250,7 +269,9 @@ def target_rows(scope: Scope, fy: FiscalYear | None, period: Period,
     if scope.user is not None:
         where.append(Target.user_id == scope.user.id)
     elif scope.kind != "company":
-        where.append(Target.user_id.in_(_user_ids(scope)))
+        assert scope.unit is not None
+        where.append(_members(scope).targets(Target.user_id, Target.unit_id,
+                                             scope.unit.path))
     whole = month_aligned(period)
     if whole and (period.start, period.end) == (year.start, year.end):
         stmt = select(*cols, func.sum(Target.value)).where(*where).group_by(*cols)
@@ -293,7 +314,7 @@ def actual_rows(scope: Scope, start: date, end: date, group: str | None = None,
     out: dict[tuple[Any, str], int] = defaultdict(int)
     if end < start:
         return out
-    users = _user_ids(scope)
+    mem = _members(scope) if scope.user is None else None
     v = Visit.__table__.c
     c = Customer.__table__.c
     if group is None and vkey is None:
@@ -306,7 +327,8 @@ def actual_rows(scope: Scope, start: date, end: date, group: str | None = None,
         func.sum(case((v.amount_signed > 0, 1), else_=0)),
         func.coalesce(func.sum(v.amount_signed), 0),
         func.coalesce(func.sum(v.amount_collected), 0),
-    ).where(v.local_date >= start, v.local_date <= end, v.user_id.in_(users)).group_by(vkey)
+    ).where(v.local_date >= start, v.local_date <= end,
+            _on_date(scope, v.user_id, v.local_date, mem)).group_by(vkey)
     if vjoin is not None:
         stmt = vjoin(stmt)
     for k, n, cold, ret, contracts, signed, collected in _visits_query(stmt, group == "day"):
@@ -317,8 +339,9 @@ def actual_rows(scope: Scope, start: date, end: date, group: str | None = None,
         out[(k, "amount_signed")] += int(signed or 0)
         out[(k, "amount_collected")] += int(collected or 0)
     wins_key = ckey if ckey is not None else c.owner_id
-    wins = (select(wins_key, func.count()).where(c.first_won_on >= start, c.first_won_on <= end,
-                                                 c.owner_id.in_(users)).group_by(wins_key))
+    wins = (select(wins_key, func.count()).where(
+        c.first_won_on >= start, c.first_won_on <= end,
+        _on_date(scope, c.owner_id, c.first_won_on, mem)).group_by(wins_key))
     for k, n in _core(wins):
         out[(k if ckey is not None else None, "new_customers")] += int(n)
     return out
@@ -329,12 +352,13 @@ def daily_actual(scope: Scope, start: date, end: date, source: str) -> dict[date
     computes only that actual."""
     if end < start:
         return {}
-    users = _user_ids(scope)
+    mem = _members(scope) if scope.user is None else None
     if source == "new_customers":
         c = Customer.__table__.c
         return {d: int(n) for d, n in _core(
             select(c.first_won_on, func.count()).where(
-                c.first_won_on >= start, c.first_won_on <= end, c.owner_id.in_(users))
+                c.first_won_on >= start, c.first_won_on <= end,
+                _on_date(scope, c.owner_id, c.first_won_on, mem))
             .group_by(c.first_won_on))}
     v = Visit.__table__.c
     expr = {
@@ -348,7 +372,8 @@ def daily_actual(scope: Scope, start: date, end: date, source: str) -> dict[date
     if expr is None:
         return {}
     stmt = (select(v.local_date, expr)
-            .where(v.local_date >= start, v.local_date <= end, v.user_id.in_(users))
+            .where(v.local_date >= start, v.local_date <= end,
+                   _on_date(scope, v.user_id, v.local_date, mem))
             .group_by(v.local_date))
     return {d: int(x or 0) for d, x in _visits_query(stmt, True)}
 

@@ -92,7 +92,7 @@ def apply_manager_change(actor: User, manager: User, form: dict[str, str],
                                           User.id != succ.id).values(manager_id=succ.id))
     audit(actor, "manager_change", "user", manager.id, "manager", manager.id, succ.id,
           unit=plan.unit.id, reports=[u.id for u in plan.reports],
-          waiting_reviews=[r.id for r in plan.waiting], old=plan.old)
+          waiting_reviews=[r.id for r in plan.waiting], then=plan.old)
     if plan.old == "leave":
         _deactivate(actor, manager)
     else:

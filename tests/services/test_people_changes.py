@@ -40,6 +40,7 @@ from planner.models import (
 from planner.refusal import Refused
 from planner.services import people_changes as pc
 from planner.services.decompose import load_tree
+from planner.services.progress import team_progress
 from planner.services.tracking import Scope, track
 
 
@@ -217,6 +218,10 @@ def test_a_rep_moving_team_counts_before_the_move_for_the_old_team_after_for_the
         want = visits_by_membership(unit, date(2026, 1, 1), date(2026, 12, 31))
         assert _team_figures(unit_id, MID_YEAR) == want
         assert want[0] > 0
+        # The team page (month to date) counts the same way.
+        month = visits_by_membership(unit, date(2026, 6, 1), MID_YEAR)
+        row = team_progress(director, MID_YEAR, unit_id=unit_id).units[-1]
+        assert (row.cells["visits"].achieved, row.cells["revenue"].achieved) == month
 
 
 def _first_rep_of(unit_id: int) -> str:

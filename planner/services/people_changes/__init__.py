@@ -24,7 +24,7 @@ may not act on the person gets ``LookupError`` (the page answers 404).
 from .join import JoinPlan, apply_join, join_metrics, preview_join
 from .leave import LeavePlan, apply_leave, manager_of, preview_leave
 from .managers import ManagerPlan, apply_manager_change, preview_manager_change
-from .membership import Members, members, record_move, unit_on
+from .membership import Members, members, record_move, unit_on, unit_on_date
 from .move import MovePlan, apply_move, preview_move
 from .trees import TreePlan, check_actor
 
@@ -32,5 +32,5 @@ __all__ = [
     "JoinPlan", "LeavePlan", "ManagerPlan", "Members", "MovePlan", "TreePlan",
     "apply_join", "apply_leave", "apply_manager_change", "apply_move", "check_actor",
     "join_metrics", "manager_of", "members", "preview_join", "preview_leave",
-    "preview_manager_change", "preview_move", "record_move", "unit_on",
+    "preview_manager_change", "preview_move", "record_move", "unit_on", "unit_on_date",
 ]

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import aliased
 
 from ...extensions import db
 from ...models import OrgUnit, Role, UnitMembership, User
@@ -147,3 +148,14 @@ def record_move(user: User, unit: OrgUnit, day: date) -> None:
     user.unit_id = unit.id
     db.session.flush()
     db.session.expire(user, ["unit"])
+
+
+def unit_on_date(user_col: Any, date_col: Any, current_unit_col: Any) -> Any:
+    """SQL: the unit of the user on the day (a correlated lookup in the short history;
+    the current unit when the user never moved): GROUP BY it to sum visits or first
+    wins by the unit the rep was in on their day."""
+    m = aliased(UnitMembership)
+    return func.coalesce(select(m.unit_id).where(
+        m.user_id == user_col, or_(m.start.is_(None), m.start <= date_col),
+        or_(m.end.is_(None), m.end >= date_col)).limit(1).scalar_subquery(),
+        current_unit_col)

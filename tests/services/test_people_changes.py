@@ -134,10 +134,12 @@ def test_a_rep_leaving_to_a_successor_hands_them_exactly_the_months_left() -> No
 def test_a_rep_leaving_with_targets_kept_on_the_team_leaves_an_unassigned_slot() -> None:
     director, rep = user("director"), user("rep03")
     before, team_before = _rep_months("rep03"), _team_months("rep03")
-    plan = pc.preview_leave(director, rep, {"targets_to": "unassigned"}, MID_YEAR)
+    plan = pc.preview_leave(director, rep, {"targets_to": "unassigned",
+                                             "customers_to": "manager"}, MID_YEAR)
     labels = {ch.label for tp in plan.trees for ch in tp.rows}
     assert any(lb.startswith("Unassigned") for lb in labels)
-    pc.apply_leave(director, rep, {"targets_to": "unassigned"}, MID_YEAR)
+    pc.apply_leave(director, rep, {"targets_to": "unassigned", "customers_to": "manager"},
+                   MID_YEAR)
     assert _rep_months("rep03")[6:] == [0] * 6
     assert _team_months("rep03") == team_before
     slot = db.session.scalar(select(func.sum(Target.value)).where(
@@ -240,10 +242,12 @@ def test_bad_input_is_refused_with_a_message_and_changes_nothing() -> None:
     company = rep.company.id
     snap = targets_snapshot(company)
     cases = [
-        (pc.preview_leave, {"targets_to": "successor", "successor": str(stranger.id)},
-         "successor"),
-        (pc.preview_leave, {"targets_to": "successor", "successor": "abc"}, "successor"),
-        (pc.preview_leave, {"targets_to": "successor", "successor": str(rep.id)},
+        (pc.preview_leave, {"targets_to": "successor", "customers_to": "manager",
+                            "successor": str(stranger.id)}, "successor"),
+        (pc.preview_leave, {"targets_to": "successor", "customers_to": "manager",
+                            "successor": "abc"}, "successor"),
+        (pc.preview_leave, {"targets_to": "successor", "customers_to": "manager",
+                            "successor": str(rep.id)},
          "successor"),
         (pc.preview_leave, {"targets_to": "elsewhere"}, "targets_to"),
         (pc.preview_move, {"unit": str(rep.unit_id)}, "unit"),
@@ -255,7 +259,7 @@ def test_bad_input_is_refused_with_a_message_and_changes_nothing() -> None:
             fn(director, rep, form, MID_YEAR)
         assert field in err.value.fields and err.value.fields[field], (form, err.value)
     with pytest.raises(Refused):
-        pc.apply_leave(director, rep, {"targets_to": "successor",
+        pc.apply_leave(director, rep, {"targets_to": "successor", "customers_to": "manager",
                                        "successor": str(stranger.id)}, MID_YEAR)
     assert targets_snapshot(company) == snap and user("rep07").active
 
@@ -265,9 +269,11 @@ def test_a_manager_acts_only_inside_their_unit() -> None:
     other = db.session.scalar(select(user("rep01").__class__).where(
         user("rep01").__class__.unit_id == other_team(rep.unit).id))
     assert other is not None
-    pc.preview_leave(m1, rep, {"targets_to": "spread"}, MID_YEAR)
+    pc.preview_leave(m1, rep, {"targets_to": "spread", "customers_to": "manager"},
+                         MID_YEAR)
     with pytest.raises(LookupError):
-        pc.preview_leave(m1, other, {"targets_to": "spread"}, MID_YEAR)
+        pc.preview_leave(m1, other, {"targets_to": "spread", "customers_to": "manager"},
+                         MID_YEAR)
     with pytest.raises(LookupError):
         pc.preview_leave(user("rep02"), rep, {}, MID_YEAR)
     _c, _root, stranger = second_company()
@@ -285,7 +291,8 @@ def test_a_new_manager_gets_the_waiting_reviews_and_the_team() -> None:
     db.session.add(review)
     db.session.flush()
     succ = new_rep("newboss", other_team(old.unit))
-    plan = pc.preview_manager_change(director, old, {"successor": str(succ.id)}, MID_YEAR)
+    plan = pc.preview_manager_change(director, old, {"successor": str(succ.id),
+                                                       "old": "leave"}, MID_YEAR)
     assert review in plan.waiting
     pc.apply_manager_change(director, old, {"successor": str(succ.id), "old": "leave"},
                             MID_YEAR)

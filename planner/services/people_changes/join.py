@@ -108,7 +108,7 @@ def preview_join(actor: User, rep: User, form: dict[str, str],
     if Trees.of(rep, day).trees:
         refuse("rep", _("%(name)s already has targets this year: adjust them on Targets.",
                         name=rep.display_name))
-    mode = form.get("mode", "capability")
+    mode = form.get("mode", "")
     if mode not in MODES:
         refuse("mode", _("Choose by capability or typed."))
     metrics, free = join_metrics(rep, day)

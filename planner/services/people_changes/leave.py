@@ -61,8 +61,8 @@ def manager_of(rep: User) -> User | None:
 
 
 def _parse(actor: User, rep: User, form: dict[str, str]) -> tuple[str, str, User | None]:
-    targets_to = form.get("targets_to", "spread")
-    customers_to = form.get("customers_to", "manager")
+    targets_to = form.get("targets_to", "")
+    customers_to = form.get("customers_to", "")
     errors: dict[str, str] = {}
     if targets_to not in TARGET_MODES:
         errors["targets_to"] = _("Choose where the targets go.")

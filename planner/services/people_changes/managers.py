@@ -45,7 +45,7 @@ def preview_manager_change(actor: User, manager: User, form: dict[str, str],
     if manager.role != Role.MANAGER or not manager.active:
         refuse("successor", _("%(name)s is not an active manager.",
                               name=manager.display_name))
-    old = form.get("old", "leave")
+    old = form.get("old", "")
     if old not in OLD_MODES:
         refuse("old", _("Choose what happens to %(name)s.", name=manager.display_name))
     successor = find_user(actor, "successor", form.get("successor"))

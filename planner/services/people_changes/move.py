@@ -56,7 +56,7 @@ def preview_move(actor: User, rep: User, form: dict[str, str],
                          team=unit.name))
     if unit.kind != UnitKind.TEAM:
         refuse("unit", _("Choose a team (reps belong to teams)."))
-    targets = form.get("targets", "move")
+    targets = form.get("targets", "")
     if targets not in TARGET_MODES:
         refuse("targets", _("Choose where the remaining targets go."))
     day = today_of(rep, today)

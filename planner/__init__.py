@@ -69,8 +69,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(web_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(pwa_bp)
-    from .web.people_changes import bp as changes_bp
-
-    app.register_blueprint(changes_bp)  # people change during the year (/changes)
     app.cli.add_command(planner_cli)
     return app

@@ -20,10 +20,13 @@ from ..extensions import db
 from ..models import OrgUnit, Role, UnitKind, User
 from ..refusal import Refused
 from ..services import people_changes as pc
+from . import bp as web_bp
 from . import roles_required
 from .render import render
 
 bp = Blueprint("changes", __name__, url_prefix="/changes")
+# A blueprint of its own (endpoints "changes.*"), registered with the pages' one.
+web_bp.record_once(lambda state: state.app.register_blueprint(bp))
 STAFF = (Role.MANAGER, Role.ADMIN)
 
 

@@ -44,7 +44,6 @@ from planner.services.progress import team_progress
 from planner.services.tracking import Scope, track
 
 
-
 @pytest.fixture(autouse=True)
 def _in_request(app: Flask) -> Iterator[None]:
     """A request (the refusals are worded in its language); rolled back after."""

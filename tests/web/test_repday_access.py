@@ -42,7 +42,7 @@ def rep02_records(app: Flask) -> dict[str, object]:
 # another argument fails the test below until its record is added here.
 RECORD_ARGS = {"customer_id": "customer", "visit_id": "visit", "node_id": "node",
                "override_id": "override", "review_id": "review",
-               "reminder_id": "reminder"}
+               "reminder_id": "reminder", "user_id": "user"}
 # Not records: a weekly review's week is always the viewer's own review of that week.
 REVIEW_WEEK = (date.today() - timedelta(days=date.today().weekday() + 14)).isoformat()
 OTHER_ARGS = {"action": ("edit", "lock", "decompose", "time"), "week": (REVIEW_WEEK,),
@@ -88,7 +88,8 @@ def test_every_route_with_a_record_id_in_its_address_answers_404_for_another_rep
         rem = db.session.scalar(select(Reminder.id).where(
             Reminder.dedupe_key.like("%:review_returned:access-test")))
         records = {"customer": r["customer"], "visit": r["visit"], "node": r["node"],
-                   "override": o.id, "review": review, "reminder": rem}
+                   "override": o.id, "review": review, "reminder": rem,
+                   "user": r["user"]}
         oid = o.id
     c, token = client_for(app, "rep01")
     urls = app.url_map.bind("localhost")

@@ -58,7 +58,8 @@ def _ids(app: Flask) -> dict[str, list[str]]:
         customer = db.session.scalar(select(Customer.id).where(Customer.owner_id == rep01))
         visit = db.session.scalar(select(Visit.id).where(Visit.user_id == rep01))
         return {"node_id": [str(v) for v in by_depth.values()],
-                "customer_id": [str(customer)], "visit_id": [str(visit)]}
+                "customer_id": [str(customer)], "visit_id": [str(visit)],
+                "user_id": [str(rep01)]}  # /changes: a person's leave, join, move
 
 
 @contextmanager

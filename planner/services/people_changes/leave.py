@@ -12,10 +12,11 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from ...engine import Node, TreeError, handover
+from ...engine import Change, Node, Plan, TreeError, handover
 from ...extensions import db
 from ...models import Customer, PushSubscription, Reminder, ReminderStatus, Role, Stage, User
 from ...refusal import Refused, refuse
+from ..decompose import Tree
 from .trees import (
     TreePlan,
     Trees,
@@ -113,8 +114,8 @@ def preview_leave(actor: User, rep: User, form: dict[str, str],
     return plan
 
 
-def _plan_tree(trees: Trees, tree: handover.Tree, rep: User, targets_to: str,
-               successor: User | None) -> handover.Plan | None:
+def _plan_tree(trees: Trees, tree: Tree, rep: User, targets_to: str,
+               successor: User | None) -> Plan | None:
     """One tree: each of the rep's targets in it hands over its months left."""
     nodes = trees.own_nodes(tree, rep.id)
     if not nodes or not tree.additive:
@@ -146,7 +147,7 @@ def _weights(node: Node) -> list[int] | None:
     if method == "capability":
         caps = dict(db.session.execute(select(User.id, User.capability).where(
             User.id.in_([s.user_id for s in mates]))).all())
-        return [int(caps.get(s.user_id, 0)) for s in mates]
+        return [int(caps.get(s.user_id or 0, 0)) for s in mates]
     return None
 
 
@@ -161,8 +162,8 @@ def _slot(node: Node, user_id: int | None) -> Node:
     return handover.new_node(parent, node.unit_id, user_id)
 
 
-def _merge(tree: handover.Tree, target: Node,
-           plans: list[handover.Plan]) -> handover.Plan | None:
+def _merge(tree: Tree, target: Node,
+           plans: list[Plan]) -> Plan | None:
     """Several targets of the rep in one tree (split by product line above the team):
     their plans touch disjoint branches below the common ancestors; the changes of a
     target changed twice are folded into one."""
@@ -170,8 +171,8 @@ def _merge(tree: handover.Tree, target: Node,
         return None
     if len(plans) == 1:
         return plans[0]
-    out = handover.Plan(tree, "edit", target)
-    seen: dict[int, handover.Change] = {}
+    out = Plan(tree, "edit", target)
+    seen: dict[int, Change] = {}
     for p in plans:
         for ch in p.changes:
             was = seen.get(id(ch.node))

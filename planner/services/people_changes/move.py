@@ -13,7 +13,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from ...engine import Node, TreeError, handover
+from ...engine import Node, Plan, TreeError, handover
 from ...models import OrgUnit, Role, UnitKind, User
 from ...refusal import Refused, refuse
 from ..decompose import Tree
@@ -86,7 +86,7 @@ def _new_parent(tree: Tree, old_parent: Node, unit: OrgUnit) -> Node | None:
 
 
 def _plan_tree(trees: Trees, tree: Tree, rep: User, unit: OrgUnit,
-               targets: str) -> handover.Plan | None:
+               targets: str) -> Plan | None:
     nodes = trees.own_nodes(tree, rep.id)
     if not nodes:
         return None

@@ -24,7 +24,8 @@ from ...models import AuditLog, FiscalYear, Metric, OrgUnit, Role, Target, Tier,
 from ...refusal import Refused, refuse
 from ..actuals import daily_actuals, totals
 from ..company import local_today
-from ..decompose import Context, Tree, apply_plan, insert_nodes, load_tree, worded
+from ..decompose import Context, Tree, apply_plan, insert_nodes, load_tree
+from ..target_input import worded
 from ..year_split import fy_months, fy_quarters
 
 
@@ -148,9 +149,9 @@ class Trees:
                                              or node.parent.user_id is None):
                 return self.names.get(node.user_id, "?")
             if node.dim == "rep" and node.user_id is None:
-                return _("Unassigned (%(team)s)", team=ctx.label(node.parent)
-                         if node.parent is not None else "")
-            return ctx.label(node)
+                team = ctx.label(node.parent) if node.parent is not None else ""
+                return str(_("Unassigned (%(team)s)", team=team))
+            return str(ctx.label(node))
         return name
 
     def first_month(self, tree: Tree) -> int:

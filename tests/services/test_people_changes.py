@@ -116,8 +116,11 @@ def test_a_rep_leaving_to_a_successor_hands_them_exactly_the_months_left() -> No
     director, rep = user("director"), user("rep02")
     succ = new_rep("successor02", rep.unit)
     before, team_before = _rep_months("rep02"), _team_months("rep02")
-    pc.apply_leave(director, rep, {"targets_to": "successor", "customers_to": "successor",
-                                   "successor": str(succ.id)}, MID_YEAR)
+    form = {"targets_to": "successor", "customers_to": "successor", "successor": str(succ.id)}
+    labels = {ch.label for tp in pc.preview_leave(director, rep, form, MID_YEAR).trees
+              for ch in tp.rows}
+    assert "Successor02" in labels and "?" not in labels
+    pc.apply_leave(director, rep, form, MID_YEAR)
     after, got = _rep_months("rep02"), _rep_months("successor02")
     assert after[:5] == before[:5] and after[6:] == [0] * 6
     assert [a + b for a, b in zip(after, got, strict=True)] == before

@@ -102,12 +102,6 @@ class TreePlan:
             ch.label = self.label(ch.node)
 
     @property
-    def title(self) -> str:
-        m = self.tree.metric
-        tier = "" if self.tree.tier == Tier.BASE else f" ({self.tree.tier.value})"
-        return f"{self.tree.fy.year} · {m.name}{tier}"
-
-    @property
     def rows(self) -> list[Change]:
         return self.plan.value_changes
 
@@ -147,12 +141,19 @@ class Trees:
         def name(node: Node) -> str:
             if node.user_id is not None and (node.dim == "rep" or node.parent is None
                                              or node.parent.user_id is None):
-                return self.names.get(node.user_id, "?")
+                return self.name_of(node.user_id)
             if node.dim == "rep" and node.user_id is None:
                 team = ctx.label(node.parent) if node.parent is not None else ""
                 return str(_("Unassigned (%(team)s)", team=team))
             return str(ctx.label(node))
         return name
+
+    def name_of(self, user_id: int) -> str:
+        """A person's name (a successor or newcomer may have no target yet)."""
+        if user_id not in self.names:
+            u = db.session.get(User, user_id)
+            self.names[user_id] = u.display_name if u is not None else "?"
+        return self.names[user_id]
 
     def first_month(self, tree: Tree) -> int:
         return max(0, month_index(tree.fy, self.today))
@@ -248,15 +249,3 @@ def audit(actor: User, action: str, entity: str, entity_id: int | None, field_na
                             new_value=None if new is None else str(new),
                             details=details or None))
 
-
-def check_adds_up(trees: list[Tree]) -> None:
-    """After a change: every additive tree still adds up (a failure is a bug)."""
-    for tree in trees:
-        if not tree.additive:
-            continue
-        fresh = load_tree(tree.fy, tree.metric, tree.tier)
-        for node in fresh.nodes.values():
-            if node.children:
-                assert sum(c.value for c in node.children) == node.value, node.id
-                for m in range(12):
-                    assert sum(c.months[m] for c in node.children) == node.months[m]

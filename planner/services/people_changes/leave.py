@@ -20,7 +20,6 @@ from ..decompose import Tree
 from .trees import (
     TreePlan,
     Trees,
-    achieved_this_month,
     audit,
     check_actor,
     find_user,
@@ -121,7 +120,7 @@ def _plan_tree(trees: Trees, tree: Tree, rep: User, targets_to: str,
     if not nodes or not tree.additive:
         return None
     first = trees.first_month(tree)
-    got = achieved_this_month(rep, tree.fy, trees.today, [tree.metric]).get(tree.metric.id, 0)
+    got = trees.achieved(rep, tree)
     plans = []
     for node, moving in zip(nodes, moving_months(nodes, first, got), strict=True):
         if not any(moving):

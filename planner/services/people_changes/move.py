@@ -22,7 +22,6 @@ from .membership import record_move
 from .trees import (
     TreePlan,
     Trees,
-    achieved_this_month,
     audit,
     check_actor,
     find_unit,
@@ -61,7 +60,7 @@ def preview_move(actor: User, rep: User, form: dict[str, str],
         refuse("targets", _("Choose where the remaining targets go."))
     day = today_of(rep, today)
     plan = MovePlan(rep, rep.unit, unit, targets, day)
-    trees = Trees.of(rep, day)
+    trees = Trees.of(rep, day, units=(unit.id,))
     for tree in trees.trees:
         label = trees.label(tree)
         try:
@@ -91,7 +90,7 @@ def _plan_tree(trees: Trees, tree: Tree, rep: User, unit: OrgUnit,
     if not nodes:
         return None
     first = trees.first_month(tree)
-    got = achieved_this_month(rep, tree.fy, trees.today, [tree.metric]).get(tree.metric.id, 0)
+    got = trees.achieved(rep, tree)
     plans = []
     for node, moving in zip(nodes, moving_months(nodes, first, got), strict=True):
         if not tree.additive and targets != "move":

@@ -24,9 +24,10 @@ from ...models import AuditLog, FiscalYear, Metric, OrgUnit, Role, Target, Tier,
 from ...refusal import Refused, refuse
 from ..actuals import daily_actuals, totals
 from ..company import local_today
-from ..decompose import Context, Tree, apply_plan, insert_nodes, load_tree
+from ..decompose import Context, Tree, apply_plan, insert_nodes
 from ..target_input import worded
 from ..year_split import fy_months, fy_quarters
+from .branches import load_branches
 
 
 def check_actor(actor: User, subject: User) -> None:
@@ -115,18 +116,23 @@ class Trees:
     trees: list[Tree] = field(default_factory=list)
     contexts: dict[int, Context] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)
+    _achieved: dict[int, dict[int, int]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, person: User, today: date, parents_of: User | None = None) -> Trees:
+    def of(cls, person: User, today: date, parents_of: User | None = None,
+           units: tuple[int, ...] = ()) -> Trees:
         """Every tree with a target of `person` (or, for a newcomer, of the team of
-        `parents_of`'s unit: trees with a target of that unit)."""
+        `parents_of`'s unit), loaded as far as a change needs (``branches``): with the
+        teams of the person's targets and of `units`."""
         out = cls(person, today)
         for fy in open_years(person.company.id, today):
             keys = _tree_keys(fy, person, parents_of)
             metrics = {m.id: m for m in db.session.scalars(
                 select(Metric).where(Metric.id.in_({k[0] for k in keys})))}
-            for mid, tier in sorted(keys, key=lambda k: (metrics[k[0]].sort, k[1])):
-                out.trees.append(load_tree(fy, metrics[mid], Tier(tier)))
+            extra = (*units, parents_of.unit_id) if parents_of is not None else units
+            for (mid, tier), teams in sorted(keys.items(),
+                                             key=lambda k: (metrics[k[0][0]].sort, k[0][1])):
+                out.trees.append(load_branches(fy, metrics[mid], Tier(tier), teams, extra))
         out.names = dict(db.session.execute(select(User.id, User.display_name).where(
             User.id.in_({n.user_id for t in out.trees for n in t.nodes.values()
                          if n.user_id is not None}))).all())
@@ -155,6 +161,17 @@ class Trees:
             self.names[user_id] = u.display_name if u is not None else "?"
         return self.names[user_id]
 
+    def achieved(self, user: User, tree: Tree) -> int:
+        """The person's achieved of the tree's metric in the current month so far (one
+        query per fiscal year for every metric)."""
+        got = self._achieved.get(tree.fy.id)
+        if got is None:
+            metrics = list(db.session.scalars(select(Metric).where(
+                Metric.company_id == tree.fy.company_id)))
+            got = self._achieved[tree.fy.id] = achieved_this_month(
+                user, tree.fy, self.today, metrics)
+        return got.get(tree.metric.id, 0)
+
     def first_month(self, tree: Tree) -> int:
         return max(0, month_index(tree.fy, self.today))
 
@@ -165,15 +182,21 @@ class Trees:
 
 
 def _tree_keys(fy: FiscalYear, person: User,
-               parents_of: User | None) -> set[tuple[int, str]]:
+               parents_of: User | None) -> dict[tuple[int, str], set[int]]:
+    """{(metric, tier): the parents of the person's targets} of the trees involved."""
     where = [Target.fiscal_year_id == fy.id]
     if parents_of is None:
         where.append(Target.user_id == person.id)
     else:
         where += [Target.unit_id == parents_of.unit_id, Target.user_id.is_(None)]
-    return {(int(m), str(t.value if isinstance(t, Tier) else t)) for m, t in
-            db.session.execute(select(Target.metric_id, Target.tier).where(*where)
-                               .distinct()).all()}
+    out: dict[tuple[int, str], set[int]] = {}
+    for m, t, parent in db.session.execute(
+            select(Target.metric_id, Target.tier, Target.parent_id).where(*where)).all():
+        key = (int(m), str(t.value if isinstance(t, Tier) else t))
+        out.setdefault(key, set())
+        if parent is not None and parents_of is None:
+            out[key].add(int(parent))
+    return out
 
 
 def achieved_this_month(user: User, fy: FiscalYear, today: date,

@@ -6,7 +6,8 @@ target of no person: the company, the dimensions, regions and teams; a few hundr
 for the 2,000-rep company) and the whole subtree of each team target involved, with
 their month cells. The rest of the company's reps (most of the tree) is never read.
 Every loaded target knows all its children, except the skeleton's targets that are not
-involved, whose rep children are left out: no rule reads those children.
+involved, whose rep children are left out, and only the involved targets and those above
+them have their months: no rule reads the others.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def load_branches(fy: FiscalYear, metric: Metric, tier: Tier,
     units = set(team_units)
     frontier = set(team_ids or ()) | {r.id for r in rows if r.unit_id in units
                                       and r.split_dim == "rep"}
+    involved = set(frontier)
     seen = {r.id for r in rows}
     while frontier:
         more = [r for r in db.session.execute(select(*cols).where(
@@ -44,10 +46,13 @@ def load_branches(fy: FiscalYear, metric: Metric, tier: Tier,
         rows.extend(more)
         seen.update(r.id for r in more)
         frontier = {r.id for r in more}
-    return _link(fy, metric, tier, rows)
+    return _link(fy, metric, tier, rows, involved)
 
 
-def _link(fy: FiscalYear, metric: Metric, tier: Tier, rows: list[Any]) -> Tree:
+def _link(fy: FiscalYear, metric: Metric, tier: Tier, rows: list[Any],
+          involved: set[int]) -> Tree:
+    """Link the rows into a tree; month cells only for the involved subtrees and the
+    targets above them (no rule reads the months of the others)."""
     nodes = {r.id: node_of(r, [0] * 12) for r in rows}
     parents = {r.id: r.parent_id for r in rows}
     roots: list[Node] = []
@@ -60,7 +65,14 @@ def _link(fy: FiscalYear, metric: Metric, tier: Tier, rows: list[Any]) -> Tree:
             node.dim = nodes[pid].split_dim
             nodes[pid].children.append(node)
     index = {p.start: i for i, p in enumerate(fy_months(fy))}
-    ids = sorted(nodes)
+    needed: set[int] = set()
+    for nid in involved & nodes.keys():
+        needed.update(n.id for n in nodes[nid].walk() if n.id is not None)
+        up = nodes[nid].parent
+        while up is not None and up.id is not None and up.id not in needed:
+            needed.add(up.id)
+            up = up.parent
+    ids = sorted(needed)
     c = TargetCell.__table__
     for k in range(0, len(ids), 5000):
         for tid, start, value in db.session.execute(

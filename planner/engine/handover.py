@@ -112,7 +112,8 @@ def plan_transfer(tree: Tree, node: Node, moving: Sequence[int], dest: Node) -> 
     """Move `moving[m]` of each month from `node` to `dest` (an existing target, or a
     new one from :func:`new_node`). The targets above each, up to their common ancestor,
     change by the same amounts; the common ancestor and everything else is unchanged.
-    `node` is locked (it keeps its past months), `dest` too (its months were chosen)."""
+    `node` is locked (it keeps its past months), `dest` too (its months were chosen),
+    unless it is an unassigned slot (no person), which a newcomer takes from first."""
     rec = _Recorder(tree)
     created = dest.id is None
     if not tree.additive:
@@ -134,10 +135,12 @@ def plan_transfer(tree: Tree, node: Node, moving: Sequence[int], dest: Node) -> 
             break
         if a is dest and created:
             row = list(moving)
-            dest.value, dest.months, dest.locked = sum(row), row, True
+            dest.value, dest.months = sum(row), row
+            dest.locked = dest.user_id is not None
             extra.append(_created(dest))
             continue
-        _set_moving(rec, a, moving, +1, lock=True if a is dest else None)
+        _set_moving(rec, a, moving, +1,
+                    lock=True if a is dest and dest.user_id is not None else None)
     if not created:
         rec.resplit(dest, *rec.current(dest))
     return Plan(tree, "edit", node, rec.result() + extra,
@@ -150,8 +153,8 @@ def _created(n: Node) -> Change:
 
 def plan_join(tree: Tree, joiner: Node, share: Sequence[int]) -> Plan:
     """`joiner` (a new target under its parent, from :func:`new_node`, or an existing
-    one) gets `share[m]` of each month, taken from its unlocked teammates in proportion
-    to what each holds that month. A month whose share is more than they hold is
+    one) gets `share[m]` of each month, taken first from the team's unassigned slots,
+    then from its unlocked teammates in proportion to what each holds that month. A month whose share is more than they hold is
     refused. The parent is unchanged; `joiner` is locked (its share was chosen)."""
     parent = joiner.parent
     assert parent is not None, "a newcomer joins under a target"
@@ -163,17 +166,24 @@ def plan_join(tree: Tree, joiner: Node, share: Sequence[int]) -> Plan:
         raise TreeError("negative", joiner)
     rec = _Recorder(tree)
     mates = _teammates(joiner)
-    rows = {id(s): list(s.months) for s in mates}
+    slots = [s for s in parent.children
+             if s is not joiner and not s.locked and s.user_id is None]
+    rows = {id(s): list(s.months) for s in mates + slots}
     for m, amount in enumerate(share):
         if amount == 0:
             continue
-        free = sum(s.months[m] for s in mates)
+        free = sum(s.months[m] for s in mates + slots)
         if amount > free:
             raise TreeError("share_too_large", joiner, month=m, wanted=amount, free=free)
-        for s, part in zip(mates, allocate(amount, [s.months[m] for s in mates]),
-                           strict=True):
+        for s in slots:  # what nobody holds goes first
+            part = min(amount, rows[id(s)][m])
             rows[id(s)][m] -= part
-    for s in mates:
+            amount -= part
+        if amount:
+            for s, part in zip(mates, allocate(amount, [s.months[m] for s in mates]),
+                               strict=True):
+                rows[id(s)][m] -= part
+    for s in mates + slots:
         row = rows[id(s)]
         if row != s.months:
             rec.set(s, sum(row), row)

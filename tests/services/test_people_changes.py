@@ -150,6 +150,16 @@ def test_a_rep_leaving_with_targets_kept_on_the_team_leaves_an_unassigned_slot()
     assert slot is not None and slot > 0
     assert sum(before) > 0
     assert assert_every_tree_adds_up(rep.company.id) > 0
+    # A newcomer's share comes out of the unassigned slot first.
+    mate = _rep_months("rep04")
+    joiner = new_rep("newcomer03", rep.unit)
+    revenue = db.session.scalar(select(Metric).where(Metric.code == "revenue",
+                                                     Metric.company_id == rep.company.id))
+    assert revenue is not None
+    pc.apply_join(director, joiner, {"mode": "typed", f"share_{revenue.id}": "1000"},
+                  MID_YEAR)
+    assert sum(_rep_months("newcomer03")) == 100_000 and _rep_months("rep04") == mate
+    assert assert_every_tree_adds_up(rep.company.id) > 0
 
 
 def test_a_rep_joining_mid_year_takes_a_share_of_the_months_not_begun() -> None:

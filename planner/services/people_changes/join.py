@@ -2,8 +2,9 @@
 
 The newcomer's months are those not begun yet (the month after today's onward; every
 month of a later fiscal year). Each month's share is taken from the unlocked teammates
-in proportion to what each holds that month, so the team target, its past months and
-the teammates' past months are unchanged.
+in proportion to what each holds that month (an unassigned slot left by someone who
+left goes first), so the team target, its past months and the teammates' past months
+are unchanged.
 
 - **By capability**: each month, the newcomer's part of what the unlocked teammates hold
   is their capability over the capabilities of those teammates plus theirs.
@@ -54,7 +55,7 @@ def _free(parents: list[Node], first: int) -> list[int]:
     out = [0] * 12
     for p in parents:
         for s in p.children:
-            if not s.locked and s.user_id is not None:
+            if not s.locked:  # the teammates' and an unassigned slot's
                 for m in range(first, 12):
                     out[m] += s.months[m]
     return out

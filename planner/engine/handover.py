@@ -155,7 +155,8 @@ def plan_join(tree: Tree, joiner: Node, share: Sequence[int]) -> Plan:
     """`joiner` (a new target under its parent, from :func:`new_node`, or an existing
     one) gets `share[m]` of each month, taken first from the team's unassigned slots,
     then from its unlocked teammates in proportion to what each holds that month. A
-    month whose share is more than they hold is refused. The parent is unchanged; `joiner` is locked (its share was chosen)."""
+    month whose share is more than they hold is refused. The parent is unchanged;
+    `joiner` is locked (its share was chosen)."""
     parent = joiner.parent
     assert parent is not None, "a newcomer joins under a target"
     created = joiner.id is None

@@ -99,7 +99,8 @@ def _achieved(start: date, day: date, group: Any,
     then the unit ids."""
     out: dict[tuple[int, str], int] = {}
     units = where if group == "unit" else None
-    vgroup = unit_on_date(Visit.user_id, Visit.local_date, User.unit_id) if units else group
+    vgroup = unit_on_date(Visit.user_id, Visit.local_date, User.unit_id) \
+        if units is not None else group
     if units is not None:
         where = [vgroup.in_(units)]
     for key, n, contracts, signed, collected in db.session.execute(
@@ -117,7 +118,7 @@ def _achieved(start: date, day: date, group: Any,
         out[(int(key), "amount_signed")] = int(signed or 0)
         out[(int(key), "amount_collected")] = int(collected or 0)
     cgroup = unit_on_date(Customer.owner_id, Customer.first_won_on, User.unit_id) \
-        if units else group
+        if units is not None else group
     for key, n in db.session.execute(
         select(cgroup, func.count(Customer.id))
         .join(User, User.id == Customer.owner_id)

@@ -54,12 +54,19 @@ Target tree (``tree.py``, rules in ``tree_rules.py``)
         dimension (equal, typed weights, last year, capability, growth); `company`
         (a tree_rules.Company) gives the members, capability and last year's results.
 
+People who change (``handover.py``)
+    handover.plan_spread(tree, node, moving, weights=None): a rep's months to the unlocked
+        teammates; plan_transfer(tree, node, moving, dest): to one other target (a
+        successor, an unassigned slot, the rep's target in a new team), every branch up
+        to the common ancestor moving with it; plan_join(tree, joiner, share): a
+        newcomer's share taken from the unlocked teammates; new_node(parent, unit, user).
+
 Level metrics (``levels.py``)
     MetricKind.ADDITIVE / MetricKind.LEVEL; split_level(value, n) -> [value] * n
     aggregate(values, additive, weights=None): sum, or the (weighted) mean rounded half up.
 """
 
-from . import tree_rules
+from . import handover, tree_rules
 from .allocate import (
     AllocationError,
     Weight,
@@ -101,7 +108,7 @@ from .tree import (
 __all__ = [
     # the target tree (engine.tree) and its rules (engine.tree_rules)
     "DIMENSIONS", "METHODS", "TYPED_METHODS", "Change", "Group", "Member", "Node", "Plan",
-    "Scope", "Tree", "TreeError", "quarters_of", "tree_rules",
+    "Scope", "Tree", "TreeError", "handover", "quarters_of", "tree_rules",
     "DEKAD_NAMES",
     "SPLIT_METHODS",
     "AllocationError",

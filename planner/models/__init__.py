@@ -3,6 +3,7 @@
 from .cache import PlanCache, PlanStamp, SummaryCache
 from .catalog import Channel, CustomerType, Metric, MetricUnit, ProductLine, Stage
 from .crm import Customer, Visit, VisitKind, VisitProduct, new_uuid
+from .membership import UnitMembership
 from .notify import PushSubscription, Reminder, ReminderPreference, ReminderStatus
 from .org import Company, Invitation, LoginFailure, OrgUnit, Role, UnitKind, User
 from .plans import (
@@ -60,6 +61,7 @@ __all__ = [
     "TargetCell",
     "Tier",
     "UnitKind",
+    "UnitMembership",
     "User",
     "Visit",
     "VisitKind",

@@ -9,6 +9,7 @@ from . import (  # noqa: F401
     calendar,  # the company calendar (admins)
     customers,  # the rep's customers and a customer's page
     notifications,  # the bell and reminder preferences
+    people_changes,  # /changes: a rep leaves, joins, moves; a manager is replaced
     plans,  # week and month plans, action plans
     reviews,  # the weekly review and the manager's approval
     targets,  # Targets: the decomposition tree (the admin's home)

@@ -17,7 +17,7 @@ from ...engine.pace import month_part
 from ...extensions import db
 from ...models import Customer, FiscalYear, Metric, Target, TargetCell, Tier, Visit, VisitKind
 from .periods import month_aligned, month_starts
-from .scopes import Scope, core_rows, user_ids
+from .scopes import Scope, core_rows, members_of, on_date
 
 
 def tracked_metrics(company_id: int) -> list[Metric]:
@@ -52,7 +52,9 @@ def target_rows(scope: Scope, fy: FiscalYear | None, period: Period,
     if scope.user is not None:
         where.append(Target.user_id == scope.user.id)
     elif scope.kind != "company":
-        where.append(Target.user_id.in_(user_ids(scope)))
+        assert scope.unit is not None
+        where.append(members_of(scope).targets(Target.user_id, Target.unit_id,
+                                               scope.unit.path))
     whole = month_aligned(period)
     if whole and (period.start, period.end) == (year.start, year.end):
         stmt = select(*cols, func.sum(Target.value)).where(*where).group_by(*cols)
@@ -95,7 +97,7 @@ def actual_rows(scope: Scope, start: date, end: date, group: str | None = None,
     out: dict[tuple[Any, str], int] = defaultdict(int)
     if end < start:
         return out
-    users = user_ids(scope)
+    mem = members_of(scope) if scope.user is None else None
     v = Visit.__table__.c
     c = Customer.__table__.c
     if group is None and vkey is None:
@@ -108,7 +110,7 @@ def actual_rows(scope: Scope, start: date, end: date, group: str | None = None,
         func.sum(case((v.amount_signed > 0, 1), else_=0)),
         func.coalesce(func.sum(v.amount_signed), 0),
         func.coalesce(func.sum(v.amount_collected), 0),
-    ).where(v.local_date >= start, v.local_date <= end, v.user_id.in_(users)).group_by(vkey)
+    ).where(v.local_date >= start, v.local_date <= end, on_date(scope, v.user_id, v.local_date, mem)).group_by(vkey)
     if vjoin is not None:
         stmt = vjoin(stmt)
     for k, n, cold, ret, contracts, signed, collected in _visits_query(stmt, group == "day"):
@@ -120,7 +122,7 @@ def actual_rows(scope: Scope, start: date, end: date, group: str | None = None,
         out[(k, "amount_collected")] += int(collected or 0)
     wins_key = ckey if ckey is not None else c.owner_id
     wins = (select(wins_key, func.count()).where(c.first_won_on >= start, c.first_won_on <= end,
-                                                 c.owner_id.in_(users)).group_by(wins_key))
+                                                 on_date(scope, c.owner_id, c.first_won_on, mem)).group_by(wins_key))
     for k, n in core_rows(wins):
         out[(k if ckey is not None else None, "new_customers")] += int(n)
     return out
@@ -131,12 +133,12 @@ def daily_actual(scope: Scope, start: date, end: date, source: str) -> dict[date
     computes only that actual."""
     if end < start:
         return {}
-    users = user_ids(scope)
+    mem = members_of(scope) if scope.user is None else None
     if source == "new_customers":
         c = Customer.__table__.c
         return {d: int(n) for d, n in core_rows(
             select(c.first_won_on, func.count()).where(
-                c.first_won_on >= start, c.first_won_on <= end, c.owner_id.in_(users))
+                c.first_won_on >= start, c.first_won_on <= end, on_date(scope, c.owner_id, c.first_won_on, mem))
             .group_by(c.first_won_on))}
     v = Visit.__table__.c
     expr = {
@@ -150,7 +152,7 @@ def daily_actual(scope: Scope, start: date, end: date, source: str) -> dict[date
     if expr is None:
         return {}
     stmt = (select(v.local_date, expr)
-            .where(v.local_date >= start, v.local_date <= end, v.user_id.in_(users))
+            .where(v.local_date >= start, v.local_date <= end, on_date(scope, v.user_id, v.local_date, mem))
             .group_by(v.local_date))
     return {d: int(x or 0) for d, x in _visits_query(stmt, True)}
 

@@ -25,6 +25,7 @@ from ...models import (
 )
 from ..calendar import company_calendar
 from ..company import local_today
+from ..people_changes.membership import unit_on_date
 from ..rep_plan import fiscal_year_of
 
 # The metrics a manager watches on the team page, in order.
@@ -84,7 +85,7 @@ def _month_targets(fy_id: int, month_start: date, metric_ids: list[int], group: 
         .join(User, User.id == Target.user_id)
         .where(Target.fiscal_year_id == fy_id, Target.tier == Tier.BASE,
                Target.metric_id.in_(metric_ids), User.role == Role.REP,
-               User.active.is_(True), _leaf(), *where)
+               _leaf(), *where)
         .group_by(group, Target.metric_id)
     ):
         out[(int(key), int(mid))] = int(value or 0)
@@ -93,28 +94,38 @@ def _month_targets(fy_id: int, month_start: date, metric_ids: list[int], group: 
 
 def _achieved(start: date, day: date, group: Any,
               where: list[Any]) -> dict[tuple[int, str], int]:
-    """{(group value, source): month to date} from visits and first wins, in SQL."""
+    """{(group value, source): month to date} from visits and first wins, in SQL.
+    group="unit": by the unit the rep was in on the day (membership history), `where`
+    then the unit ids."""
     out: dict[tuple[int, str], int] = {}
+    units = where if group == "unit" else None
+    vgroup = unit_on_date(Visit.user_id, Visit.local_date, User.unit_id) \
+        if units is not None else group
+    if units is not None:
+        where = [vgroup.in_(units)]
     for key, n, contracts, signed, collected in db.session.execute(
-        select(group, func.count(Visit.id),
+        select(vgroup, func.count(Visit.id),
                func.sum(case((Visit.amount_signed > 0, 1), else_=0)),
                func.coalesce(func.sum(Visit.amount_signed), 0),
                func.coalesce(func.sum(Visit.amount_collected), 0))
         .join(User, User.id == Visit.user_id)
         .where(Visit.local_date >= start, Visit.local_date <= day, User.role == Role.REP,
-               User.active.is_(True), *where)
-        .group_by(group)
+               *where)
+        .group_by(vgroup)
     ):
         out[(int(key), "visits")] = int(n)
         out[(int(key), "contracts")] = int(contracts or 0)
         out[(int(key), "amount_signed")] = int(signed or 0)
         out[(int(key), "amount_collected")] = int(collected or 0)
+    cgroup = unit_on_date(Customer.owner_id, Customer.first_won_on, User.unit_id) \
+        if units is not None else group
     for key, n in db.session.execute(
-        select(group, func.count(Customer.id))
+        select(cgroup, func.count(Customer.id))
         .join(User, User.id == Customer.owner_id)
         .where(Customer.first_won_on >= start, Customer.first_won_on <= day,
-               User.role == Role.REP, User.active.is_(True), *where)
-        .group_by(group)
+               User.role == Role.REP,
+               *([cgroup.in_(units)] if units is not None else where))
+        .group_by(cgroup)
     ):
         out[(int(key), "new_customers")] = int(n)
     return out
@@ -132,8 +143,9 @@ def _unit_targets(company_id: int, fy_id: int, month_start: date,
 
     def compute() -> dict[str, int]:
         units = select(OrgUnit.id).where(OrgUnit.company_id == company_id)
-        got = _month_targets(fy_id, month_start, metric_ids, User.unit_id,
-                             [User.unit_id.in_(units)])
+        # by the unit the target was made in (a moved rep's past stays with the old team)
+        got = _month_targets(fy_id, month_start, metric_ids, Target.unit_id,
+                             [Target.unit_id.in_(units)])
         return {f"{u}:{m}": v for (u, m), v in got.items()}
 
     raw = summary(company_id, key, compute)
@@ -218,7 +230,7 @@ def team_progress(viewer: User, day: date | None = None,
                 owner[uid] = ch.id
     sub_ids = [uid for uid, _p in subtree]
     unit_targets = _unit_targets(company.id, fy.id, month.start, metric_ids) if fy else {}
-    unit_achieved = _achieved(month.start, day, User.unit_id, [User.unit_id.in_(sub_ids)])
+    unit_achieved = _achieved(month.start, day, "unit", sub_ids)
 
     def row_for(label: str, u: OrgUnit | None, members: set[int], total: bool) -> Row:
         row = Row(label, None, u, is_total=total)

@@ -12,6 +12,8 @@ from ...access import can_see_unit, can_see_user
 from ...extensions import db
 from ...models import OrgUnit, Role, UnitKind, User
 from ...refusal import NotFound
+from ..people_changes.membership import Members
+from ..people_changes.membership import members as unit_members
 
 
 @dataclass(frozen=True)
@@ -106,15 +108,32 @@ def reps_in(scope: Scope) -> list[Rep]:
     """Every rep (active or not: their targets and visits still count) in the scope."""
     stmt = (select(User.id, User.unit_id, User.display_name, OrgUnit.path)
             .join(OrgUnit, OrgUnit.id == User.unit_id).where(User.role == Role.REP))
+    moved: dict[int, tuple[int, str]] = {}
     if scope.user is not None:
         stmt = stmt.where(User.id == scope.user.id)
-    else:
-        assert scope.unit is not None
-        stmt = stmt.where(OrgUnit.company_id == scope.unit.company_id)
-        if scope.kind != "company":
-            stmt = stmt.where(OrgUnit.path.startswith(scope.unit.path))
-    return [Rep(i, u, n, p) for i, u, n, p in core_rows(
-        stmt.order_by(User.unit_id, User.username))]
+    else:  # who was in the unit at some time; a moved rep under their unit in it
+        mem = members_of(scope)
+        stmt, moved = stmt.where(mem.ever(User.id)), mem.last_unit()
+    out = []
+    for i, u, n, p in core_rows(stmt.order_by(User.unit_id, User.username)):
+        unit, path = moved.get(i, (u, p))
+        out.append(Rep(i, unit, n, path))
+    return out
+
+
+def members_of(scope: Scope) -> Members:
+    """The scope's reps over time (membership dates: people_changes.membership)."""
+    assert scope.unit is not None
+    return unit_members(scope.unit.company_id,
+                        None if scope.kind == "company" else scope.unit.path)
+
+
+def on_date(scope: Scope, user_col: Any, date_col: Any, mem: Members | None) -> Any:
+    """The condition: the record's rep was in the scope on the record's day."""
+    if mem is None:
+        assert scope.user is not None
+        return user_col == scope.user.id
+    return mem.on_date(user_col, date_col)
 
 
 def user_ids(scope: Scope) -> Select[int]:

@@ -42,6 +42,17 @@ def _database_url(instance_path: str) -> str:
     return "sqlite:///" + str(Path(instance_path) / "planner.sqlite3")
 
 
+def _count(name: str, default: int) -> int:
+    """A non-negative whole number from the environment; a bad value stops the start-up
+    with a message that names the variable (rather than a server that ignores it)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit():
+        raise SystemExit(f"{name} must be a whole number of 0 or more, not {raw!r}")
+    return int(raw)
+
+
 def load_config(instance_path: str) -> dict[str, object]:
     debug = os.environ.get("FLASK_DEBUG", "") in {"1", "true", "True"}
     return {
@@ -71,6 +82,10 @@ def load_config(instance_path: str) -> dict[str, object]:
         "LOGIN_MAX_FAILURES_PER_ADDR": 50,  # per address, any username (an office NAT)
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # 200 synced visits with long notes fit
         "LOGIN_FAILURE_WINDOW": 15 * 60,
+        # How many reverse proxies stand in front of the app (Caddy: 1). Their
+        # X-Forwarded-For/-Proto/-Host are trusted that many hops deep (Werkzeug's ProxyFix);
+        # 0, the default, trusts none, so a forged header changes nothing.
+        "TRUSTED_PROXIES": _count("TRUSTED_PROXIES", 0),
         "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY"),
         "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@example.com"),
     }

@@ -86,6 +86,11 @@ def load_config(instance_path: str) -> dict[str, object]:
         # X-Forwarded-For/-Proto/-Host are trusted that many hops deep (Werkzeug's ProxyFix);
         # 0, the default, trusts none, so a forged header changes nothing.
         "TRUSTED_PROXIES": _count("TRUSTED_PROXIES", 0),
+        # Nightly backups by the reminder worker (README "Backups"): the hour (company
+        # time), the folder (default instance/backups) and how many are kept.
+        "BACKUP_HOUR": _count("BACKUP_HOUR", 2),
+        "BACKUP_DIR": os.environ.get("BACKUP_DIR") or str(Path(instance_path) / "backups"),
+        "BACKUP_KEEP": _count("BACKUP_KEEP", 14),
         "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY"),
         "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@example.com"),
     }

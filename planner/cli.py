@@ -431,3 +431,34 @@ def restore(file: str, force: bool) -> None:
     upgrade()
     click.echo(f"restored {file}: {len(m.counts)} tables, {sum(m.counts.values()):,} rows "
                f"(taken {m.taken_at}, revision {m.revision}); migrated to head")
+
+
+@planner_cli.command("doctor")
+@click.option("--no-probe", is_flag=True,
+              help="Do not request PUBLIC_URL to check how the app sees it.")
+def doctor(no_probe: bool) -> None:
+    """Check this deployment: a line per finding; exits 1 on any error."""
+    import os
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from .services import doctor as checks
+
+    setting = checks.Setting(
+        config=current_app.config, instance_path=Path(current_app.instance_path),
+        migrations=Path(current_app.extensions["migrate"].directory),
+        now=datetime.now(UTC), env=os.environ,
+        probe=None if no_probe else checks.probe_scheme)
+    from .db import reading
+    from .extensions import db
+
+    with reading():  # the checks only read: no write lock on SQLite
+        findings = checks.run(setting)
+        db.session.rollback()
+    for f in findings:
+        click.echo(f.line())
+    errors = sum(f.level == checks.ERROR for f in findings)
+    warnings = sum(f.level == checks.WARN for f in findings)
+    click.echo(f"{errors} errors, {warnings} warnings")
+    if errors:
+        raise SystemExit(1)

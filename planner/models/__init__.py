@@ -4,6 +4,7 @@ from .cache import PlanCache, PlanStamp, SummaryCache
 from .catalog import Channel, CustomerType, Metric, MetricUnit, ProductLine, Stage
 from .crm import Customer, Visit, VisitKind, VisitProduct, new_uuid
 from .notify import PushSubscription, Reminder, ReminderPreference, ReminderStatus
+from .ops import OpsStatus
 from .org import Company, LoginFailure, OrgUnit, Role, UnitKind, User
 from .plans import (
     ActionPlan,
@@ -42,6 +43,7 @@ __all__ = [
     "Metric",
     "MetricUnit",
     "MonthlyActual",
+    "OpsStatus",
     "OrgUnit",
     "PlanCache",
     "PlanStamp",

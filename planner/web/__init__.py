@@ -7,7 +7,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, redirect, send_from_directory, url_for
+from flask import Blueprint, abort, redirect, request, send_from_directory, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
@@ -53,8 +53,11 @@ def vendor(name: str) -> ResponseReturnValue:
 
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
-    """A bare answer for load balancers (and bench-pages' bare route)."""
-    return "ok", 200, {"Content-Type": "text/plain", "Cache-Control": "no-store"}
+    """A bare answer for load balancers (and bench-pages' bare route). It says which
+    scheme the app saw, so `flask planner doctor` can tell that a request that came in
+    over HTTPS is believed to be HTTPS (the proxy and TRUSTED_PROXIES agree)."""
+    return "ok", 200, {"Content-Type": "text/plain", "Cache-Control": "no-store",
+                       "X-Planner-Scheme": request.scheme}
 
 
 @bp.get("/ping")

@@ -400,3 +400,8 @@ def bench_pages(database_url: str, rebuild: bool, clients: int, per_client: int,
 from .cli_setup import setup  # noqa: E402 - the first set-up, a command of this group
 
 planner_cli.add_command(setup)
+
+from .cli_ops import backup, doctor, restore  # noqa: E402 - operating a deployment
+
+for _command in (backup, restore, doctor):
+    planner_cli.add_command(_command)

@@ -42,6 +42,17 @@ def _database_url(instance_path: str) -> str:
     return "sqlite:///" + str(Path(instance_path) / "planner.sqlite3")
 
 
+def _count(name: str, default: int) -> int:
+    """A non-negative whole number from the environment; a bad value stops the start-up
+    with a message that names the variable (rather than a server that ignores it)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit():
+        raise SystemExit(f"{name} must be a whole number of 0 or more, not {raw!r}")
+    return int(raw)
+
+
 def load_config(instance_path: str) -> dict[str, object]:
     debug = os.environ.get("FLASK_DEBUG", "") in {"1", "true", "True"}
     return {
@@ -76,6 +87,15 @@ def load_config(instance_path: str) -> dict[str, object]:
         # The address people reach the app at (https://planner.example.com): absolute links
         # made outside a request (invitations, push messages) are built against it.
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", ""),
+        # How many reverse proxies stand in front of the app (Caddy: 1). Their
+        # X-Forwarded-For/-Proto/-Host are trusted that many hops deep (Werkzeug's ProxyFix);
+        # 0, the default, trusts none, so a forged header changes nothing.
+        "TRUSTED_PROXIES": _count("TRUSTED_PROXIES", 0),
+        # Nightly backups by the reminder worker (README "Backups"): the hour (company
+        # time), the folder (default instance/backups) and how many are kept.
+        "BACKUP_HOUR": _count("BACKUP_HOUR", 2),
+        "BACKUP_DIR": os.environ.get("BACKUP_DIR") or str(Path(instance_path) / "backups"),
+        "BACKUP_KEEP": _count("BACKUP_KEEP", 14),
         "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY"),
         "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@example.com"),
         # Push services' domains a subscription may name (comma-separated; empty: any

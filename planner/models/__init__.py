@@ -5,6 +5,7 @@ from .catalog import Channel, CustomerType, Metric, MetricUnit, ProductLine, Sta
 from .crm import Customer, Visit, VisitKind, VisitProduct, new_uuid
 from .membership import UnitMembership
 from .notify import PushSubscription, Reminder, ReminderPreference, ReminderStatus
+from .ops import OpsStatus
 from .org import Company, Invitation, LoginFailure, OrgUnit, Role, UnitKind, User
 from .plans import (
     ActionPlan,
@@ -44,6 +45,7 @@ __all__ = [
     "Metric",
     "MetricUnit",
     "MonthlyActual",
+    "OpsStatus",
     "OrgUnit",
     "PlanCache",
     "PlanStamp",

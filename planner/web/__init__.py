@@ -15,6 +15,7 @@ from flask import (
     g,
     has_request_context,
     redirect,
+    request,
     send_from_directory,
     url_for,
 )
@@ -60,8 +61,11 @@ def vendor(name: str) -> ResponseReturnValue:
 
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
-    """A bare answer for load balancers (and bench-pages' bare route)."""
-    return "ok", 200, {"Content-Type": "text/plain", "Cache-Control": "no-store"}
+    """A bare answer for load balancers (and bench-pages' bare route). It says which
+    scheme the app saw, so `flask planner doctor` can tell that a request that came in
+    over HTTPS is believed to be HTTPS (the proxy and TRUSTED_PROXIES agree)."""
+    return "ok", 200, {"Content-Type": "text/plain", "Cache-Control": "no-store",
+                       "X-Planner-Scheme": request.scheme}
 
 
 @bp.get("/ping")

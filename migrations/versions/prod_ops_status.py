@@ -1,0 +1,30 @@
+"""ops_status: what the deployment reports about itself (reminder workers' last pass,
+the last backup), read by `flask planner doctor`.
+
+Revision ID: d20a0b5e0001
+Revises: 5e1f0a2b7c3d
+Create Date: 2026-12-08 01:45:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = "d20a0b5e0001"
+down_revision = "5e1f0a2b7c3d"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "ops_status",
+        sa.Column("key", sa.String(length=120), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_ops_status")),
+    )
+
+
+def downgrade():
+    op.drop_table("ops_status")

@@ -34,14 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_config(app.instance_path))
     if config:
         app.config.update(config)
-    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
-    if proxies:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        # The client's address, scheme and host as the proxies saw them (login throttling
-        # by the client's own address, https:// links, Secure cookies behind TLS).
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    _behind_proxies(app)
 
     from . import i18n
     from .extensions import csrf, db, htmx, login_manager, migrate
@@ -86,3 +79,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # factory from here rather than importing it: no import cycle through the CLI.
     app.extensions["planner.create_app"] = create_app
     return app
+
+
+def _behind_proxies(app: Flask) -> None:
+    """Trust TRUSTED_PROXIES hops of X-Forwarded-For/-Proto/-Host (Werkzeug's ProxyFix):
+    the client's address, scheme and host as the proxies saw them (login throttling by the
+    client's own address, https:// links, Secure cookies behind TLS). 0 trusts none."""
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)

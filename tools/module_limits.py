@@ -29,7 +29,25 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "planner"
 
 # "path" -> why it may be longer than MAX_LINES today.
-ALLOWED: dict[str, str] = {}
+ALLOWED: dict[str, str] = {
+    "planner/cli.py": "the command group; its operating and set-up commands already moved to "
+                      "cli_ops.py and cli_setup.py, the benchmarks are next",
+    "planner/devtools/demo.py": "the demo company's data, read top to bottom (not the product)",
+    "planner/engine/tree_rules.py": "every rule that changes the target tree beside the "
+                                    "invariant it keeps; to split by rule (edit, lock, decompose)",
+    "planner/web/targets.py": "the Targets pages; the year switch and read-only past years "
+                              "landed in it this round; to split like web/tracking/",
+}
+
+# Import cycles known today, each named by one module of it, with the reason. A cycle not
+# listed fails; a listed one that is gone must leave the list.
+ALLOWED_CYCLES: dict[str, str] = {
+    "planner.services.cache": "function-level imports between the feature packages (cache, "
+                              "reminders, reviews, targets, tracking, years) made at merge: to "
+                              "be broken by moving the shared reads below the packages",
+    "planner.web.admin": "the admin blueprint's page modules import `bp` from the package, "
+                         "which lists them: to move the list out as web/pages.py does",
+}
 
 
 def long_modules() -> dict[str, int]:
@@ -111,8 +129,15 @@ def import_cycles() -> list[list[str]]:
 
 def main() -> int:
     problems: list[str] = []
+    seen = set()
     for cycle in import_cycles():
+        known = [m for m in ALLOWED_CYCLES if m in cycle]
+        if known:
+            seen.update(known)
+            continue
         problems.append("import cycle: " + " <-> ".join(cycle))
+    for gone in set(ALLOWED_CYCLES) - seen:
+        problems.append(f"the import cycle through {gone} is gone: remove it from ALLOWED_CYCLES")
     problems.extend(request_state_imports())
     long = long_modules()
     for rel, lines in long.items():

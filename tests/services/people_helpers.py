@@ -22,7 +22,7 @@ from planner.models import (
     User,
     Visit,
 )
-from planner.services.decompose import load_tree
+from planner.services.targets import load_tree
 
 MID_YEAR = date(2026, 6, 15)  # a working Monday; June is the current month
 

@@ -20,9 +20,9 @@ from sqlalchemy import func, select
 
 from planner.extensions import db
 from planner.models import Customer, User
-from planner.services import imports as im
+from planner.services import tracking as im
 from planner.services.sheets import SheetError
-from planner.web.tracking_io import IMPORT_KINDS
+from planner.web.tracking.io import IMPORT_KINDS
 
 CPU_LIMIT = 2.0  # seconds of process time
 MEMORY_LIMIT = 50 * 1024 * 1024  # bytes: the Python heap's peak growth, and RSS growth

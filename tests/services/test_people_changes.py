@@ -39,9 +39,8 @@ from planner.models import (
 )
 from planner.refusal import Refused
 from planner.services import people_changes as pc
-from planner.services.decompose import load_tree
-from planner.services.progress import team_progress
-from planner.services.tracking import Scope, track
+from planner.services.targets import load_tree
+from planner.services.tracking import Scope, team_progress, track
 
 
 @pytest.fixture(autouse=True)

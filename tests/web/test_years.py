@@ -348,7 +348,7 @@ def test_the_tiers_carry_over_as_the_same_percentage(app: Flask, next_year: int)
             FiscalYear.company_id == director.unit.company_id, FiscalYear.year == y))
         revenue = db.session.scalar(select(Metric).where(
             Metric.company_id == director.unit.company_id, Metric.code == "revenue"))
-        from planner.services import decompose as dc
+        from planner.services import targets as dc
 
         roots = dc.tier_roots(fy, revenue)
         sprint = None  # another test may have set this year's sprint tier already

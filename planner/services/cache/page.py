@@ -32,7 +32,7 @@ from sqlalchemy import Select, String, bindparam, cast, literal, select, text
 from ...extensions import db
 from ...models import Company, OrgUnit, PlanStamp, SummaryCache, User
 from .. import reminders
-from ..company import today_in, zone
+from ..company import today_in
 from .store import store_apart
 
 CODE_VERSION = 2

@@ -21,10 +21,10 @@ Services add and flush; the caller commits. Bad input raises ``Refused``; an act
 may not act on the person gets ``LookupError`` (the page answers 404).
 """
 
+from ..membership import Members, members, record_move, unit_on, unit_on_date
 from .join import JoinPlan, apply_join, join_metrics, preview_join
 from .leave import LeavePlan, apply_leave, manager_of, preview_leave
 from .managers import ManagerPlan, apply_manager_change, preview_manager_change
-from .membership import Members, members, record_move, unit_on, unit_on_date
 from .move import MovePlan, apply_move, preview_move
 from .trees import TreePlan, check_actor
 

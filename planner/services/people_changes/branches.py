@@ -20,9 +20,7 @@ from sqlalchemy import select
 from ...engine import Node
 from ...extensions import db
 from ...models import FiscalYear, Metric, Target, TargetCell, Tier
-from ..decompose import Tree
-from ..target_store import NODE_COLUMNS, node_of
-from ..year_split import fy_months
+from ..targets import NODE_COLUMNS, Tree, fy_months, node_of
 
 
 def load_branches(fy: FiscalYear, metric: Metric, tier: Tier,

@@ -25,7 +25,7 @@ from ...engine import Node, TreeError, allocate, handover
 from ...extensions import db
 from ...models import Metric, Role, Tier, User
 from ...refusal import Refused, refuse
-from ..decompose import DecomposeError, Tree, parse_amount
+from ..targets import DecomposeError, Tree, parse_amount
 from .trees import TreePlan, Trees, check_actor, month_index, today_of, worded_tree_error
 
 MODES = ("capability", "typed")

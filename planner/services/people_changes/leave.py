@@ -16,7 +16,7 @@ from ...engine import Change, Node, Plan, TreeError, handover
 from ...extensions import db
 from ...models import Customer, PushSubscription, Reminder, ReminderStatus, Role, Stage, User
 from ...refusal import Refused, refuse
-from ..decompose import Tree
+from ..targets import Tree
 from .trees import (
     TreePlan,
     Trees,

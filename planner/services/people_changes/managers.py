@@ -22,8 +22,8 @@ from sqlalchemy import select, update
 from ...extensions import db
 from ...models import OrgUnit, ReviewStatus, Role, Target, User, WeeklyReview
 from ...refusal import refuse
+from ..membership import record_move
 from .leave import _deactivate
-from .membership import record_move
 from .trees import audit, check_actor, find_user, open_years, today_of
 
 OLD_MODES = ("leave", "rep")

@@ -16,9 +16,9 @@ from flask_babel import gettext as _
 from ...engine import Node, Plan, TreeError, handover
 from ...models import OrgUnit, Role, UnitKind, User
 from ...refusal import Refused, refuse
-from ..decompose import Tree
+from ..membership import record_move
+from ..targets import Tree
 from .leave import _merge, _slot, _weights, manager_of
-from .membership import record_move
 from .trees import (
     TreePlan,
     Trees,

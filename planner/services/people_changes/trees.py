@@ -24,9 +24,7 @@ from ...models import AuditLog, FiscalYear, Metric, OrgUnit, Role, Target, Tier,
 from ...refusal import Refused, refuse
 from ..actuals import daily_actuals, totals
 from ..company import local_today
-from ..decompose import Context, Tree, apply_plan, insert_nodes
-from ..target_input import worded
-from ..year_split import fy_months, fy_quarters
+from ..targets import Context, Tree, apply_plan, fy_months, fy_quarters, insert_nodes, worded
 from .branches import load_branches
 
 

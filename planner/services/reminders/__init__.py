@@ -46,6 +46,7 @@ from .preferences import (
     FOLLOW_UP,
     MANAGER_KINDS,
     MAX_ATTEMPTS,
+    MAX_LATE,
     MORNING_PLAN,
     QUIET,
     REP_KINDS,
@@ -64,9 +65,12 @@ from .preferences import _aware as _aware
 from .schedule import BUILDERS, generate, locale_of, review_day, schedule, week_key
 from .schedule import _checked as _checked
 from .texts import Text, behind, previous_working_day
+from .texts import _path as _path
 from .worker import run_pass, worker_loop
 
 __all__ = [
+    "MAX_LATE",
+    "_path",
     "ENDPOINT_PROBLEMS",
     "EndpointPolicy",
     "endpoint_problem",

@@ -51,6 +51,7 @@ from .inputs import (
     payload_digest,
 )
 from .lists import history, team_users, team_week, waiting_count, waiting_query
+from .notify import _notify_submitted as _notify_submitted
 from .notify import approvers, remind_overdue
 from .serialise import comment_json, event_json, review_json
 from .settings import due_setting, set_due
@@ -68,6 +69,7 @@ from .workflow import (
 )
 
 __all__ = [
+    "_notify_submitted",
     "due_setting",
     "set_due",
     "KIND_LABELS",

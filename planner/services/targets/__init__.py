@@ -65,7 +65,7 @@ from .input import (
     parse_numbers,
     worded,
 )
-from .store import Tree, _delete_targets, apply_plan, load_tree
+from .store import NODE_COLUMNS, Tree, _delete_targets, apply_plan, load_tree, node_of
 from .tiers import create_tier, scope_values, tier_roots
 from .view import child_ids, load_nodes, parent_ids, root_ids, scope_values_for, time_view, top_ids
 from .year_split import (
@@ -92,6 +92,8 @@ __all__ = [
     # a year over its quarters and months (year_split)
     "TIME_METHODS", "fy_months", "fy_quarters", "last_year_months",
     "split_year", "write_cells",
+    # a branch of a tree read row by row (people_changes)
+    "NODE_COLUMNS", "node_of", "worded",
 ]
 
 

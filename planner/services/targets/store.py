@@ -15,8 +15,8 @@ from ...engine import Node, Plan, quarters_of
 from ...extensions import db
 from ...models import FiscalYear, Metric, Target, TargetCell, Tier, User
 from ...models.base import utcnow
-from .bulk import _bulk_audits, _change_audits, _insert_audits, _sqlite, insert_nodes
 from ..cache import company_writes
+from .bulk import _bulk_audits, _change_audits, _insert_audits, _sqlite, insert_nodes
 from .year_split import fy_months, fy_quarters
 
 STATS_AFTER_ROWS = 500  # targets created or removed by one decomposition

@@ -17,7 +17,7 @@ and devtools import only ``planner.services.tracking``); the work lives in:
 from __future__ import annotations
 
 from .burnup import BurnPoint, Burnup, burnup
-from .figures import tracked_metrics
+from .figures import actual_rows, tracked_metrics
 from .funnel import Funnel, StageRow, funnel
 from .imports import Result, RowError, columns_help, run_import, target_tree_table
 from .imports import template as import_template
@@ -27,6 +27,7 @@ from .scopes import Scope, resolve_scope, top_scope
 from .view import DIMENSIONS, Line, Tracking, by_dimension, track
 
 __all__ = [
+    "actual_rows",
     "DIMENSIONS", "PERIOD_KINDS", "BurnPoint", "Burnup", "Funnel", "Line", "Result",
     "RowError", "Scope", "StageRow", "TeamProgress", "Tracking", "burnup", "by_dimension",
     "columns_help", "funnel", "import_template", "resolve_scope", "run_import",

@@ -110,7 +110,8 @@ def actual_rows(scope: Scope, start: date, end: date, group: str | None = None,
         func.sum(case((v.amount_signed > 0, 1), else_=0)),
         func.coalesce(func.sum(v.amount_signed), 0),
         func.coalesce(func.sum(v.amount_collected), 0),
-    ).where(v.local_date >= start, v.local_date <= end, on_date(scope, v.user_id, v.local_date, mem)).group_by(vkey)
+    ).where(v.local_date >= start, v.local_date <= end,
+            on_date(scope, v.user_id, v.local_date, mem)).group_by(vkey)
     if vjoin is not None:
         stmt = vjoin(stmt)
     for k, n, cold, ret, contracts, signed, collected in _visits_query(stmt, group == "day"):
@@ -121,8 +122,9 @@ def actual_rows(scope: Scope, start: date, end: date, group: str | None = None,
         out[(k, "amount_signed")] += int(signed or 0)
         out[(k, "amount_collected")] += int(collected or 0)
     wins_key = ckey if ckey is not None else c.owner_id
-    wins = (select(wins_key, func.count()).where(c.first_won_on >= start, c.first_won_on <= end,
-                                                 on_date(scope, c.owner_id, c.first_won_on, mem)).group_by(wins_key))
+    wins = (select(wins_key, func.count()).where(
+        c.first_won_on >= start, c.first_won_on <= end,
+        on_date(scope, c.owner_id, c.first_won_on, mem)).group_by(wins_key))
     for k, n in core_rows(wins):
         out[(k if ckey is not None else None, "new_customers")] += int(n)
     return out
@@ -138,7 +140,8 @@ def daily_actual(scope: Scope, start: date, end: date, source: str) -> dict[date
         c = Customer.__table__.c
         return {d: int(n) for d, n in core_rows(
             select(c.first_won_on, func.count()).where(
-                c.first_won_on >= start, c.first_won_on <= end, on_date(scope, c.owner_id, c.first_won_on, mem))
+                c.first_won_on >= start, c.first_won_on <= end,
+                on_date(scope, c.owner_id, c.first_won_on, mem))
             .group_by(c.first_won_on))}
     v = Visit.__table__.c
     expr = {
@@ -152,7 +155,8 @@ def daily_actual(scope: Scope, start: date, end: date, source: str) -> dict[date
     if expr is None:
         return {}
     stmt = (select(v.local_date, expr)
-            .where(v.local_date >= start, v.local_date <= end, on_date(scope, v.user_id, v.local_date, mem))
+            .where(v.local_date >= start, v.local_date <= end,
+                   on_date(scope, v.user_id, v.local_date, mem))
             .group_by(v.local_date))
     return {d: int(x or 0) for d, x in _visits_query(stmt, True)}
 

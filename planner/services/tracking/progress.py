@@ -25,7 +25,7 @@ from ...models import (
 )
 from ..calendar import company_calendar
 from ..company import local_today
-from ..people_changes.membership import unit_on_date
+from ..membership import unit_on_date
 from ..rep_plan import fiscal_year_of
 
 # The metrics a manager watches on the team page, in order.

@@ -12,8 +12,8 @@ from ...access import can_see_unit, can_see_user
 from ...extensions import db
 from ...models import OrgUnit, Role, UnitKind, User
 from ...refusal import NotFound
-from ..people_changes.membership import Members
-from ..people_changes.membership import members as unit_members
+from ..membership import Members
+from ..membership import members as unit_members
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def reps_in(scope: Scope) -> list[Rep]:
 
 
 def members_of(scope: Scope) -> Members:
-    """The scope's reps over time (membership dates: people_changes.membership)."""
+    """The scope's reps over time (membership dates: membership)."""
     assert scope.unit is not None
     return unit_members(scope.unit.company_id,
                         None if scope.kind == "company" else scope.unit.path)

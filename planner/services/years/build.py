@@ -34,8 +34,8 @@ from ...models import (
     User,
 )
 from ...refusal import Refused
-from .. import decompose as dc
-from ..year_split import write_cells
+from .. import targets as dc
+from ..targets import write_cells
 from .history import Actuals
 from .planning import MetricPlan, YearInput, plan_metric
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from ...engine import WorkCalendar
 from ...extensions import db
 from ...models import Company, FiscalYear, OrgUnit, Role, User
-from ..notify import enqueue
+from ..reminders import enqueue
 from .status import PUBLISHED, company_years, name_list
 
 NEXT_YEAR = "next_year"

@@ -11,7 +11,7 @@ from ...extensions import db
 from ...services import sheets
 from ...services.org import people_import as pi
 from ..render import render
-from ..tracking import file_response
+from ..tracking.common import file_response
 from . import ADMIN, actor, bp
 
 FMTS = ("xlsx", "csv")

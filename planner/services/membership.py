@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
-from ...extensions import db
-from ...models import OrgUnit, Role, UnitMembership, User
+from ..extensions import db
+from ..models import OrgUnit, Role, UnitMembership, User
 
 Span = tuple[int, int, str, date | None, date | None]  # user, unit, unit path, start, end
 

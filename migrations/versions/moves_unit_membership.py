@@ -1,7 +1,7 @@
 """unit membership history: who belonged to which unit, and when
 
 Revision ID: a7d3c9e1b5f2
-Revises: 5e1f0a2b7c3d
+Revises: a7e3c9d1f2b6
 Create Date: 2026-12-08 01:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a7d3c9e1b5f2'
-down_revision = "5e1f0a2b7c3d"
+down_revision = "a7e3c9d1f2b6"
 branch_labels = None
 depends_on = None
 

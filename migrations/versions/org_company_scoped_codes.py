@@ -8,7 +8,7 @@ metrics hidden from Today
 - invitation: one-time activation links (only the token's sha256 is stored).
 
 Revision ID: 0a7c3e91d4f2
-Revises: 5e1f0a2b7c3d
+Revises: 7d3b9a5c2e41
 Create Date: 2026-12-08 01:40:00
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0a7c3e91d4f2"
-down_revision = "5e1f0a2b7c3d"
+down_revision = "7d3b9a5c2e41"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 the last backup), read by `flask planner doctor`.
 
 Revision ID: d20a0b5e0001
-Revises: 5e1f0a2b7c3d
+Revises: a7d3c9e1b5f2
 Create Date: 2026-12-08 01:45:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = "d20a0b5e0001"
-down_revision = "5e1f0a2b7c3d"
+down_revision = "a7d3c9e1b5f2"
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@
   "published" (reps see it from its first day). Years made before this are published.
 
 Revision ID: a7e3c9d1f2b6
-Revises: 5e1f0a2b7c3d
+Revises: 0a7c3e91d4f2
 Create Date: 2026-12-08 02:00:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a7e3c9d1f2b6'
-down_revision = "5e1f0a2b7c3d"
+down_revision = "0a7c3e91d4f2"
 branch_labels = None
 depends_on = None
 

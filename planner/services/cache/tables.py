@@ -85,6 +85,9 @@ TABLES: dict[str, Rule] = {
     "summary_cache": Ignored("the cached pages and sums"),
     "audit_log": Ignored("shown on no cached page"),
     "login_failure": Ignored("login throttling"),
+    "invitation": Ignored("an activation link: shown on no cached page"),
+    "ops_status": Ignored("the deployment's own status (doctor)"),
+    "unit_membership": Company("unit_id"),  # who was in which unit when: tracking, Team
     "push_subscription": Ignored("devices; the bell's key is in the code version"),
     "reminder": Ignored("the bell counts them by value in the page's key"),
     "reminder_preference": Ignored("shown on no cached page"),

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 
 @click.command("backup")
+@with_appcontext
 @click.option("--to", "to_dir", type=click.Path(file_okay=False), default=None,
               help="Folder for the snapshot (default: BACKUP_DIR, instance/backups).")
 @click.option("--check", "check_file", type=click.Path(dir_okay=False), default=None,
@@ -36,6 +38,7 @@ def backup(to_dir: str | None, check_file: str | None) -> None:
 
 
 @click.command("restore")
+@with_appcontext
 @click.argument("file", type=click.Path(dir_okay=False, exists=True))
 @click.option("--force", is_flag=True,
               help="Replace a database that is not empty (asks you to type its name).")
@@ -69,6 +72,7 @@ def restore(file: str, force: bool) -> None:
 
 
 @click.command("doctor")
+@with_appcontext
 @click.option("--no-probe", is_flag=True,
               help="Do not request PUBLIC_URL to check how the app sees it.")
 def doctor(no_probe: bool) -> None:

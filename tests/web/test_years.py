@@ -193,9 +193,9 @@ def test_a_draft_is_for_managers_and_the_director_and_reps_see_it_once_published
         mt = mgr.get(f"/tracking?fy={y + 1}&period=year").get_data(as_text=True)
         assert f"{y + 1}" in mt
         with app.test_request_context():
-            from planner.services.reminders import morning_plan_text
+            from planner.services.reminders import BUILDERS, MORNING_PLAN
 
-            text = morning_plan_text(user("rep01"), day, "en")
+            text = BUILDERS[MORNING_PLAN](user("rep01"), day, "en")
             assert text is not None and f"{y + 1}" in text.body and OLD_PROMISE not in text.body
         # reps never publish; the director does
         assert mgr.post(f"/targets/years/{y + 1}/publish",

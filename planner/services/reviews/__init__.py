@@ -33,6 +33,7 @@ from __future__ import annotations
 from ..company import review_due
 from .figures import (
     KIND_LABELS,
+    MAX_WEEKS_BACK,
     MONEY_ROWS,
     NEXT_KEYS,
     ROW_LABELS,
@@ -69,6 +70,7 @@ from .workflow import (
 )
 
 __all__ = [
+    "MAX_WEEKS_BACK",
     "_notify_submitted",
     "due_setting",
     "set_due",

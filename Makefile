@@ -25,12 +25,17 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-# Debian's Chromium drives the browser tests (a Playwright browser download is impossible here).
+# Debian's Chromium drives the browser tests (a Playwright browser download is impossible
+# here); Caddy and certutil run the HTTPS chain test (Caddy's local CA in an NSS database);
+# pg_dump/pg_restore back up PostgreSQL.
+BROWSER_TOOLS := chromium caddy certutil pg_dump
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@missing=""; for t in $(BROWSER_TOOLS); do command -v $$t >/dev/null 2>&1 || missing=1; done; \
+	if [ -n "$$missing" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk \
+	    caddy libnss3-tools postgresql-client >/dev/null; fi
 
 run: setup
 	$(FLASK) db upgrade

@@ -1,14 +1,27 @@
 """A rep leaves, on a phone: the director opens the leave form, previews where the
-remaining targets and the customers go, applies; the rep can no longer log in."""
+remaining targets and the customers go, applies; the rep can no longer log in. On a demo
+company of its own (a database of its own): the shared demo keeps its teams for the
+other browser tests, which count a team's reps."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DEMO_PASSWORD, PHONE, close_context, log_in, screenshot, watch_console
+from conftest import (
+    DEMO_PASSWORD,
+    PHONE,
+    LiveServer,
+    close_context,
+    log_in,
+    screenshot,
+    watch_console,
+)
 from flask import Flask
+from org_helpers import dispose, empty_app
 from sqlalchemy import select
 
 from planner.extensions import db
@@ -17,6 +30,26 @@ from planner.security import hash_password
 from planner.services import people_changes as pc
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture()
+def demo_app(tmp_path: Path) -> Iterator[Flask]:
+    from planner.devtools.demo import load_demo
+
+    app = empty_app(tmp_path, "people_changes")
+    with app.app_context():
+        load_demo()
+        db.session.remove()
+    yield app
+    dispose(app)
+
+
+@pytest.fixture()
+def demo_server(demo_app: Flask) -> Iterator[LiveServer]:
+    srv = LiveServer(demo_app)
+    srv.start()
+    yield srv
+    srv.stop()
 
 
 def _a_rep_with_targets(app: Flask) -> tuple[int, str]:
@@ -42,9 +75,12 @@ def _a_rep_with_targets(app: Flask) -> tuple[int, str]:
 
 
 def test_the_director_previews_and_applies_a_rep_leaving_at_phone_size(
-    app: Flask, phone: Any, browser: Any, live_server: Any
+    demo_app: Flask, browser: Any, demo_server: LiveServer
 ) -> None:
+    app, live_server = demo_app, demo_server
     rep_id, name = _a_rep_with_targets(app)
+    phone = browser.new_context(base_url=live_server.url, **PHONE)
+    phone_watch = watch_console(phone)
     page = phone.new_page()
     log_in(page, "director", lands="/targets")
     page.goto("/changes/?lang=en")
@@ -79,3 +115,5 @@ def test_the_director_previews_and_applies_a_rep_leaving_at_phone_size(
     assert "/login" in other.url and other.locator("#username").is_visible()
     close_context(theirs)
     assert watch.unexpected() == []
+    close_context(phone)
+    assert phone_watch.unexpected() == []

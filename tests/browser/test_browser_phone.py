@@ -139,9 +139,13 @@ def pages(role: str, ids: dict[str, Any]) -> list[str]:
         return ["/team", "/customers", "/customers/board", f"/customers?user={rep}",
                 f"/customers/board?user={rep}", f"/customers/{ids['customer']}",
                 f"/plans/week?user={rep}", f"/plans/month?user={rep}",
-                f"/plans/action?user={rep}", "/targets", *managers]
+                f"/plans/action?user={rep}", "/targets", "/admin/people", "/changes/",
+                *managers]
+    admin = ["/admin", "/admin/company", "/admin/units", "/admin/people", "/admin/people/new",
+             "/admin/import", "/admin/catalog", "/admin/metrics", "/admin/audit", "/changes/",
+             "/targets/years/new"]
     return ["/targets", f"/targets/node/{ids['root']}/time", "/team", "/calendar", "/stages",
-            *managers]
+            *admin, *managers]
 
 
 # Pages without a parameter that the walk does not visit, and why.

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
+
+from sqlalchemy import select
 
 from ...db import refresh_statistics
 from ...extensions import db
+from ...models import Role, User
 from . import channels as webpush
+from .bell import enqueue
 from .dispatch import PassResult, dispatch_all, dispatch_once, worker_name
 from .schedule import generate
+
+BACKUP_FAILED = "backup_failed"  # told to the administrators
 
 log = logging.getLogger("planner.reminders")
 
@@ -37,10 +43,11 @@ def worker_loop(sender: webpush.Sender, stop: threading.Event, idle_s: float = 5
     worker = worker_name()
     while not stop.is_set():
         try:
-            if generate_every_s is not None and (
-                    last_gen is None or _time.monotonic() - last_gen >= generate_every_s):
-                generate()
+            if last_gen is None or _time.monotonic() - last_gen >= (generate_every_s or 60.0):
+                if generate_every_s is not None:
+                    generate()
                 last_gen = _time.monotonic()
+                housekeeping(worker, nightly=generate_every_s is not None)
             res = dispatch_once(sender, worker)
         except Exception:
             db.session.rollback()
@@ -54,6 +61,30 @@ def worker_loop(sender: webpush.Sender, stop: threading.Event, idle_s: float = 5
             _refresh_statistics()
         if not res.claimed:
             stop.wait(idle_s)
+
+
+def housekeeping(worker: str, nightly: bool, now: datetime | None = None) -> None:
+    """Once a minute: this worker says it is alive (`flask planner doctor` reads it), and
+    a generating worker takes the nightly backup when it is due. A failed backup is
+    recorded and told to the administrators (bell and push); the reminders go on."""
+    from flask import current_app
+
+    from .. import ops
+
+    now = now or datetime.now(UTC)
+    ops.beat(worker, now)
+    db.session.commit()
+    if not nightly or not ops.nightly_due(current_app.config, now):
+        return
+    result = ops.nightly_backup(current_app.config, now)
+    if result.error is not None:
+        admins = db.session.scalars(select(User.id).where(
+            User.role == Role.ADMIN, User.active.is_(True))).all()
+        for uid in admins:
+            enqueue(uid, BACKUP_FAILED, now.strftime("%Y-%m-%d"), now,
+                    title="Backup failed", body=result.error[:200], url="/")
+        log.error("the nightly backup failed: %s", result.error)
+    db.session.commit()
 
 
 def _refresh_statistics() -> None:

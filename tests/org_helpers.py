@@ -99,6 +99,7 @@ def second_company(app: Flask) -> dict[str, int]:
 def logged_in(app: Flask, username: str, password: str | None = None,
               page: str = "/admin/people") -> tuple[FlaskClient, str]:
     c = app.test_client()
+    c.get("/login?lang=en")  # the messages the tests read are the English ones
     resp = login(c, username, password) if password else login(c, username)
     assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
     return c, csrf_token(c, page)

@@ -97,7 +97,7 @@ def test_invite_prints_a_one_time_link_whose_token_is_stored_only_hashed(
         "csrf_token": csrf_token(c, f"/activate/{token}")})
     assert resp.status_code == 303
     assert c.get("/admin").status_code == 200  # logged in as the administrator
-    again = fresh.test_client().get(f"/activate/{token}")
+    again = fresh.test_client().get(f"/activate/{token}?lang=en")
     assert again.status_code == 410
     assert "used already" in again.get_data(as_text=True)
 

@@ -42,6 +42,7 @@ class _Outside:
 
 def _client(app, username):
     c = _Outside(app.test_client())
+    c.get("/login?lang=en")  # the messages the tests read are the English ones
     assert login(c, username).status_code == 302
     return c, csrf_token(c, "/notifications")
 

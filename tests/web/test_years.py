@@ -361,7 +361,8 @@ def test_the_tiers_carry_over_as_the_same_percentage(app: Flask, next_year: int)
     try:
         with company_clock(app, date(y, 12, 31)):
             c, token = client_for(app, "director")
-            resp = c.post("/targets/years/preview", data={"csrf_token": token, "growth": "15"})
+            resp = c.post("/targets/years/preview?lang=en",
+                          data={"csrf_token": token, "growth": "15"})
             html = resp.get_data(as_text=True)
             assert f"{format(pct.normalize(), 'f')}% over the base" in html
             base = _value(html, "revenue")

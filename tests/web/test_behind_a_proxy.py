@@ -12,6 +12,21 @@ from flask import Flask, request
 
 from planner import create_app
 
+_BUILT: list[Flask] = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_second_apps() -> Iterator[None]:
+    """Close the second apps' database connections (on PostgreSQL one left to the garbage
+    collector fails whichever test runs next)."""
+    yield
+    from planner.extensions import db
+
+    while _BUILT:
+        with _BUILT.pop().app_context():
+            db.session.remove()
+            db.engine.dispose()
+
 
 def _app(app: Flask, proxies: int) -> Flask:
     """A second app on the session's database, trusting `proxies` proxies."""
@@ -20,6 +35,7 @@ def _app(app: Flask, proxies: int) -> Flask:
         "ARGON2_MEMORY_COST", "SQLALCHEMY_DATABASE_URI")}
     cfg.update(TRUSTED_PROXIES=proxies, LOGIN_MAX_FAILURES_PER_ADDR=3)
     other = create_app(cfg)
+    _BUILT.append(other)
 
     @other.get("/_addr")
     def _addr() -> str:

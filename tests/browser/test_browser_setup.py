@@ -176,6 +176,10 @@ def rep_activates(context: Any, link: str) -> None:
     revenue = page.locator("#today-metrics [data-metric=revenue]")
     assert revenue.count() == 1, "the rep's Today shows this year's revenue target"
     screenshot(page, "setup-6-rep-today")
+    # The app installs itself on the first Today (the service worker takes control and
+    # may reload the page once): let it settle, or the reload could empty the login form.
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller")
+    page.wait_for_load_state("networkidle")
     page.locator("form[action='/logout'] button").click()
     page.wait_for_url("**/login")
     page.fill("#username", "co.rep21")

@@ -25,7 +25,6 @@ from ..models import (
     CustomerType,
     FiscalYear,
     Metric,
-    MetricUnit,
     MonthlyActual,
     OrgUnit,
     ProductLine,
@@ -38,6 +37,7 @@ from ..models import (
     VisitProduct,
 )
 from ..security import hash_password
+from ..services.catalog import SEED_METRICS, SEED_STAGES
 from ..services.company import company_tz, local_today
 
 T = TypeVar("T")
@@ -65,27 +65,9 @@ CHANNELS = [("direct", "直销", "Direct"), ("distribution", "分销", "Distribu
 CUSTOMER_TYPES = [("enterprise", "企业客户", "Enterprise"),
                   ("government", "政府机关", "Government"),
                   ("smb", "中小商户", "Small business")]
-STAGES = [
-    ("lead", "线索", "Lead", False, False),
-    ("need", "需求确认", "Need confirmed", False, False),
-    ("contacted", "初步接触", "Contacted", False, False),
-    ("call", "电话跟进", "Follow-up call", False, False),
-    ("trust", "建立信任", "Trust built", False, False),
-    ("won", "成交", "Won", True, False),
-    ("lost", "流失", "Lost", False, True),
-]
-# code, zh, en, unit, additive, source
-METRICS = [
-    ("revenue", "销售额", "Revenue", MetricUnit.MONEY, True, "amount_signed"),
-    ("new_customers", "新增客户", "New customers", MetricUnit.COUNT, True, "new_customers"),
-    ("visits", "拜访量", "Visits", MetricUnit.COUNT, True, "visits"),
-    ("cold_visits", "陌生拜访", "Cold visits", MetricUnit.COUNT, True, "visits_cold"),
-    ("return_visits", "回访", "Return visits", MetricUnit.COUNT, True, "visits_return"),
-    ("contracts", "签约数量", "Contracts signed", MetricUnit.COUNT, True, "contracts"),
-    ("collections", "回款", "Collections", MetricUnit.MONEY, True, "amount_collected"),
-    ("share", "市场占有率", "Market share", MetricUnit.PERCENT, False, ""),
-    ("satisfaction", "客户满意度", "Customer satisfaction", MetricUnit.PERCENT, False, ""),
-]
+# The seed's lead stages and metrics: the ones every new company starts with.
+STAGES = SEED_STAGES
+METRICS = SEED_METRICS
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾"
 GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超",
          "秀英", "霞", "平", "刚", "桂英", "建华", "晓东", "文博", "思远", "海燕", "志强"]

@@ -28,11 +28,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import has_request_context
-from flask_babel import gettext
-
+from ..i18n import gettext
 from ..refusal import Refused
 from .sheet_check import MAX_CELL, MAX_COLUMNS, BadWorkbook, check_xlsx
+
+_ = gettext  # translated in a request, plain English without one (planner.i18n)
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -173,13 +173,6 @@ def export(fmt: str, title: str, columns: Sequence[Column],
 
 
 # ------------------------------------------------------------------ reading
-
-
-def _(msgid: str, /, **variables: Any) -> str:
-    """Translated in a request; plain English in the CLI."""
-    if has_request_context():
-        return str(gettext(msgid, **variables))
-    return msgid % variables if variables else msgid
 
 
 def sheet_error_message(code: str, **d: Any) -> str:

@@ -14,7 +14,7 @@ from ...extensions import db
 from ...models import Company, OrgUnit, Role, UnitKind, User
 from ...refusal import refuse_fields
 from ...security import hash_password
-from ..catalog import seed_company
+from ..catalog.metrics import seed_company  # the module: catalog itself imports org
 from . import audit, fields
 from .fields import _
 from .invitations import invite, unusable_password

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import has_request_context
-from flask_babel import gettext
-
+from ...i18n import gettext
 from ...parsing import unstorable
+
+_ = gettext  # translated in a request, plain English without one (planner.i18n)
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,79}$")
@@ -17,13 +17,6 @@ PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]{4,24}$")
 NAME_MAX = 120
 PASSWORD_MIN = 10
 PASSWORD_MAX = 200
-
-
-def _(msgid: str, /, **variables: Any) -> str:
-    """Translated in a request; plain English in the CLI."""
-    if has_request_context():
-        return str(gettext(msgid, **variables))
-    return msgid % variables if variables else msgid
 
 
 def name(errors: dict[str, str], field: str, value: Any, required: bool = True,

@@ -11,16 +11,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import has_request_context
-from flask_babel import get_locale
 from sqlalchemy import func, select
 
 from ...extensions import db
+from ...i18n import speaks_chinese
 from ...models import OrgUnit, Role, UnitKind, User
 from ..sheets import Column, SheetError, map_header, read_rows, sniff, text
 from . import fields, people, units
 from .fields import _
 from .scope import company_id
+
+_zh = speaks_chinese
 
 # key -> (zh header, en header, other accepted spellings)
 HEADERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -40,10 +41,6 @@ KIND_WORDS = {"region": "region", "区域": "region", "大区": "region",
               "team": "team", "团队": "team", "小组": "team", "组": "team"}
 ROLE_WORDS = {"": "rep", "rep": "rep", "销售": "rep", "销售代表": "rep",
               "manager": "manager", "经理": "manager", "销售经理": "manager"}
-
-
-def _zh() -> bool:
-    return not has_request_context() or str(get_locale()).startswith("zh")
 
 
 def header(key: str) -> str:

@@ -7,31 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
-
-from flask import has_request_context
-from flask_babel import gettext
-from flask_babel import ngettext as _ngettext
 
 from ... import fmt as display
 from ...engine import AllocationError, Node, TreeError
+from ...i18n import gettext
+from ...i18n import ngettext as ngettext
 from ...models import Metric
 from ...money import MoneyError, parse_decimal
 from ...refusal import Refused
 
-
-def _(msgid: str, /, **variables: Any) -> str:
-    """Translated in a request; plain English in the CLI and in services run without one."""
-    if has_request_context():
-        return str(gettext(msgid, **variables))
-    return msgid % variables if variables else msgid
-
-
-def ngettext(singular: str, plural: str, num: int, /, **variables: Any) -> str:
-    """A count said in the right number; %(num)d is the count."""
-    if has_request_context():
-        return str(_ngettext(singular, plural, num, **variables))
-    return (singular if num == 1 else plural) % {"num": num, **variables}
+_ = gettext  # translated in a request, plain English without one (planner.i18n)
 
 
 class DecomposeError(Refused, ValueError):

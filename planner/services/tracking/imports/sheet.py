@@ -7,25 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import has_request_context
-from flask_babel import get_locale, gettext
 from sqlalchemy import select
 
 from ....extensions import db
+from ....i18n import gettext, speaks_chinese
 from ....models import Metric, Tier
 from ... import targets as dc
 from ...sheets import csv_unescaped, map_header, read_rows, sniff, text
 
-
-def _(msgid: str, /, **variables: Any) -> str:
-    if has_request_context():
-        return str(gettext(msgid, **variables))
-    return msgid % variables if variables else msgid
-
-
-def in_chinese() -> bool:
-    return not has_request_context() or str(get_locale()).startswith("zh")
-
+_ = gettext  # translated in a request, plain English without one (planner.i18n)
+in_chinese = speaks_chinese
 
 # Canonical key -> (zh header, en header, other accepted spellings)
 HEADERS: dict[str, dict[str, tuple[str, str, tuple[str, ...]]]] = {
